@@ -1,0 +1,35 @@
+"""Turn model-level validation and integrity errors into 400s with field messages."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from rest_framework import exceptions
+from rest_framework.views import exception_handler as drf_exception_handler
+
+log = logging.getLogger(__name__)
+
+
+def as_drf_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        detail = {
+            ("non_field_errors" if key == "__all__" else key): [m for e in errs for m in e.messages]
+            for key, errs in exc.error_dict.items()
+        }
+    else:
+        detail = {"non_field_errors": exc.messages}
+    return exceptions.ValidationError(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = as_drf_error(exc)
+    elif isinstance(exc, IntegrityError):
+        # A race with another request (two creates of one phone): the database said no.
+        log.warning("integrity error on API request: %s", exc)
+        exc = exceptions.ValidationError(
+            {"non_field_errors": ["This conflicts with existing data (for example a duplicate)."]}
+        )
+    return drf_exception_handler(exc, context)

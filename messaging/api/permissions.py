@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from messaging.roles import can_read, is_manager
+
+
+class ManagerWritesViewerReads(BasePermission):
+    """Viewers (and Managers) read; only Managers write."""
+
+    message = "Managers only: your role can read but not change data."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return can_read(request.user)
+        return is_manager(request.user)

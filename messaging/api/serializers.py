@@ -1,0 +1,254 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from messaging import services
+from messaging.api.errors import as_drf_error
+from messaging.models import Campaign, Client, DeliveryAttempt, Message, MessageStatus
+from messaging.validators import operator_code_validator
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A client in Moscow",
+            value={
+                "phone": "79161234567",
+                "operator_code": "916",
+                "tag": "vip",
+                "timezone": "Europe/Moscow",
+            },
+            request_only=True,
+        )
+    ]
+)
+class ClientSerializer(serializers.ModelSerializer):
+    operator_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=3,
+        validators=[operator_code_validator],
+        help_text="3 digits; defaults to digits 2-4 of the phone when left out.",
+    )
+
+    class Meta:
+        model = Client
+        fields = ["id", "phone", "operator_code", "tag", "timezone", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {
+            "phone": {"help_text": "11 digits starting with 7, e.g. 79161234567."},
+            "tag": {"help_text": "Free text label used by campaign filters (may be empty)."},
+            "timezone": {"help_text": "IANA time zone name, e.g. Europe/Moscow."},
+        }
+
+    def validate(self, attrs):
+        phone = attrs.get("phone") or (self.instance.phone if self.instance else "")
+        if not attrs.get("operator_code") and ("operator_code" in attrs or not self.instance):
+            attrs["operator_code"] = Client.default_operator_code(phone)
+        return attrs
+
+
+class ClientImportSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="CSV with the header phone,operator_code,tag,timezone (UTF-8)."
+    )
+    skip_invalid_rows = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "When false (default) any invalid row rejects the whole file and nothing is saved. "
+            "When true the valid rows are saved and the invalid ones reported."
+        ),
+    )
+
+
+class RowErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Line number in the file (the header is line 1).")
+    phone = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ImportResultSerializer(serializers.Serializer):
+    imported = serializers.BooleanField(help_text="False when invalid rows rejected the file.")
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    rejected = RowErrorSerializer(many=True)
+
+
+class StatusCountsSerializer(serializers.Serializer):
+    pending = serializers.IntegerField()
+    sending = serializers.IntegerField(help_text="In flight at a worker right now.")
+    sent = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    expired = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "An evening campaign to two operators",
+            value={
+                "name": "Black Friday",
+                "text": "Everything -30% today only!",
+                "start_at": "2026-11-27T09:00:00+03:00",
+                "end_at": "2026-11-28T09:00:00+03:00",
+                "operator_codes": ["916", "926"],
+                "tags": ["vip"],
+                "send_window_start": "10:00",
+                "send_window_end": "21:00",
+            },
+            request_only=True,
+        )
+    ]
+)
+class CampaignSerializer(serializers.ModelSerializer):
+    operator_codes = serializers.ListField(
+        child=serializers.CharField(max_length=3, validators=[operator_code_validator]),
+        required=False,
+        default=list,
+        help_text="Operator codes to target; empty means every operator.",
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100, allow_blank=True),
+        required=False,
+        default=list,
+        help_text="Tags to target; empty means every tag.",
+    )
+    counts = StatusCountsSerializer(read_only=True, source="counts.as_dict")
+    progress = serializers.SerializerMethodField(
+        help_text="Share of messages in a final status (0 to 1)."
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "text",
+            "start_at",
+            "end_at",
+            "operator_codes",
+            "tags",
+            "send_window_start",
+            "send_window_end",
+            "status",
+            "counts",
+            "progress",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "status", "created_at", "updated_at"]
+        extra_kwargs = {
+            "name": {"help_text": "Optional label."},
+            "text": {"help_text": "The message text sent to every matching client."},
+            "start_at": {"help_text": "When sending may start (ISO 8601 with offset)."},
+            "end_at": {"help_text": "Deadline: no request starts at or after it."},
+            "send_window_start": {
+                "help_text": "Start of the daily window in each client's local time (HH:MM)."
+            },
+            "send_window_end": {
+                "help_text": "End of the daily window; may be before the start (wraps midnight)."
+            },
+        }
+
+    @extend_schema_field(serializers.FloatField())
+    def get_progress(self, campaign: Campaign) -> float:
+        counts = getattr(campaign, "counts", None)
+        if counts is None or counts.total == 0:
+            return 0.0
+        return round(counts.done / counts.total, 4)
+
+    def validate(self, attrs):
+        for key in ("operator_codes", "tags"):
+            if key in attrs:
+                attrs[key] = _unique(attrs[key])
+        probe = Campaign(
+            **{
+                f: attrs.get(f, getattr(self.instance, f) if self.instance else None)
+                for f in ("start_at", "end_at", "send_window_start", "send_window_end")
+            }
+        )
+        try:
+            probe.clean()
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from None
+        return attrs
+
+    def create(self, validated_data):
+        user = self.context["request"].user
+        return services.create_campaign(values=validated_data, user=user)
+
+    def update(self, instance, validated_data):
+        return services.update_campaign(campaign=instance, values=validated_data)
+
+
+class CampaignStatsSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    status = serializers.CharField()
+    counts = StatusCountsSerializer()
+    total = serializers.IntegerField()
+    done = serializers.IntegerField(help_text="Messages in a final status.")
+    progress = serializers.FloatField(help_text="done / total (0 to 1).")
+    sent_last_minute = serializers.IntegerField(help_text="Messages sent in the last minute.")
+    send_rate_per_second = serializers.FloatField(
+        help_text="Average messages per second over the last minute."
+    )
+
+
+class CampaignSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    counts = StatusCountsSerializer()
+    total = serializers.IntegerField()
+
+
+class OverallStatsSerializer(serializers.Serializer):
+    totals = StatusCountsSerializer(help_text="Messages of every campaign by status.")
+    total_messages = serializers.IntegerField()
+    campaigns_by_status = serializers.DictField(child=serializers.IntegerField())
+    campaigns = CampaignSummarySerializer(many=True)
+
+
+class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeliveryAttempt
+        fields = ["id", "started_at", "duration_ms", "http_status", "outcome", "response_excerpt"]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=MessageStatus.choices, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "campaign",
+            "client",
+            "phone",
+            "status",
+            "created_at",
+            "sent_at",
+            "attempts",
+            "last_error",
+            "next_attempt_at",
+        ]
+        read_only_fields = fields
+
+
+class MessageDetailSerializer(MessageSerializer):
+    delivery_attempts = DeliveryAttemptSerializer(many=True, read_only=True)
+
+    class Meta(MessageSerializer.Meta):
+        fields = [*MessageSerializer.Meta.fields, "delivery_attempts"]
+        read_only_fields = fields
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()

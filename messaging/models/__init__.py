@@ -1,0 +1,25 @@
+from messaging.models.campaigns import Campaign, CampaignStatus
+from messaging.models.clients import Client
+from messaging.models.messages import (
+    FINAL_STATUSES,
+    UNSENT_STATUSES,
+    AttemptOutcome,
+    DeliveryAttempt,
+    Message,
+    MessageStatus,
+)
+from messaging.models.stats import CampaignCounts, SendBucket
+
+__all__ = [
+    "FINAL_STATUSES",
+    "UNSENT_STATUSES",
+    "AttemptOutcome",
+    "Campaign",
+    "CampaignCounts",
+    "CampaignStatus",
+    "Client",
+    "DeliveryAttempt",
+    "Message",
+    "MessageStatus",
+    "SendBucket",
+]

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from messaging.validators import validate_operator_codes, validate_tags
+
+
+class CampaignStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    FINISHED = "finished", "Finished"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Campaign(models.Model):
+    """A text sent once to every client matching the filter, between start_at and end_at."""
+
+    name = models.CharField(max_length=200, blank=True, default="")
+    text = models.TextField()
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    operator_codes = models.JSONField(
+        default=list, blank=True, validators=[validate_operator_codes]
+    )
+    tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
+    send_window_start = models.TimeField(null=True, blank=True)
+    send_window_end = models.TimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.SCHEDULED
+    )
+    # Set once the targets have been selected; later edits of the filter are refused.
+    targets_selected_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "start_at"], name="campaign_status_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_at__gt=models.F("start_at")),
+                name="campaign_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(send_window_start__isnull=True, send_window_end__isnull=True)
+                    | models.Q(send_window_start__isnull=False, send_window_end__isnull=False)
+                ),
+                name="campaign_send_window_both_or_neither",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"Campaign #{self.pk}"
+
+    @property
+    def has_send_window(self) -> bool:
+        return self.send_window_start is not None and self.send_window_end is not None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (
+            CampaignStatus.SCHEDULED,
+            CampaignStatus.RUNNING,
+            CampaignStatus.PAUSED,
+        )
+
+    @property
+    def has_started(self) -> bool:
+        return self.targets_selected_at is not None
+
+    def clean(self) -> None:
+        """Rules across fields, shared by the API, the forms and the admin."""
+        errors: dict[str, str] = {}
+        if self.start_at and self.end_at and self.end_at <= self.start_at:
+            errors["end_at"] = "End must be after start."
+        if (self.send_window_start is None) != (self.send_window_end is None):
+            missing = "send_window_end" if self.send_window_end is None else "send_window_start"
+            errors[missing] = "Give both ends of the send window, or neither."
+        elif self.has_send_window and self.send_window_start == self.send_window_end:
+            errors["send_window_end"] = "The send window must not start and end at the same time."
+        if errors:
+            raise ValidationError(errors)
+
+    def matching_clients(self):
+        from messaging.models.clients import Client
+
+        clients = Client.objects.all()
+        if self.operator_codes:
+            clients = clients.filter(operator_code__in=self.operator_codes)
+        if self.tags:
+            clients = clients.filter(tag__in=self.tags)
+        return clients
+
+    def send_window_text(self) -> str:
+        """The send window in plain words, for people reading the campaign."""
+        if not self.has_send_window:
+            return "Any time of day between start and end."
+        start = self.send_window_start.strftime("%H:%M")
+        end = self.send_window_end.strftime("%H:%M")
+        wraps = self.send_window_end < self.send_window_start
+        tail = " (overnight, across midnight)" if wraps else ""
+        return f"Only between {start} and {end} in each client's local time{tail}."
+
+
+FILTER_FIELDS = ("operator_codes", "tags")
+EDITABLE_AFTER_START = ("name", "text", "end_at", "send_window_start", "send_window_end")

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.db import models
+
+from messaging.validators import operator_code_validator, phone_validator, validate_timezone
+
+
+class Client(models.Model):
+    """Someone Herald can send to: a phone with its operator code, a tag and a time zone."""
+
+    phone = models.CharField(
+        max_length=11,
+        unique=True,
+        validators=[phone_validator],
+        help_text="11 digits starting with 7, e.g. 79161234567.",
+    )
+    operator_code = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[operator_code_validator],
+        help_text="3 digits; defaults to digits 2-4 of the phone.",
+    )
+    tag = models.CharField(max_length=100, blank=True, default="", help_text="Free text label.")
+    timezone = models.CharField(
+        max_length=64,
+        default="Europe/Moscow",
+        validators=[validate_timezone],
+        help_text="IANA time zone name, e.g. Europe/Moscow.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # Campaign targeting filters by operator code and tag together.
+            models.Index(fields=["operator_code", "tag"], name="client_operator_tag"),
+            models.Index(fields=["tag"], name="client_tag"),
+            models.Index(fields=["timezone"], name="client_timezone"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(operator_code__regex=r"^[0-9]{3}$"),
+                name="client_operator_code_3_digits",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.phone
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.operator_code and self.phone:
+            self.operator_code = self.default_operator_code(self.phone)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def default_operator_code(phone: str) -> str:
+        return phone[1:4]

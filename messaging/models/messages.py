@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "In flight"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+UNSENT_STATUSES = (MessageStatus.PENDING, MessageStatus.SENDING)
+FINAL_STATUSES = (
+    MessageStatus.SENT,
+    MessageStatus.FAILED,
+    MessageStatus.EXPIRED,
+    MessageStatus.CANCELLED,
+)
+
+
+class Message(models.Model):
+    """One text to one client for one campaign; its id is the msgId sent to the provider."""
+
+    campaign = models.ForeignKey(
+        "messaging.Campaign", on_delete=models.CASCADE, related_name="messages"
+    )
+    # Kept (as null) when the client is deleted; the phone stays so statistics keep the row.
+    client = models.ForeignKey(
+        "messaging.Client",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+    )
+    phone = models.CharField(max_length=11)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    # Not before this time: retry backoff and the client's local send window.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker holds an in-flight message until lease_until; after that it returns to the queue.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "client"], name="message_once_per_client"),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="message_campaign_status"),
+            # The workers' polling query: due pending messages of a campaign.
+            models.Index(
+                fields=["campaign", "next_attempt_at"],
+                name="message_pending_due",
+                condition=models.Q(status="pending"),
+            ),
+            # Reclaiming expired leases.
+            models.Index(
+                fields=["lease_until"],
+                name="message_sending_lease",
+                condition=models.Q(status="sending"),
+            ),
+            models.Index(fields=["phone"], name="message_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Message #{self.pk} to {self.phone}"
+
+    @property
+    def phone_number(self) -> int:
+        return int(self.phone)
+
+
+class AttemptOutcome(models.TextChoices):
+    OK = "ok", "Accepted"
+    TIMEOUT = "timeout", "Timed out"
+    CONNECTION_ERROR = "connection_error", "Connection error"
+    HTTP_ERROR = "http_error", "HTTP error"
+    BAD_RESPONSE = "bad_response", "Bad response"
+    REJECTED = "rejected", "Rejected"
+
+
+class DeliveryAttempt(models.Model):
+    """One request to the provider for one message: the per-message ledger."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="delivery_attempts")
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=AttemptOutcome.choices)
+    response_excerpt = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["message", "started_at"], name="attempt_message_started")]
+
+    def __str__(self) -> str:
+        return f"Attempt on message #{self.message_id}: {self.outcome}"

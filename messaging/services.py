@@ -1,0 +1,309 @@
+"""Multi-step operations that both the web UI and the REST API call.
+
+One function per operation, keyword-only arguments. Each either completes or
+raises django's ValidationError having changed nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from messaging import scheduling
+from messaging.models import (
+    UNSENT_STATUSES,
+    Campaign,
+    CampaignCounts,
+    CampaignStatus,
+    Client,
+    Message,
+    MessageStatus,
+)
+from messaging.models.campaigns import EDITABLE_AFTER_START, FILTER_FIELDS
+from messaging.models.stats import move_messages
+from messaging.validators import known_timezones
+
+log = logging.getLogger(__name__)
+
+
+# --- Clients -----------------------------------------------------------------
+
+
+def delete_client(*, client: Client) -> None:
+    """Delete a client: its unsent messages are cancelled, its sent history stays counted."""
+    with transaction.atomic():
+        cancelled = move_messages(
+            Message.objects.filter(client=client),
+            UNSENT_STATUSES,
+            MessageStatus.CANCELLED,
+            last_error="Client deleted",
+            lease_token=None,
+            lease_until=None,
+        )
+        client_id = client.pk
+        client.delete()
+    log.info("client deleted client_id=%s cancelled_messages=%d", client_id, cancelled)
+
+
+CSV_COLUMNS = ("phone", "operator_code", "tag", "timezone")
+
+
+@dataclass
+class RowError:
+    line: int
+    phone: str
+    errors: dict[str, list[str]]
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    rejected: list[RowError] = field(default_factory=list)
+    imported: bool = True
+
+    @property
+    def total_rows(self) -> int:
+        return self.created + self.updated + len(self.rejected)
+
+
+class MalformedFile(ValidationError):
+    """The file as a whole cannot be read as the expected CSV."""
+
+
+def _read_csv_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise MalformedFile({"file": ["The file is not UTF-8 text."]}) from None
+    if not text.strip():
+        raise MalformedFile({"file": ["The file is empty."]})
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+        missing = [c for c in ("phone", "timezone") if c not in header]
+        unknown = [c for c in header if c not in CSV_COLUMNS]
+        if missing or unknown:
+            problems = []
+            if missing:
+                problems.append(f"missing column(s): {', '.join(missing)}")
+            if unknown:
+                problems.append(f"unknown column(s): {', '.join(unknown)}")
+            raise MalformedFile(
+                {"file": [f"Header must be {','.join(CSV_COLUMNS)}: " + "; ".join(problems)]}
+            )
+        rows = []
+        for values in reader:
+            if not values or all(not v.strip() for v in values):
+                continue
+            rows.append((reader.line_num, values))
+    except csv.Error as exc:
+        raise MalformedFile({"file": [f"Line {reader.line_num}: {exc}"]}) from None
+    parsed = []
+    for line, values in rows:
+        if len(values) != len(header):
+            parsed.append((line, {"__columns__": f"{len(values)}"}))
+            continue
+        parsed.append((line, {h: v.strip() for h, v in zip(header, values, strict=True)}))
+    return parsed
+
+
+def _validate_row(row: dict[str, str], header_len: int) -> dict[str, list[str]]:
+    if "__columns__" in row:
+        return {"row": [f"Expected {header_len} values, found {row['__columns__']}."]}
+    errors: dict[str, list[str]] = {}
+    phone = row.get("phone", "")
+    if len(phone) != 11 or not phone.isdigit() or phone[0] != "7":
+        errors["phone"] = ["Phone must be 11 digits starting with 7 (7XXXXXXXXXX)."]
+    code = row.get("operator_code", "")
+    if code and (len(code) != 3 or not code.isdigit()):
+        errors["operator_code"] = ["Operator code must be exactly 3 digits."]
+    if len(row.get("tag", "")) > 100:
+        errors["tag"] = ["Tag must be at most 100 characters."]
+    if row.get("timezone", "") not in known_timezones():
+        errors["timezone"] = [f"{row.get('timezone', '')!r} is not a known IANA time zone."]
+    return errors
+
+
+def import_clients_csv(*, data: bytes, skip_invalid_rows: bool = False) -> ImportResult:
+    """Upsert clients by phone from CSV (`phone,operator_code,tag,timezone`).
+
+    A malformed file raises MalformedFile. With invalid rows, nothing is saved
+    unless `skip_invalid_rows` is set, in which case the valid rows are saved.
+    Either way every rejected row is reported with its reasons.
+    """
+    rows = _read_csv_rows(data)
+    result = ImportResult()
+    clean: dict[str, dict[str, str]] = {}
+    first_line: dict[str, int] = {}
+    for line, row in rows:
+        errors = _validate_row(row, len(CSV_COLUMNS))
+        phone = row.get("phone", "")
+        if not errors and phone in clean:
+            errors = {"phone": [f"Phone repeated; first seen on line {first_line[phone]}."]}
+        if errors:
+            result.rejected.append(RowError(line=line, phone=phone, errors=errors))
+            continue
+        first_line[phone] = line
+        clean[phone] = {
+            "operator_code": row.get("operator_code") or Client.default_operator_code(phone),
+            "tag": row.get("tag", ""),
+            "timezone": row["timezone"],
+        }
+    if result.rejected and not skip_invalid_rows:
+        result.imported = False
+        return result
+
+    now = timezone.now()
+    phones = list(clean)
+    with transaction.atomic():
+        existing: set[str] = set()
+        for start in range(0, len(phones), 5000):
+            chunk = phones[start : start + 5000]
+            existing.update(Client.objects.filter(phone__in=chunk).values_list("phone", flat=True))
+        objs = [
+            Client(phone=phone, created_at=now, updated_at=now, **values)
+            for phone, values in clean.items()
+        ]
+        Client.objects.bulk_create(
+            objs,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["phone"],
+            update_fields=["operator_code", "tag", "timezone", "updated_at"],
+        )
+    result.updated = len(existing)
+    result.created = len(phones) - result.updated
+    log.info(
+        "clients imported created=%d updated=%d rejected=%d",
+        result.created,
+        result.updated,
+        len(result.rejected),
+    )
+    return result
+
+
+# --- Campaigns -----------------------------------------------------------------
+
+
+def create_campaign(*, values: dict, user=None) -> Campaign:
+    campaign = Campaign(**values, created_by=user if user and user.is_authenticated else None)
+    campaign.full_clean(exclude=["created_by"])
+    with transaction.atomic():
+        campaign.save()
+        CampaignCounts.objects.create(campaign=campaign)
+        scheduling.campaign_saved(campaign)
+    log.info(
+        "campaign created campaign_id=%s start_at=%s end_at=%s",
+        campaign.pk,
+        campaign.start_at.isoformat(),
+        campaign.end_at.isoformat(),
+    )
+    return campaign
+
+
+def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
+    """Apply an edit. After start only text, end, name and send window may change."""
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status in (CampaignStatus.FINISHED, CampaignStatus.CANCELLED):
+            raise ValidationError(
+                {"status": [f"The campaign is {campaign.status}; it can no longer be edited."]}
+            )
+        changed = {k: v for k, v in values.items() if getattr(campaign, k) != v}
+        if campaign.has_started:
+            refused = [f for f in changed if f not in EDITABLE_AFTER_START]
+            if refused:
+                errors = {}
+                for f in refused:
+                    why = (
+                        "The filter cannot change once the campaign has started; "
+                        "its messages were already selected."
+                        if f in FILTER_FIELDS
+                        else "This field cannot change once the campaign has started."
+                    )
+                    errors[f] = [why]
+                raise ValidationError(errors)
+        for key, value in changed.items():
+            setattr(campaign, key, value)
+        campaign.full_clean(exclude=["created_by"])
+        campaign.save()
+        scheduling.campaign_saved(campaign, changed=set(changed))
+    log.info("campaign edited campaign_id=%s fields=%s", campaign.pk, ",".join(sorted(changed)))
+    return campaign
+
+
+class TransitionRefused(ValidationError):
+    """A lifecycle action not allowed in the campaign's current status."""
+
+
+def pause_campaign(*, campaign: Campaign) -> Campaign:
+    return _transition(
+        campaign,
+        allowed_from=(CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
+        to=CampaignStatus.PAUSED,
+        verb="paused",
+    )
+
+
+def resume_campaign(*, campaign: Campaign) -> Campaign:
+    with transaction.atomic():
+        current = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        target = CampaignStatus.RUNNING if current.has_started else CampaignStatus.SCHEDULED
+        return _transition(
+            current, allowed_from=(CampaignStatus.PAUSED,), to=target, verb="resumed"
+        )
+
+
+def cancel_campaign(*, campaign: Campaign, reason: str = "Campaign cancelled") -> Campaign:
+    return _transition(
+        campaign,
+        allowed_from=(CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED),
+        to=CampaignStatus.CANCELLED,
+        verb="cancelled",
+        reason=reason,
+    )
+
+
+def _transition(
+    campaign: Campaign, *, allowed_from, to: str, verb: str, reason: str = ""
+) -> Campaign:
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status not in allowed_from:
+            raise TransitionRefused({"status": [f"A {campaign.status} campaign cannot be {verb}."]})
+        previous = campaign.status
+        campaign.status = to
+        update_fields = ["status", "updated_at"]
+        if to == CampaignStatus.CANCELLED:
+            campaign.finished_at = timezone.now()
+            update_fields.append("finished_at")
+            move_messages(
+                campaign.messages.all(),
+                UNSENT_STATUSES,
+                MessageStatus.CANCELLED,
+                last_error=reason,
+                lease_token=None,
+                lease_until=None,
+            )
+        campaign.save(update_fields=update_fields)
+        scheduling.campaign_saved(campaign, changed={"status"})
+    log.info("campaign %s campaign_id=%s from=%s to=%s", verb, campaign.pk, previous, to)
+    return campaign
+
+
+def delete_campaign(*, campaign: Campaign) -> None:
+    """Delete a campaign; a running one is cancelled first so no worker keeps sending."""
+    if campaign.is_active:
+        cancel_campaign(campaign=campaign, reason="Campaign deleted")
+    campaign_id = campaign.pk
+    with transaction.atomic():
+        Campaign.objects.filter(pk=campaign_id).delete()
+        scheduling.campaign_deleted(campaign_id)
+    log.info("campaign deleted campaign_id=%s", campaign_id)

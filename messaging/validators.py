@@ -1,0 +1,47 @@
+"""Field validators shared by the models, the API and the forms."""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+
+phone_validator = RegexValidator(
+    r"^7\d{10}$", "Phone must be 11 digits starting with 7 (7XXXXXXXXXX).", code="invalid_phone"
+)
+operator_code_validator = RegexValidator(
+    r"^\d{3}$", "Operator code must be exactly 3 digits.", code="invalid_operator_code"
+)
+
+
+@functools.cache
+def known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_timezone(value: str) -> None:
+    if value not in known_timezones():
+        raise ValidationError(
+            "%(value)s is not a known IANA time zone (for example Europe/Moscow).",
+            code="invalid_timezone",
+            params={"value": value},
+        )
+
+
+def validate_operator_codes(value) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("Operator codes must be a list.", code="invalid")
+    for code in value:
+        if not isinstance(code, str):
+            raise ValidationError("Each operator code must be a string of 3 digits.")
+        operator_code_validator(code)
+
+
+def validate_tags(value) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("Tags must be a list.", code="invalid")
+    for tag in value:
+        if not isinstance(tag, str) or len(tag) > 100:
+            raise ValidationError("Each tag must be a string of at most 100 characters.")

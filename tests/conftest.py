@@ -1,0 +1,66 @@
+"""Shared fixtures: ready users for each role and API clients signed in as them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from messaging import services
+from messaging.models import Client
+from messaging.roles import MANAGERS, VIEWERS, assign_role
+
+
+def make_user(username: str, role: str | None):
+    user = get_user_model().objects.create_user(username=username, password="pw-" + username)
+    if role:
+        assign_role(user, role)
+    return user
+
+
+@pytest.fixture
+def manager(db):
+    return make_user("manager", MANAGERS)
+
+
+@pytest.fixture
+def viewer(db):
+    return make_user("viewer", VIEWERS)
+
+
+def token_client(user) -> APIClient:
+    token, _ = Token.objects.get_or_create(user=user)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return api
+
+
+@pytest.fixture
+def manager_api(manager) -> APIClient:
+    return token_client(manager)
+
+
+@pytest.fixture
+def viewer_api(viewer) -> APIClient:
+    return token_client(viewer)
+
+
+@pytest.fixture
+def anon_api() -> APIClient:
+    return APIClient()
+
+
+def make_client(phone: str, *, tag: str = "", tz: str = "Europe/Moscow", code: str = "") -> Client:
+    return Client.objects.create(phone=phone, tag=tag, timezone=tz, operator_code=code)
+
+
+def make_campaign(*, start_in: timedelta = timedelta(hours=1), length=timedelta(hours=2), **values):
+    now = timezone.now()
+    values.setdefault("text", "Hello")
+    values.setdefault("start_at", now + start_in)
+    values.setdefault("end_at", values["start_at"] + length)
+    return services.create_campaign(values=values)
