@@ -247,3 +247,45 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# --- Web UI (dashboard): forms, tables, viewer time zone, Auth0 sign-in -------
+# Kept together so merges with the other parts of these settings stay easy.
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("dashboard.context_processors.herald")
+MIDDLEWARE += [
+    # Shows every time in the viewer's chosen zone (a cookie set on the account page).
+    "dashboard.middleware.viewer_timezone_middleware",
+    # Turns a refused or failed SSO sign-in into a clear 403 page instead of a 500.
+    "social_django.middleware.SocialAuthExceptionMiddleware",
+]
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+UI_PAGE_SIZE = env_int("UI_PAGE_SIZE", 25, minimum=5)
+# Largest CSV the import page accepts.
+UI_IMPORT_MAX_BYTES = env_int("UI_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+
+if AUTH0_ENABLED:
+    AUTHENTICATION_BACKENDS = ["social_core.backends.auth0.Auth0OAuth2", *AUTHENTICATION_BACKENDS]
+SOCIAL_AUTH_AUTH0_DOMAIN = AUTH0_DOMAIN
+SOCIAL_AUTH_AUTH0_KEY = AUTH0_CLIENT_ID
+SOCIAL_AUTH_AUTH0_SECRET = AUTH0_CLIENT_SECRET
+SOCIAL_AUTH_AUTH0_SCOPE = ["openid", "profile", "email"]
+SOCIAL_AUTH_URL_NAMESPACE = "social"
+SOCIAL_AUTH_LOGIN_REDIRECT_URL = LOGIN_REDIRECT_URL
+# Never a traceback for a refused sign-in, even with DEBUG on: the middleware renders
+# templates/social_django/error.html with the reason.
+SOCIAL_AUTH_RAISE_EXCEPTIONS = False
+SOCIAL_AUTH_REDIRECT_IS_HTTPS = env_bool("SOCIAL_AUTH_REDIRECT_IS_HTTPS", False)
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    # Verified email in an allowed domain, or no account at all.
+    "dashboard.auth_pipeline.require_allowed_verified_email",
+    "social_core.pipeline.social_auth.social_user",
+    "social_core.pipeline.user.get_username",
+    "social_core.pipeline.user.create_user",
+    "dashboard.auth_pipeline.assign_default_role",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "social_core.pipeline.user.user_details",
+)
