@@ -1,5 +1,6 @@
 from messaging.models.campaigns import Campaign, CampaignStatus
 from messaging.models.clients import Client
+from messaging.models.engine import CircuitState, ProviderState, PumpSlot, RateBucket
 from messaging.models.messages import (
     FINAL_STATUSES,
     UNSENT_STATUSES,
@@ -17,9 +18,13 @@ __all__ = [
     "Campaign",
     "CampaignCounts",
     "CampaignStatus",
+    "CircuitState",
     "Client",
     "DeliveryAttempt",
     "Message",
     "MessageStatus",
+    "ProviderState",
+    "PumpSlot",
+    "RateBucket",
     "SendBucket",
 ]
