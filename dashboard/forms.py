@@ -34,6 +34,7 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
 class ClientForm(forms.ModelForm):
     timezone = forms.ChoiceField(
         choices=timezone_choices,
+        label="Time zone",
         initial="Europe/Moscow",
         help_text="The client's local time zone; send windows follow it.",
     )

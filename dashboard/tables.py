@@ -12,6 +12,7 @@ TIME = "Y-m-d H:i"
 class ClientTable(tables.Table):
     phone = tables.Column(linkify=("dashboard:client-detail", {"pk": tables.A("pk")}))
     operator_code = tables.Column(verbose_name="Operator")
+    timezone = tables.Column(verbose_name="Time zone")
     created_at = tables.DateTimeColumn(format=TIME, verbose_name="Added")
     actions = tables.TemplateColumn(
         template_name="dashboard/clients/_row_actions.html",
@@ -62,7 +63,7 @@ class MessageTable(tables.Table):
     class Meta:
         model = Message
         fields = ["id", "phone", "status", "attempts", "sent_at", "last_error"]
-        empty_text = "No messages here."
+        empty_text = "No messages here. Messages are created when the campaign starts."
         attrs = {"class": "table table-sm table-hover align-middle"}
 
     def render_last_error(self, value: str) -> str:
