@@ -40,6 +40,7 @@ class CampaignTable(tables.Table):
         template_name="dashboard/campaigns/_progress_cell.html",
         orderable=False,
         accessor="counts",
+        verbose_name="Progress",
     )
 
     class Meta:
