@@ -7,10 +7,14 @@ import django_tables2 as tables
 from messaging.models import Campaign, Client, Message
 
 TIME = "Y-m-d H:i"
+# Links to other pages leave the hx-boosted table container as full navigations.
+FULL_PAGE_LINK = {"a": {"hx-boost": "false"}}
 
 
 class ClientTable(tables.Table):
-    phone = tables.Column(linkify=("dashboard:client-detail", {"pk": tables.A("pk")}))
+    phone = tables.Column(
+        linkify=("dashboard:client-detail", {"pk": tables.A("pk")}), attrs=FULL_PAGE_LINK
+    )
     operator_code = tables.Column(verbose_name="Operator")
     timezone = tables.Column(verbose_name="Time zone")
     created_at = tables.DateTimeColumn(format=TIME, verbose_name="Added")
@@ -53,7 +57,9 @@ class CampaignTable(tables.Table):
 
 class MessageTable(tables.Table):
     id = tables.Column(
-        verbose_name="Message", linkify=("dashboard:message-detail", {"pk": tables.A("pk")})
+        verbose_name="Message",
+        linkify=("dashboard:message-detail", {"pk": tables.A("pk")}),
+        attrs=FULL_PAGE_LINK,
     )
     phone = tables.TemplateColumn(template_name="dashboard/messages/_phone_cell.html")
     status = tables.TemplateColumn(template_name="dashboard/messages/_status_cell.html")
@@ -72,7 +78,10 @@ class MessageTable(tables.Table):
 
 
 class ClientMessageTable(MessageTable):
-    campaign = tables.Column(linkify=("dashboard:campaign-detail", {"pk": tables.A("campaign_id")}))
+    campaign = tables.Column(
+        linkify=("dashboard:campaign-detail", {"pk": tables.A("campaign_id")}),
+        attrs=FULL_PAGE_LINK,
+    )
 
     class Meta(MessageTable.Meta):
         fields = ["id", "campaign", "status", "attempts", "sent_at", "last_error"]

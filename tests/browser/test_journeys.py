@@ -82,6 +82,10 @@ def test_manager_signs_in_and_adds_clients_by_form_and_by_csv(page):
     page.get_by_label("Tag").fill("")
     expect(page.get_by_text("3 clients")).to_be_visible()
     screenshot(page, "clients")
+    # A row's link is a whole new page, not a fragment inside the table.
+    page.get_by_role("link", name="79031234567", exact=True).click()
+    expect(page.get_by_role("heading", name="Client 79031234567")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_have_count(1)
 
 
 def _pump(url: str, done: list) -> None:
