@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from django.db import connection
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from messaging.engine import lifecycle
-from messaging.engine.pump import Pump
 from messaging.models import Campaign, CampaignStatus, Client
-from messaging.provider import ProviderClient
 from messaging.roles import MANAGERS, VIEWERS
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import make_campaign, make_client, make_user
-from tests.scripted_provider import ScriptedProvider
 
 
 def nav(page, name: str) -> None:
@@ -88,18 +81,10 @@ def test_manager_signs_in_and_adds_clients_by_form_and_by_csv(page):
     expect(page.get_by_role("navigation", name="Main")).to_have_count(1)
 
 
-def _pump(url: str, done: list) -> None:
-    try:
-        client = ProviderClient(url=url, token="test-provider-token", read_timeout=5)
-        done.append(Pump(client=client, concurrency=4, rate_limit=4, budget_seconds=30).run())
-    finally:
-        connection.close()
+SENDS = 20  # at 4 a second: long enough to watch, short enough for the suite
 
 
-SENDS = 20  # at 4 per second: long enough to watch, short enough for the suite
-
-
-def test_campaign_counters_reach_sent_live(page):
+def test_campaign_counters_reach_sent_live(page, sending_cluster):
     make_user("mara", MANAGERS)
     for i in range(SENDS):
         make_client(f"7916000{i:04d}", tag="vip")
@@ -121,34 +106,21 @@ def test_campaign_counters_reach_sent_live(page):
     expect(page.get_by_text("Campaign “Spring sale” created.")).to_be_visible()
     campaign = Campaign.objects.get()
 
-    with ScriptedProvider() as provider:
-        done: list = []
-        sender = threading.Thread(target=_pump, args=(provider.url, done))
-        sender.start()
-        try:
-            live = page.locator("#campaign-live")
-            expect(live.locator('[data-live="status"]')).to_have_text("Running", timeout=15_000)
-            expect(live.locator('[data-count="sent"]')).not_to_have_text("0", timeout=15_000)
-            screenshot(page, "campaign-running")
-            dashboard = page.context.new_page()
-            dashboard.goto("/")
-            running = dashboard.get_by_role("progressbar", name="Progress of Spring sale")
-            expect(running).to_be_visible()
-            screenshot(dashboard, "dashboard")
-            dashboard.close()
-            # The message table appeared by itself once the campaign started.
-            expect(
-                page.locator("#campaign-messages")
-                .get_by_role("link", name=re.compile(r"^\d+$"))
-                .first
-            ).to_be_visible()
-            expect(live.locator('[data-count="sent"]')).to_have_text(str(SENDS), timeout=30_000)
-        finally:
-            sender.join(timeout=40)
-        # The engine's housekeeping tick (django-q2 in production) marks it finished.
-        lifecycle.finish_done(timezone.now())
-        expect(live.locator('[data-live="status"]')).to_have_text("Finished")
-    assert len(provider.requests) == SENDS
+    live = page.locator("#campaign-live")
+    expect(live.locator('[data-live="status"]')).to_have_text("Running", timeout=20_000)
+    expect(live.locator('[data-count="sent"]')).not_to_have_text("0", timeout=15_000)
+    screenshot(page, "campaign-running")
+    dashboard = page.context.new_page()
+    dashboard.goto("/")
+    expect(dashboard.get_by_role("progressbar", name="Progress of Spring sale")).to_be_visible()
+    screenshot(dashboard, "dashboard")
+    dashboard.close()
+    # The message table appeared by itself once the campaign started.
+    messages = page.locator("#campaign-messages").get_by_role("link", name=re.compile(r"^\d+$"))
+    expect(messages.first).to_be_visible()
+    expect(live.locator('[data-count="sent"]')).to_have_text(str(SENDS), timeout=30_000)
+    expect(live.locator('[data-live="status"]')).to_have_text("Finished", timeout=15_000)
+    assert len({r["path"] for r in sending_cluster.requests}) == SENDS
     # Finished: the counters stop polling.
     expect(page.locator("#campaign-live")).not_to_have_attribute("hx-trigger", "every 2s")
     campaign.refresh_from_db()
