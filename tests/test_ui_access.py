@@ -176,3 +176,27 @@ def test_managers_see_the_write_controls(client, manager):
     html = client.get(reverse("dashboard:campaign-detail", args=[campaign.pk])).content.decode()
     assert reverse("dashboard:campaign-action", args=[campaign.pk, "pause"]) in html
     assert reverse("dashboard:campaign-edit", args=[campaign.pk]) in html
+
+
+@pytest.mark.django_db
+def test_garbage_in_the_query_string_never_makes_a_500(client, viewer):
+    client.force_login(viewer)
+    campaign = make_campaign()
+    garbage = {"page": "abc", "sort": "nope';--", "status": "x" * 300, "timezone": "Mars/Base"}
+    for url in (
+        reverse("dashboard:client-list"),
+        reverse("dashboard:campaign-list"),
+        reverse("dashboard:campaign-detail", args=[campaign.pk]),
+        reverse("dashboard:client-export"),
+    ):
+        assert client.get(url, garbage).status_code in (200, 404), url
+    assert client.get(url, {"page": "99999"}).status_code in (200, 404)
+
+
+@pytest.mark.django_db
+def test_missing_objects_get_a_404_page(client, viewer):
+    client.force_login(viewer)
+    for name in ("client-detail", "campaign-detail", "campaign-live", "message-detail"):
+        response = client.get(reverse(f"dashboard:{name}", args=[999999]))
+        assert response.status_code == 404
+        assert "Not found" in response.content.decode()

@@ -107,7 +107,7 @@ def test_campaign_counters_reach_sent_live(page, sending_cluster):
     campaign = Campaign.objects.get()
 
     live = page.locator("#campaign-live")
-    expect(live.locator('[data-live="status"]')).to_have_text("Running", timeout=20_000)
+    expect(live.locator('[data-live="status"]')).to_have_text("Running", timeout=45_000)
     expect(live.locator('[data-count="sent"]')).not_to_have_text("0", timeout=15_000)
     screenshot(page, "campaign-running")
     dashboard = page.context.new_page()
@@ -118,7 +118,7 @@ def test_campaign_counters_reach_sent_live(page, sending_cluster):
     # The message table appeared by itself once the campaign started.
     messages = page.locator("#campaign-messages").get_by_role("link", name=re.compile(r"^\d+$"))
     expect(messages.first).to_be_visible()
-    expect(live.locator('[data-count="sent"]')).to_have_text(str(SENDS), timeout=30_000)
+    expect(live.locator('[data-count="sent"]')).to_have_text(str(SENDS), timeout=60_000)
     expect(live.locator('[data-live="status"]')).to_have_text("Finished", timeout=15_000)
     assert len({r["path"] for r in sending_cluster.requests}) == SENDS
     # Finished: the counters stop polling.
