@@ -283,3 +283,29 @@ def test_campaign_list_shows_status_and_progress(as_viewer):
     assert "1 of 4 done" in html
     html = as_viewer.get(reverse("dashboard:campaign-list"), {"status": "finished"}).content
     assert b"Winter" not in html
+
+
+def test_retry_failed_puts_failed_messages_back_in_the_queue(as_manager):
+    campaign = make_campaign(start_in=timedelta(minutes=-5))
+    messages_for(campaign, 2, MessageStatus.FAILED)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=CampaignStatus.FINISHED, targets_selected_at=timezone.now()
+    )
+    response = as_manager.post(
+        reverse("dashboard:campaign-action", args=[campaign.pk, "retry"]), follow=True
+    )
+    assert "2 failed message(s) queued again." in response.content.decode()
+    campaign.refresh_from_db()
+    assert (campaign.counts.failed, campaign.counts.pending) == (0, 2)
+    assert campaign.status == CampaignStatus.RUNNING
+
+
+def test_preview_of_a_started_campaign_counts_its_fixed_filter(as_manager):
+    make_client("79161234567")
+    make_client("79251234567")
+    campaign = make_campaign(operator_codes=["916"])
+    Campaign.objects.filter(pk=campaign.pk).update(targets_selected_at=timezone.now())
+    html = as_manager.get(
+        reverse("dashboard:campaign-preview"), {"campaign": campaign.pk, "text": "x"}
+    ).content.decode()
+    assert "<strong>1</strong> client matches" in html
