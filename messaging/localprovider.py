@@ -1174,13 +1174,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         parser.error(str(exc))
     setup_logging(options["log_level"])
-    serve_forever(
-        config,
-        host,
-        port,
-        on_listening=lambda url: print(f"LISTENING {url}", flush=True),
-        use_uvloop=options["use_uvloop"],
-    )
+    try:
+        serve_forever(
+            config,
+            host,
+            port,
+            on_listening=lambda url: print(f"LISTENING {url}", flush=True),
+            use_uvloop=options["use_uvloop"],
+        )
+    except OSError as exc:  # e.g. the port is taken: one clear line, no traceback
+        print(f"cannot serve on {host}:{port}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
