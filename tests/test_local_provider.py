@@ -114,6 +114,24 @@ def test_pipelined_requests_are_answered_in_order(provider):
     assert [r["id"] for r in provider.requests()] == [1, 2, None]
 
 
+def test_expect_100_continue_is_honoured(provider):
+    payload = json.dumps(body(5)).encode()
+    head = (
+        f"POST /v1/send/5 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+        f"Expect: 100-continue\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", provider.port), timeout=TIMEOUT) as sock:
+        sock.sendall(head)
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(payload)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+
+    assert received.startswith(b"HTTP/1.1 200 OK")
+    assert provider.receipt_count(5) == 1
+
+
 @pytest.mark.parametrize(
     ("data", "fragment"),
     [
