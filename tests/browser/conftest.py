@@ -86,14 +86,14 @@ def database_env() -> dict[str, str]:
 
 @pytest.fixture
 def sending_cluster():
-    """A real django-q2 cluster sending to a real HTTP provider, as `make run` does.
+    """A real django-q2 cluster sending to Herald's local provider, as `make run` does.
 
     Capped at 4 messages a second so that a person (and a screenshot) can
     watch the counters move.
     """
-    from tests.scripted_provider import ScriptedProvider
+    from messaging.localprovider import LocalProvider
 
-    with ScriptedProvider() as provider:
+    with LocalProvider(token=settings.PROVIDER_TOKEN, latency_ms=20) as provider:
         env = {
             **os.environ,
             **database_env(),
