@@ -67,10 +67,14 @@ def campaign_edit(request, pk: int):
 
 
 def _render_form(request, form, campaign, *, status=200):
-    context = {"form": form, "campaign": campaign, "preview": _preview(form.initial)}
-    if form.is_bound:
-        context["preview"] = _preview(form.data)
+    preview = _preview(form.data if form.is_bound else _initial_as_text(form))
+    context = {"form": form, "campaign": campaign, "preview": preview}
     return render(request, "dashboard/campaigns/form.html", context, status=status)
+
+
+def _initial_as_text(form: CampaignForm) -> dict:
+    """The unbound form's values as the browser would send them."""
+    return {name: form[name].value() for name in form.fields}
 
 
 def _preview(data) -> dict:

@@ -19,6 +19,6 @@ def home(request):
 @require_safe
 @vary_on_headers("HX-Request")
 def home_live(request):
-    """The dashboard's live part, polled by the page; also a page of its own without htmx."""
+    """The dashboard's live part: figures, running campaigns, chart and health (polled)."""
     context = {**figures.dashboard_figures(), "health": integrations.provider_health()}
     return render(request, "dashboard/_home_live.html", context)
