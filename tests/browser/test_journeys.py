@@ -139,7 +139,14 @@ def test_manager_pauses_and_resumes_a_campaign_from_the_keyboard(page):
     status = page.locator('[data-live="status"]')
     expect(status).to_have_text("Scheduled")
 
-    page.get_by_role("link", name="Pause").click()
+    # Keyboard focus survives the live refresh of the counters and actions.
+    pause = page.get_by_role("link", name="Pause")
+    pause.focus()
+    with page.expect_response(lambda r: r.url.endswith(f"/campaigns/{campaign.pk}/live/")):
+        pass
+    page.wait_for_timeout(100)  # let htmx settle the swap
+    expect(pause).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Pause “Later”?")).to_be_visible()
     expect(page.get_by_role("button", name="Yes, pause")).to_be_focused()
     page.keyboard.press("Enter")
