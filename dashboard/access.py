@@ -8,12 +8,33 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django_htmx.http import HttpResponseClientRedirect
 
 from messaging.roles import can_read, is_manager
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def login_required(view):
+    """Send anonymous users to sign in; an htmx poll sends the whole page, not the fragment.
+
+    A plain redirect would swap the login page into the polled fragment when a
+    session expires, so htmx gets HX-Redirect back to the page it was on.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        htmx = getattr(request, "htmx", None)
+        if htmx:
+            back = htmx.current_url_abs_path or request.get_full_path()
+            return HttpResponseClientRedirect(redirect_to_login(back).url)
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
 
 
 def readers(view):

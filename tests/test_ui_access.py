@@ -200,3 +200,15 @@ def test_missing_objects_get_a_404_page(client, viewer):
         response = client.get(reverse(f"dashboard:{name}", args=[999999]))
         assert response.status_code == 404
         assert "Not found" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_expired_session_sends_a_polling_page_to_sign_in_not_its_fragment(client):
+    campaign = make_campaign()
+    response = client.get(
+        reverse("dashboard:campaign-live", args=[campaign.pk]),
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver/campaigns/{campaign.pk}/",
+    )
+    assert response["HX-Redirect"] == f"/accounts/login/?next=/campaigns/{campaign.pk}/"
+    assert b"Sign in" not in response.content
