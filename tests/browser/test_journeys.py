@@ -196,3 +196,31 @@ def test_a_viewer_sees_read_only_pages(page):
     response = page.goto(f"/clients/{client.pk}/edit/")
     assert response.status == 403
     expect(page.get_by_text("Managers only")).to_be_visible()
+
+
+def test_clients_table_works_without_javascript(chromium, live_server, settings):
+    settings.UI_PAGE_SIZE = 5
+    make_user("vic", VIEWERS)
+    for i in range(7):
+        make_client(f"791600000{i:02d}", tag="vip" if i % 2 else "other")
+    context = chromium.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto("/")
+        page.get_by_label("Username").fill("vic")
+        page.get_by_label("Password").fill("pw-vic")
+        page.get_by_role("button", name="Sign in").click()
+        nav(page, "Clients")
+        expect(page.get_by_text("7 clients")).to_be_visible()
+        page.get_by_role("link", name="2", exact=True).click()  # the second page
+        expect(page).to_have_url(re.compile(r"page=2"))
+        expect(page.get_by_role("link", name="79160000005", exact=True)).to_be_visible()
+        page.get_by_label("Tag").fill("vip")
+        page.get_by_role("button", name="Filter").click()
+        expect(page.get_by_text("3 clients")).to_be_visible()
+        page.get_by_role("link", name="Phone", exact=True).click()
+        expect(page).to_have_url(re.compile(r"tag=vip.*sort=-phone|sort=-phone.*tag=vip"))
+        rows = page.get_by_role("link", name=re.compile(r"^7916"))
+        expect(rows.first).to_have_text("79160000005")
+    finally:
+        context.close()
