@@ -31,6 +31,13 @@ class ClientFilter(ApiClientFilter):
     class Meta(ApiClientFilter.Meta):
         fields = ["search", "operator_code", "tag", "timezone"]
 
+    @property
+    def form(self):
+        form = super().form
+        # Ids apart from the client form's (the add/edit modal sits on the same page).
+        form.auto_id = "filter-%s"
+        return form
+
 
 class CampaignFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(

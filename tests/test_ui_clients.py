@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import io
 
 import pytest
@@ -210,3 +211,30 @@ def test_user_text_is_escaped(as_viewer):
     html = as_viewer.get(reverse("dashboard:client-list")).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+MODAL = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "client-modal-content"}
+
+
+def test_the_modal_form_is_a_fragment_and_keeps_errors_in_the_modal(as_manager):
+    url = reverse("dashboard:client-create")
+    form = as_manager.get(url, **MODAL).content.decode()
+    assert "<html" not in form and 'hx-post="/clients/new/"' in form
+    response = as_manager.post(url, {"phone": "123", "timezone": "UTC"}, **MODAL)
+    assert response.status_code == 200  # htmx swaps 2xx only
+    assert "Phone must be 11 digits" in response.content.decode()
+    assert Client.objects.count() == 0
+
+
+def test_saving_in_the_modal_triggers_clientsaved_to_close_it_and_refresh_the_table(as_manager):
+    response = as_manager.post(
+        reverse("dashboard:client-create"), {"phone": "79161234567", "timezone": "UTC"}, **MODAL
+    )
+    assert response.status_code == 204
+    assert json.loads(response["HX-Trigger"]) == {"clientSaved": "Client 79161234567 saved."}
+    assert Client.objects.filter(phone="79161234567").exists()
+
+
+def test_filter_fields_have_ids_apart_from_the_client_form(as_manager):
+    html = as_manager.get(reverse("dashboard:client-list")).content.decode()
+    assert 'id="filter-tag"' in html and 'id="id_tag"' not in html

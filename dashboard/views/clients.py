@@ -5,18 +5,19 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
 from django_tables2 import RequestConfig
 
 from dashboard.access import managers, readers
 from dashboard.filters import ClientFilter
 from dashboard.forms import ClientForm, ClientImportForm
 from dashboard.tables import ClientMessageTable, ClientTable
-from dashboard.views import page_or_partial
+from dashboard.views import page_or_partial, wants_partial
 from messaging import services
 from messaging.models import Client
 from messaging.roles import is_manager
@@ -91,19 +92,27 @@ def client_edit(request, pk: int):
     return _client_form(request, get_object_or_404(Client, pk=pk))
 
 
+# The clients page opens the add and edit forms in a modal (htmx); they also work as pages.
+MODAL_TARGET = "client-modal-content"
+
+
 def _client_form(request, client: Client):
+    in_modal = wants_partial(request, MODAL_TARGET)
     form = ClientForm(request.POST or None, instance=client)
+    status = 200
     if request.method == "POST":
         if form.is_valid():
             client = form.save()
-            messages.success(request, f"Client {client.phone} saved.")
+            saved = f"Client {client.phone} saved."
+            if in_modal:
+                # Closes the modal and refreshes the table behind it (static/js/herald.js).
+                return trigger_client_event(HttpResponse(status=204), "clientSaved", saved)
+            messages.success(request, saved)
             return redirect("dashboard:client-detail", pk=client.pk)
-        status = 400
-    else:
-        status = 200
-    return render(
-        request, "dashboard/clients/form.html", {"form": form, "client": client}, status=status
-    )
+        # htmx swaps only 2xx answers: the modal gets its errors with a 200.
+        status = 200 if in_modal else 400
+    template = "dashboard/clients/_form_modal.html" if in_modal else "dashboard/clients/form.html"
+    return render(request, template, {"form": form, "client": client}, status=status)
 
 
 @managers

@@ -34,22 +34,35 @@ def test_manager_signs_in_and_adds_clients_by_form_and_by_csv(page):
     nav(page, "Clients")
     expect(page.get_by_text("No clients match. Add one, or import a CSV file.")).to_be_visible()
 
-    # Bad input: field errors, nothing saved.
+    # The form opens in a modal. Bad input: field errors, nothing saved.
     page.get_by_role("link", name="Add client").click()
-    page.get_by_label("Phone").fill("8916")
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Nothing was saved")).to_be_visible()
-    expect(page.get_by_text("Phone must be 11 digits starting with 7")).to_be_visible()
+    dialog = page.get_by_role("dialog", name="Add a client")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Phone")).to_be_focused()
+    dialog.get_by_label("Phone").fill("8916")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_text("Nothing was saved")).to_be_visible()
+    expect(dialog.get_by_text("Phone must be 11 digits starting with 7")).to_be_visible()
     assert Client.objects.count() == 0
 
-    page.get_by_label("Phone").fill("79161234567")
-    page.get_by_label("Tag").fill("vip")
-    page.get_by_label("Time zone").select_option("Europe/Moscow")
-    page.get_by_role("button", name="Save").click()
+    page.evaluate("window.notReloaded = true")
+    dialog.get_by_label("Phone").fill("79161234567")
+    dialog.get_by_label("Tag").fill("vip")
+    dialog.get_by_label("Time zone").select_option("Europe/Moscow")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
     expect(page.get_by_text("Client 79161234567 saved.")).to_be_visible()
-    expect(page.get_by_role("heading", name="Client 79161234567")).to_be_visible()
+    expect(page.get_by_role("link", name="79161234567", exact=True)).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True
 
-    nav(page, "Clients")
+    # Edit in the same modal; the row changes in place.
+    page.get_by_role("link", name="Edit 79161234567").click()
+    dialog = page.get_by_role("dialog", name="Edit client 79161234567")
+    dialog.get_by_label("Tag").fill("vip")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("window.notReloaded") is True
+
     page.get_by_role("link", name="Import CSV").click()
     page.get_by_label("CSV file").set_input_files(
         {"name": "clients.csv", "mimeType": "text/csv", "buffer": CSV.encode()}
