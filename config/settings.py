@@ -5,13 +5,20 @@ The README lists every variable. Bad values raise ImproperlyConfigured at start.
 
 from __future__ import annotations
 
-import zoneinfo
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    env_time,
+    env_timezone,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -124,11 +131,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env_str("TIME_ZONE", "UTC")
-try:
-    zoneinfo.ZoneInfo(TIME_ZONE)
-except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-    raise ImproperlyConfigured(f"TIME_ZONE {TIME_ZONE!r} is not an IANA time zone") from None
+TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -225,6 +228,17 @@ EMAIL_BACKEND = (
 )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "herald@localhost")
 
+# The daily statistics email: a django-q2 schedule runs it once a day at
+# REPORT_TIME (HH:MM) in REPORT_TIMEZONE. A run later than REPORT_MAX_DELAY_MINUTES
+# after that time (workers were down) skips the day instead of sending a backlog.
+REPORT_TIME = env_time("REPORT_TIME", "08:00")
+REPORT_TIMEZONE = env_timezone("REPORT_TIMEZONE", TIME_ZONE)
+REPORT_RECIPIENTS = env_list("REPORT_RECIPIENTS")
+for _address in REPORT_RECIPIENTS:
+    if "@" not in _address:
+        raise ImproperlyConfigured(f"REPORT_RECIPIENTS: {_address!r} is not an email address")
+REPORT_MAX_DELAY_MINUTES = env_int("REPORT_MAX_DELAY_MINUTES", 180, minimum=1)
+
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
@@ -247,3 +261,19 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# --- Metrics and health checks ----------------------------------------------
+# /metrics: with METRICS_TOKEN set, `Authorization: Bearer <token>` is accepted
+# (what Prometheus sends); a signed-in user is always accepted. METRICS_PUBLIC=1
+# opens it to anyone, for a network where only the scraper can reach it.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_PUBLIC = env_bool("METRICS_PUBLIC", False)
+# Set it for every process that records metrics (gunicorn, qcluster) and empty
+# the directory before they start: prometheus-client then sums the processes.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR {PROMETHEUS_MULTIPROC_DIR!r} is not a directory; create it"
+    )
+# /readyz wants a worker heartbeat (a django-q2 schedule, every minute) no older than this.
+WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180, minimum=60)

@@ -1,5 +1,6 @@
 from messaging.models.campaigns import Campaign, CampaignStatus
 from messaging.models.clients import Client
+from messaging.models.health import WorkerHeartbeat
 from messaging.models.messages import (
     FINAL_STATUSES,
     UNSENT_STATUSES,
@@ -8,6 +9,7 @@ from messaging.models.messages import (
     Message,
     MessageStatus,
 )
+from messaging.models.reports import DailyReportRun
 from messaging.models.stats import CampaignCounts, SendBucket
 
 __all__ = [
@@ -18,8 +20,10 @@ __all__ = [
     "CampaignCounts",
     "CampaignStatus",
     "Client",
+    "DailyReportRun",
     "DeliveryAttempt",
     "Message",
     "MessageStatus",
     "SendBucket",
+    "WorkerHeartbeat",
 ]
