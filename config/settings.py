@@ -185,11 +185,26 @@ PROVIDER_RATE_LIMIT = env_float("PROVIDER_RATE_LIMIT", 0, minimum=0)  # msg/s; 0
 PROVIDER_CONNECT_TIMEOUT = env_float("PROVIDER_CONNECT_TIMEOUT", 3.0, minimum=0.1)
 PROVIDER_READ_TIMEOUT = env_float("PROVIDER_READ_TIMEOUT", 10.0, minimum=0.1)
 
+# --- Sending engine -----------------------------------------------------------
+# Sender tasks ("pumps") running at once; each sends PROVIDER_CONCURRENCY requests.
+ENGINE_PUMPS = env_int("ENGINE_PUMPS", 2, minimum=1)
+# A pump task hands back its worker after this long and queues its successor.
+ENGINE_TASK_BUDGET = env_float("ENGINE_TASK_BUDGET", 120, minimum=5)
+RETRY_BASE_SECONDS = env_float("RETRY_BASE_SECONDS", 2, minimum=0.1)
+RETRY_MAX_SECONDS = env_float("RETRY_MAX_SECONDS", 300, minimum=1)
+# Circuit breaker: open when this share of the last CIRCUIT_WINDOW requests failed.
+CIRCUIT_WINDOW = env_int("CIRCUIT_WINDOW", 20, minimum=2)
+CIRCUIT_FAILURE_RATIO = env_float("CIRCUIT_FAILURE_RATIO", 0.5, minimum=0.01)
+CIRCUIT_COOLDOWN_SECONDS = env_float("CIRCUIT_COOLDOWN_SECONDS", 5, minimum=0.1)
+CIRCUIT_MAX_COOLDOWN_SECONDS = env_float("CIRCUIT_MAX_COOLDOWN_SECONDS", 60, minimum=0.1)
+CREDENTIALS_RECHECK_SECONDS = env_float("CREDENTIALS_RECHECK_SECONDS", 30, minimum=1)
+
 # --- Background work (django-q2, ORM broker) --------------------------------
 Q_CLUSTER = {
     "name": "herald",
     "orm": "default",
-    "workers": env_int("Q_WORKERS", 2, minimum=1),
+    # One worker more than the pumps so the housekeeping and report tasks always get one.
+    "workers": env_int("Q_WORKERS", ENGINE_PUMPS + 1, minimum=1),
     # A task may run this long; retry must exceed it or a task runs twice.
     "timeout": env_int("Q_TIMEOUT", 300, minimum=10),
     "retry": env_int("Q_RETRY", 360, minimum=20),

@@ -43,8 +43,6 @@ def delete_client(*, client: Client) -> None:
             UNSENT_STATUSES,
             MessageStatus.CANCELLED,
             last_error="Client deleted",
-            lease_token=None,
-            lease_until=None,
         )
         client_id = client.pk
         client.delete()
@@ -289,13 +287,36 @@ def _transition(
                 UNSENT_STATUSES,
                 MessageStatus.CANCELLED,
                 last_error=reason,
-                lease_token=None,
-                lease_until=None,
             )
         campaign.save(update_fields=update_fields)
         scheduling.campaign_saved(campaign, changed={"status"})
     log.info("campaign %s campaign_id=%s from=%s to=%s", verb, campaign.pk, previous, to)
     return campaign
+
+
+def retry_failed_messages(*, campaign: Campaign) -> int:
+    """Send the failed messages of a campaign again (before its end); returns how many."""
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        now = timezone.now()
+        if campaign.status == CampaignStatus.CANCELLED:
+            raise TransitionRefused({"status": ["A cancelled campaign cannot retry messages."]})
+        if campaign.end_at <= now:
+            raise TransitionRefused({"end_at": ["The campaign has ended; extend it first."]})
+        moved = move_messages(
+            campaign.messages.all(),
+            [MessageStatus.FAILED],
+            MessageStatus.PENDING,
+            next_attempt_at=now,
+            lease_token=None,
+        )
+        if moved and campaign.status == CampaignStatus.FINISHED:
+            campaign.status = CampaignStatus.RUNNING
+            campaign.finished_at = None
+            campaign.save(update_fields=["status", "finished_at", "updated_at"])
+        scheduling.campaign_saved(campaign, changed={"status"})
+    log.info("failed messages queued again campaign_id=%s count=%d", campaign.pk, moved)
+    return moved
 
 
 def delete_campaign(*, campaign: Campaign) -> None:

@@ -56,11 +56,11 @@ def test_readyz_is_not_ready_with_an_unapplied_migration(client, monkeypatch):
     monkeypatch.setattr(health, "_migrations_applied", False)
     with connection.cursor() as cursor:  # rolled back with the test
         cursor.execute(
-            "DELETE FROM django_migrations WHERE app = 'messaging' AND name = '0002_daily_report'"
+            "DELETE FROM django_migrations WHERE app = 'messaging' AND name = '0003_daily_report'"
         )
     health.heartbeat()
     response = client.get("/readyz")
     assert response.status_code == 503
     body = response.json()
     assert body["reasons"] == ["1 unapplied migration(s)"]
-    assert body["checks"]["migrations"]["pending"] == ["messaging.0002_daily_report"]
+    assert body["checks"]["migrations"]["pending"] == ["messaging.0003_daily_report"]

@@ -1,5 +1,6 @@
 from messaging.models.campaigns import Campaign, CampaignStatus
 from messaging.models.clients import Client
+from messaging.models.engine import CircuitState, ProviderState, PumpSlot, RateBucket
 from messaging.models.health import WorkerHeartbeat
 from messaging.models.messages import (
     FINAL_STATUSES,
@@ -19,11 +20,15 @@ __all__ = [
     "Campaign",
     "CampaignCounts",
     "CampaignStatus",
+    "CircuitState",
     "Client",
     "DailyReportRun",
     "DeliveryAttempt",
     "Message",
     "MessageStatus",
+    "ProviderState",
+    "PumpSlot",
+    "RateBucket",
     "SendBucket",
     "WorkerHeartbeat",
 ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 
 class MessageStatus(models.TextChoices):
@@ -44,8 +45,9 @@ class Message(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
     # Not before this time: retry backoff and the client's local send window.
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
     # A worker holds an in-flight message until lease_until; after that it returns to the queue.
+    # The token is kept after a cancel so the worker can still record a send that went through.
     lease_until = models.DateTimeField(null=True, blank=True)
     lease_token = models.UUIDField(null=True, blank=True)
 

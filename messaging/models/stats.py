@@ -75,6 +75,11 @@ class SendBucket(models.Model):
         return f"{self.campaign_id} @ {self.minute:%H:%M}"
 
 
+def adjust_counts(campaign_id: int, changes: dict[str, int]) -> None:
+    """Apply counted moves (status -> delta) made by the caller's own conditional UPDATEs."""
+    _adjust(campaign_id, {COUNT_FIELDS[MessageStatus(s)]: n for s, n in changes.items()})
+
+
 def _adjust(campaign_id: int, changes: dict[str, int]) -> None:
     updates = {field: F(field) + delta for field, delta in changes.items() if delta}
     if updates:

@@ -1,0 +1,1 @@
+"""The sending engine: start, claim, send, record, retry, expire, finish."""

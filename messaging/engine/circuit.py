@@ -1,0 +1,144 @@
+"""The provider gate shared by all workers: circuit breaker and refused credentials.
+
+Each worker keeps its own window of recent outcomes and trips the shared
+circuit when most of them failed. While open, nobody sends; after the cool-down
+one worker wins the probe (a conditional UPDATE) and sends a single request.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import logging
+from collections import deque
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from messaging.models import CircuitState, ProviderState
+
+log = logging.getLogger(__name__)
+
+
+class Gate(enum.Enum):
+    GO = "go"
+    HOLD = "hold"
+    PROBE = "probe"  # this worker sends one request to test the provider
+
+
+def token_fingerprint(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def _state() -> ProviderState:
+    return ProviderState.get()
+
+
+def check_gate(now: datetime, *, fingerprint: str, probe_timeout: float) -> Gate:
+    state = _state()
+    if state.credentials_rejected and state.rejected_token_fingerprint != fingerprint:
+        # Someone changed PROVIDER_TOKEN since it was refused: try the new one.
+        if ProviderState.objects.filter(pk=1, credentials_rejected=True).update(
+            credentials_rejected=False, circuit=CircuitState.CLOSED, opened_until=None
+        ):
+            log.warning("provider token changed; sending resumes")
+        return Gate.GO
+    if state.circuit == CircuitState.CLOSED:
+        return Gate.GO
+    if state.circuit == CircuitState.HALF_OPEN:
+        stale = state.probe_started_at and state.probe_started_at < now - timedelta(
+            seconds=probe_timeout
+        )
+        if not stale:
+            return Gate.HOLD
+        won = ProviderState.objects.filter(
+            pk=1, circuit=CircuitState.HALF_OPEN, probe_started_at=state.probe_started_at
+        ).update(probe_started_at=now)
+        return Gate.PROBE if won else Gate.HOLD
+    if state.opened_until and state.opened_until > now:
+        return Gate.HOLD
+    won = ProviderState.objects.filter(
+        pk=1, circuit=CircuitState.OPEN, opened_until=state.opened_until
+    ).update(circuit=CircuitState.HALF_OPEN, probe_started_at=now)
+    return Gate.PROBE if won else Gate.HOLD
+
+
+def trip(now: datetime, reason: str) -> None:
+    """Open the circuit; a failed probe doubles the cool-down up to the maximum."""
+    with transaction.atomic():
+        state = ProviderState.objects.select_for_update().get(pk=_state().pk)
+        if state.circuit == CircuitState.OPEN and state.opened_until and state.opened_until > now:
+            return
+        if state.circuit == CircuitState.HALF_OPEN:
+            cooldown = min(
+                max(state.cooldown_seconds, settings.CIRCUIT_COOLDOWN_SECONDS) * 2,
+                settings.CIRCUIT_MAX_COOLDOWN_SECONDS,
+            )
+        else:
+            cooldown = settings.CIRCUIT_COOLDOWN_SECONDS
+        state.circuit = CircuitState.OPEN
+        state.cooldown_seconds = cooldown
+        state.opened_until = now + timedelta(seconds=cooldown)
+        state.last_error = reason[:300]
+        state.save()
+    log.warning("provider circuit opened for %.1fs: %s", cooldown, reason)
+
+
+def close(now: datetime) -> None:
+    closed = (
+        ProviderState.objects.filter(pk=1)
+        .exclude(circuit=CircuitState.CLOSED, credentials_rejected=False)
+        .update(
+            circuit=CircuitState.CLOSED,
+            opened_until=None,
+            cooldown_seconds=0,
+            credentials_rejected=False,
+            credentials_detail="",
+        )
+    )
+    if closed:
+        log.warning("provider answered again; circuit closed, sending resumes")
+
+
+def reject_credentials(now: datetime, *, fingerprint: str, detail: str) -> None:
+    _state()
+    ProviderState.objects.filter(pk=1).update(
+        credentials_rejected=True,
+        credentials_detail=detail[:300],
+        rejected_token_fingerprint=fingerprint,
+        circuit=CircuitState.OPEN,
+        cooldown_seconds=settings.CREDENTIALS_RECHECK_SECONDS,
+        opened_until=now + timedelta(seconds=settings.CREDENTIALS_RECHECK_SECONDS),
+        last_error=detail[:300],
+    )
+    log.error("provider refused Herald's credentials; all sending stopped until fixed: %s", detail)
+
+
+def record_health(*, latency_ms: float | None, error_rate: float | None) -> None:
+    ProviderState.objects.filter(pk=1).update(latency_ms=latency_ms, error_rate=error_rate)
+
+
+class FailureWindow:
+    """This worker's recent outcomes: True for a failure worth tripping on."""
+
+    def __init__(self, size: int | None = None, ratio: float | None = None) -> None:
+        self.size = size or settings.CIRCUIT_WINDOW
+        self.ratio = ratio or settings.CIRCUIT_FAILURE_RATIO
+        self.outcomes: deque[bool] = deque(maxlen=self.size)
+
+    def add(self, failed: bool) -> None:
+        self.outcomes.append(failed)
+
+    def should_trip(self) -> bool:
+        if len(self.outcomes) < self.size:
+            return False
+        return sum(self.outcomes) / len(self.outcomes) >= self.ratio
+
+    def error_rate(self) -> float | None:
+        if not self.outcomes:
+            return None
+        return sum(self.outcomes) / len(self.outcomes)
+
+    def clear(self) -> None:
+        self.outcomes.clear()

@@ -1,0 +1,163 @@
+"""Campaign lifecycle steps run by the pumps and the housekeeping tick.
+
+Each step is idempotent and safe to run from several workers at once: they
+claim their rows with conditional UPDATEs or row locks.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import Min
+
+from messaging.models import Campaign, CampaignStatus, Client, Message, MessageStatus
+from messaging.models.stats import add_pending, move_messages
+
+log = logging.getLogger(__name__)
+
+
+def select_targets(campaign: Campaign, now: datetime) -> int:
+    """Create one pending message per matching client; a second call creates none.
+
+    One INSERT ... SELECT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL), so a
+    million targets never pass through Python and a repeat is a no-op.
+    """
+    message_table = Message._meta.db_table
+    client_table = Client._meta.db_table
+    where, params = ["1 = 1"], [campaign.pk, MessageStatus.PENDING, now, now]
+    if campaign.operator_codes:
+        where.append(f"c.operator_code IN ({', '.join(['%s'] * len(campaign.operator_codes))})")
+        params.extend(campaign.operator_codes)
+    if campaign.tags:
+        where.append(f"c.tag IN ({', '.join(['%s'] * len(campaign.tags))})")
+        params.extend(campaign.tags)
+    sql = (
+        f"INSERT INTO {message_table} "  # noqa: S608 (table names from models, values as params)
+        "(campaign_id, client_id, phone, status, created_at, next_attempt_at, "
+        "attempts, last_error) "
+        f"SELECT %s, c.id, c.phone, %s, %s, %s, 0, '' FROM {client_table} c "
+        f"WHERE {' AND '.join(where)} "
+        "ON CONFLICT (campaign_id, client_id) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        created = max(cursor.rowcount, 0)
+    add_pending(campaign.pk, created)
+    return created
+
+
+def start_campaign(campaign_id: int, now: datetime) -> bool:
+    """Select the targets of a due scheduled campaign and mark it running."""
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if (
+            campaign is None
+            or campaign.status != CampaignStatus.SCHEDULED
+            or campaign.start_at > now
+        ):
+            return False
+        created = select_targets(campaign, now)
+        Campaign.objects.filter(pk=campaign_id).update(
+            status=CampaignStatus.RUNNING, targets_selected_at=now
+        )
+    log.info("campaign started campaign_id=%s messages_created=%d", campaign_id, created)
+    return True
+
+
+def start_due_campaigns(now: datetime) -> list[int]:
+    due = Campaign.objects.filter(status=CampaignStatus.SCHEDULED, start_at__lte=now)
+    return [cid for cid in due.values_list("id", flat=True) if start_campaign(cid, now)]
+
+
+def expire_overdue(now: datetime) -> int:
+    """At end_at every pending message becomes expired (in-flight ones finish their request)."""
+    expired = 0
+    overdue = Campaign.objects.filter(
+        status__in=(CampaignStatus.RUNNING, CampaignStatus.PAUSED), end_at__lte=now
+    )
+    for campaign_id in overdue.values_list("id", flat=True):
+        n = move_messages(
+            Message.objects.filter(campaign_id=campaign_id),
+            [MessageStatus.PENDING],
+            MessageStatus.EXPIRED,
+            last_error="Deadline passed before the message could be sent",
+        )
+        if n:
+            log.info("messages expired campaign_id=%s count=%d", campaign_id, n)
+        expired += n
+    return expired
+
+
+def finish_done(now: datetime) -> list[int]:
+    """Mark finished every started campaign with nothing pending or in flight."""
+    finished = []
+    candidates = Campaign.objects.filter(
+        status__in=(CampaignStatus.RUNNING, CampaignStatus.PAUSED),
+        targets_selected_at__isnull=False,
+        counts__pending=0,
+        counts__sending=0,
+    )
+    for campaign_id, status in candidates.values_list("id", "status"):
+        if (
+            status == CampaignStatus.PAUSED
+            and not Campaign.objects.filter(pk=campaign_id, end_at__lte=now).exists()
+        ):
+            continue  # a paused campaign still before its deadline may get retries back
+        if Campaign.objects.filter(pk=campaign_id, status=status).update(
+            status=CampaignStatus.FINISHED, finished_at=now
+        ):
+            log.info("campaign finished campaign_id=%s", campaign_id)
+            finished.append(campaign_id)
+    return finished
+
+
+def reclaim_expired_leases(now: datetime) -> int:
+    """Messages held by a worker that died go back to the queue (same msgId, sent again)."""
+    n = move_messages(
+        Message.objects.filter(status=MessageStatus.SENDING, lease_until__lt=now),
+        [MessageStatus.SENDING],
+        MessageStatus.PENDING,
+        lease_token=None,
+        lease_until=None,
+        next_attempt_at=now,
+    )
+    if n:
+        log.warning("reclaimed %d messages whose worker lease expired", n)
+    return n
+
+
+def has_due_work(now: datetime) -> bool:
+    if Campaign.objects.filter(
+        status=CampaignStatus.SCHEDULED, start_at__lte=now, end_at__gt=now
+    ).exists():
+        return True
+    return any(
+        _pending(campaign_id).filter(next_attempt_at__lte=now).exists()
+        for campaign_id in _running_ids()
+    )
+
+
+def _running_ids() -> list[int]:
+    return list(Campaign.objects.filter(status=CampaignStatus.RUNNING).values_list("id", flat=True))
+
+
+def _pending(campaign_id: int):
+    # Per campaign, so the partial index on pending messages serves the query.
+    return Message.objects.filter(campaign_id=campaign_id, status=MessageStatus.PENDING)
+
+
+def next_due_at(now: datetime) -> datetime | None:
+    """The earliest moment work becomes due later: a start or a waiting message."""
+    times = []
+    start = Campaign.objects.filter(status=CampaignStatus.SCHEDULED, start_at__gt=now).aggregate(
+        t=Min("start_at")
+    )["t"]
+    if start:
+        times.append(start)
+    for campaign_id in _running_ids():
+        waiting = _pending(campaign_id).aggregate(t=Min("next_attempt_at"))["t"]
+        if waiting:
+            times.append(max(waiting, now))
+    return min(times) if times else None

@@ -1,0 +1,517 @@
+"""The pump: one worker's sending loop.
+
+One thread talks to the database (claims, records, lifecycle); a pool of
+threads only makes HTTP requests. Messages are claimed in batches with a lease
+(status `sending`), sent concurrently under the global rate cap and the shared
+circuit breaker, and their results are recorded in batches. Every step works
+across all running campaigns, so a new campaign is picked up within one cycle
+and several pumps share a large campaign.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as dtime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from messaging import metrics
+from messaging.engine import circuit, lifecycle
+from messaging.engine.circuit import Gate
+from messaging.engine.ratelimit import RateLimiter
+from messaging.engine.windows import next_send_time
+from messaging.models import (
+    Campaign,
+    CampaignStatus,
+    DeliveryAttempt,
+    Message,
+    MessageStatus,
+    PumpSlot,
+)
+from messaging.models.stats import adjust_counts, record_sends
+from messaging.provider import ProviderClient, ProviderResult, Verdict
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.5  # how often campaign states and the provider gate are re-read
+RECLAIM_EVERY_SECONDS = 5.0
+FLUSH_EVERY_SECONDS = 0.2
+FLUSH_BATCH = 200
+IDLE_WAIT_SECONDS = 10.0  # keep looping when work becomes due this soon
+SLOT_STALE_SECONDS = 10.0
+
+
+@dataclass
+class CampaignView:
+    """What a pump needs of a campaign, re-read every tick (edits apply to unsent messages)."""
+
+    id: int
+    text: str
+    end_at: datetime
+    window_start: dtime | None
+    window_end: dtime | None
+
+
+@dataclass
+class Job:
+    message_id: int
+    campaign_id: int
+    phone: str
+    client_id: int | None
+    attempts: int  # requests made before this one
+
+
+DEADLINE = "deadline"  # the job was not sent: no time left before end_at
+
+
+def backoff_seconds(attempts: int, *, rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter: base * 2^(n-1), capped, then 50-100% of it."""
+    rng = rng or random
+    ceiling = min(
+        settings.RETRY_MAX_SECONDS, settings.RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
+    )
+    return ceiling * (0.5 + rng.random() / 2)
+
+
+def lease_seconds() -> float:
+    return settings.PROVIDER_CONNECT_TIMEOUT + settings.PROVIDER_READ_TIMEOUT + 20
+
+
+class Pump:
+    def __init__(
+        self,
+        *,
+        slot: int | None = None,
+        client: ProviderClient | None = None,
+        concurrency: int | None = None,
+        rate_limit: float | None = None,
+        budget_seconds: float | None = None,
+        clock=timezone.now,
+    ) -> None:
+        self.slot = slot
+        self.client = client or ProviderClient()
+        self.concurrency = concurrency or settings.PROVIDER_CONCURRENCY
+        self.limiter = RateLimiter(
+            settings.PROVIDER_RATE_LIMIT if rate_limit is None else rate_limit
+        )
+        self.budget = budget_seconds or settings.ENGINE_TASK_BUDGET
+        self.clock = clock
+        self.token = uuid.uuid4()
+        self.fingerprint = circuit.token_fingerprint(self.client._token)
+        self.failures = circuit.FailureWindow()
+        self.campaigns: dict[int, CampaignView] = {}
+        self.queue: deque[Job] = deque()
+        self.inflight: dict[Future, Job] = {}
+        self.done: list[tuple[Job, ProviderResult | str]] = []
+        self.gate = Gate.GO
+        self.probe_inflight = False
+        self.last_flush = time.monotonic()
+        self.last_tick = 0.0
+        self.last_reclaim = 0.0
+        self.rotation = 0
+        self.latencies: deque[int] = deque(maxlen=200)
+        self.stolen = False
+        self._lock = threading.Lock()
+
+    # --- the loop ---------------------------------------------------------------
+
+    def run(self) -> str:
+        """Send until there is nothing due, the budget is spent, or the slot is lost."""
+        started = time.monotonic()
+        executor = ThreadPoolExecutor(self.concurrency, thread_name_prefix="herald-send")
+        reason = "idle"
+        try:
+            while True:
+                now = self.clock()
+                if time.monotonic() - self.last_tick >= TICK_SECONDS:
+                    self._tick(now)
+                    if self.stolen:
+                        reason = "slot lost"
+                        break
+                if time.monotonic() - started >= self.budget:
+                    reason = "budget"
+                    break
+                self._drop_stale_jobs(now)
+                if self.gate is Gate.GO and len(self.queue) < self.concurrency:
+                    self._claim(now, self.concurrency * 2)
+                self._submit(executor)
+                self._collect()
+                if self.done and (
+                    len(self.done) >= FLUSH_BATCH
+                    or time.monotonic() - self.last_flush >= FLUSH_EVERY_SECONDS
+                ):
+                    self._flush()
+                if not self.queue and not self.inflight and not self.done:
+                    if not self._work_soon(now):
+                        break
+                    # Held by the circuit, or work due in a moment: wait, then look again.
+                    time.sleep(0.2 if self.gate is not Gate.GO else 0.1)
+        finally:
+            self._release(self.queue)
+            self.queue.clear()
+            for future in list(self.inflight):
+                future.result()
+            self._collect()
+            self._flush()
+            executor.shutdown(wait=True)
+        log.debug("pump stopped slot=%s reason=%s", self.slot, reason)
+        return reason
+
+    def _work_soon(self, now: datetime) -> bool:
+        if lifecycle.has_due_work(now):
+            return True
+        upcoming = lifecycle.next_due_at(now)
+        return upcoming is not None and upcoming <= now + timedelta(seconds=IDLE_WAIT_SECONDS)
+
+    # --- every tick: states, lifecycle, heartbeat --------------------------------
+
+    def _tick(self, now: datetime) -> None:
+        self.last_tick = time.monotonic()
+        if self.slot is not None:
+            alive = PumpSlot.objects.filter(slot=self.slot, token=self.token).update(
+                heartbeat_at=now
+            )
+            self.stolen = not alive
+        lifecycle.start_due_campaigns(now)
+        lifecycle.expire_overdue(now)
+        if time.monotonic() - self.last_reclaim >= RECLAIM_EVERY_SECONDS:
+            self.last_reclaim = time.monotonic()
+            lifecycle.reclaim_expired_leases(now)
+            circuit.record_health(
+                latency_ms=self._median_latency(), error_rate=self.failures.error_rate()
+            )
+        lifecycle.finish_done(now)
+        self.campaigns = {
+            c.id: CampaignView(c.id, c.text, c.end_at, c.send_window_start, c.send_window_end)
+            for c in Campaign.objects.filter(status=CampaignStatus.RUNNING, end_at__gt=now).only(
+                "id", "text", "end_at", "send_window_start", "send_window_end"
+            )
+        }
+        if not self.probe_inflight:
+            self.gate = circuit.check_gate(
+                now, fingerprint=self.fingerprint, probe_timeout=lease_seconds()
+            )
+        if self.gate is Gate.HOLD and self.queue:
+            self._release(self.queue)
+            self.queue.clear()
+
+    def _median_latency(self) -> float | None:
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        return float(ordered[len(ordered) // 2])
+
+    def _drop_stale_jobs(self, now: datetime) -> None:
+        """Jobs of campaigns paused, cancelled or past their end go back before sending."""
+        if not self.queue:
+            return
+        keep, drop = deque(), []
+        for job in self.queue:
+            view = self.campaigns.get(job.campaign_id)
+            (keep if view and view.end_at > now else drop).append(job)
+        if drop:
+            self._release(drop)
+            self.queue = keep
+
+    # --- claiming -------------------------------------------------------------------
+
+    def _claim(self, now: datetime, limit: int) -> None:
+        ids = list(self.campaigns)
+        if not ids:
+            return
+        # Rotate so every running campaign gets its share of each claim.
+        self.rotation = (self.rotation + 1) % len(ids)
+        ids = ids[self.rotation :] + ids[: self.rotation]
+        per_campaign = max(1, limit // len(ids))
+        for campaign_id in ids:
+            self._claim_campaign(self.campaigns[campaign_id], now, per_campaign)
+
+    def _claim_campaign(self, view: CampaignView, now: datetime, limit: int) -> None:
+        lease_until = now + timedelta(seconds=lease_seconds())
+        with transaction.atomic():
+            rows = list(
+                Message.objects.filter(
+                    campaign_id=view.id, status=MessageStatus.PENDING, next_attempt_at__lte=now
+                )
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("id", "phone", "client_id", "client__timezone", "attempts")[:limit]
+            )
+            if not rows:
+                return
+            claimed = Message.objects.filter(
+                id__in=[r[0] for r in rows], status=MessageStatus.PENDING
+            ).update(status=MessageStatus.SENDING, lease_token=self.token, lease_until=lease_until)
+            adjust_counts(
+                view.id, {MessageStatus.PENDING: -claimed, MessageStatus.SENDING: claimed}
+            )
+            later = self._defer_outside_window(view, rows, now)
+        for message_id, phone, client_id, _tz, attempts in rows:
+            if message_id not in later:
+                self.queue.append(Job(message_id, view.id, phone, client_id, attempts))
+
+    def _defer_outside_window(self, view: CampaignView, rows, now: datetime) -> set[int]:
+        """Messages whose client is outside the send window wait for its next opening."""
+        if view.window_start is None or view.window_end is None:
+            return set()
+        by_opening: dict[datetime, list[int]] = {}
+        for message_id, _phone, _client_id, tz_name, _attempts in rows:
+            opening = next_send_time(now, tz_name or "UTC", view.window_start, view.window_end)
+            if opening > now:
+                by_opening.setdefault(opening, []).append(message_id)
+        deferred: set[int] = set()
+        for opening, ids in by_opening.items():
+            mine = Message.objects.filter(id__in=ids, lease_token=self.token)
+            if opening >= view.end_at:
+                n = mine.filter(status=MessageStatus.SENDING).update(
+                    status=MessageStatus.EXPIRED,
+                    last_error="The client's send window does not open again before the end",
+                )
+                adjust_counts(view.id, {MessageStatus.SENDING: -n, MessageStatus.EXPIRED: n})
+            else:
+                n = mine.filter(status=MessageStatus.SENDING).update(
+                    status=MessageStatus.PENDING, next_attempt_at=opening, lease_token=None
+                )
+                adjust_counts(view.id, {MessageStatus.SENDING: -n, MessageStatus.PENDING: n})
+            deferred.update(ids)
+            log.debug(
+                "messages wait for send window campaign_id=%s count=%d until=%s",
+                view.id,
+                len(ids),
+                opening.isoformat(),
+            )
+        return deferred
+
+    def _release(self, jobs) -> None:
+        """Give claimed but unsent messages back to the queue, untouched."""
+        by_campaign: dict[int, list[int]] = {}
+        for job in jobs:
+            by_campaign.setdefault(job.campaign_id, []).append(job.message_id)
+        for campaign_id, ids in by_campaign.items():
+            with transaction.atomic():
+                n = Message.objects.filter(
+                    id__in=ids, lease_token=self.token, status=MessageStatus.SENDING
+                ).update(status=MessageStatus.PENDING, lease_token=None, lease_until=None)
+                adjust_counts(campaign_id, {MessageStatus.SENDING: -n, MessageStatus.PENDING: n})
+
+    # --- sending --------------------------------------------------------------------
+
+    def _submit(self, executor: ThreadPoolExecutor) -> None:
+        limit = 1 if self.gate is Gate.PROBE else self.concurrency
+        if self.gate is Gate.HOLD:
+            return
+        while self.queue and len(self.inflight) < limit:
+            if self.gate is Gate.PROBE and self.probe_inflight:
+                return
+            if not self.limiter.try_acquire():
+                return
+            job = self.queue.popleft()
+            view = self.campaigns.get(job.campaign_id)
+            if view is None:
+                self._release([job])
+                continue
+            if self.gate is Gate.PROBE:
+                self.probe_inflight = True
+            future = executor.submit(self._send, job, view.text, view.end_at)
+            self.inflight[future] = job
+
+    def _send(self, job: Job, text: str, end_at: datetime) -> ProviderResult | str:
+        # Checked right before the request: none starts at or after end_at, and its
+        # timeouts are capped at the time left.
+        time_left = (end_at - self.clock()).total_seconds()
+        if time_left <= 0:
+            return DEADLINE
+        log.info(
+            "provider request campaign_id=%s message_id=%s client_id=%s url=%s/send/%s",
+            job.campaign_id,
+            job.message_id,
+            job.client_id,
+            self.client.url,
+            job.message_id,
+        )
+        result = self.client.send(
+            message_id=job.message_id, phone=job.phone, text=text, time_left=time_left
+        )
+        log.info(
+            "provider response campaign_id=%s message_id=%s client_id=%s outcome=%s "
+            "http_status=%s duration_ms=%d%s",
+            job.campaign_id,
+            job.message_id,
+            job.client_id,
+            result.outcome,
+            result.http_status,
+            result.duration_ms,
+            f" reason={result.reason!r}" if result.reason else "",
+        )
+        return result
+
+    def _collect(self) -> None:
+        if not self.inflight:
+            return
+        finished, _ = wait(list(self.inflight), timeout=0.02, return_when=FIRST_COMPLETED)
+        for future in finished:
+            job = self.inflight.pop(future)
+            self.done.append((job, future.result()))
+
+    # --- recording ------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        if not self.done:
+            return
+        batch, self.done = self.done, []
+        self.last_flush = time.monotonic()
+        now = self.clock()
+        attempts = []
+        for job, result in batch:
+            if isinstance(result, ProviderResult):
+                attempts.append(
+                    DeliveryAttempt(
+                        message_id=job.message_id,
+                        started_at=result.started_at,
+                        duration_ms=result.duration_ms,
+                        http_status=result.http_status,
+                        outcome=result.outcome,
+                        response_excerpt=result.excerpt,
+                    )
+                )
+                metrics.observe_provider_request(result.outcome, result.duration_ms / 1000)
+                self.latencies.append(result.duration_ms)
+        with transaction.atomic():
+            DeliveryAttempt.objects.bulk_create(attempts)
+            for campaign_id, jobs in _group(batch).items():
+                self._record_campaign(campaign_id, jobs, now)
+        self._update_circuit(batch, now)
+
+    def _record_campaign(self, campaign_id: int, results, now: datetime) -> None:
+        view = self.campaigns.get(campaign_id)
+        end_at = view.end_at if view else now
+        mine = Message.objects.filter(lease_token=self.token)
+        moves: dict[str, int] = {}
+
+        def move(ids, from_statuses, to_status, **fields):
+            for from_status in from_statuses:
+                n = mine.filter(id__in=ids, status=from_status).update(status=to_status, **fields)
+                moves[from_status] = moves.get(from_status, 0) - n
+                moves[to_status] = moves.get(to_status, 0) + n
+
+        sent = [job.message_id for job, r in results if isinstance(r, ProviderResult) and r.sent]
+        if sent:
+            # A message cancelled while its request was in flight did reach the provider.
+            move(
+                sent,
+                [MessageStatus.SENDING, MessageStatus.CANCELLED],
+                MessageStatus.SENT,
+                sent_at=now,
+                attempts=F("attempts") + 1,
+                last_error="",
+                lease_until=None,
+            )
+        failed_count = 0
+        retries = 0
+        for job, result in results:
+            if result == DEADLINE:
+                move(
+                    [job.message_id],
+                    [MessageStatus.SENDING],
+                    MessageStatus.EXPIRED,
+                    last_error="Deadline passed before the message could be sent",
+                )
+                continue
+            if result.sent:
+                continue
+            common = {"attempts": F("attempts") + 1, "last_error": result.reason[:500]}
+            if result.verdict is Verdict.PERMANENT:
+                move([job.message_id], [MessageStatus.SENDING], MessageStatus.FAILED, **common)
+                failed_count += 1
+                log.warning(
+                    "message failed campaign_id=%s message_id=%s client_id=%s reason=%r",
+                    campaign_id,
+                    job.message_id,
+                    job.client_id,
+                    result.reason,
+                )
+                continue
+            if result.verdict is Verdict.CREDENTIALS:
+                retry_at = now  # held by the gate until the credentials work again
+            else:
+                wait_for = backoff_seconds(job.attempts + 1)
+                if result.retry_after is not None:
+                    wait_for = max(wait_for, result.retry_after)
+                retry_at = now + timedelta(seconds=wait_for)
+            if retry_at >= end_at:
+                move(
+                    [job.message_id],
+                    [MessageStatus.SENDING],
+                    MessageStatus.EXPIRED,
+                    attempts=F("attempts") + 1,
+                    last_error=f"{result.reason} (no retry possible before the end)"[:500],
+                )
+                continue
+            move(
+                [job.message_id],
+                [MessageStatus.SENDING],
+                MessageStatus.PENDING,
+                next_attempt_at=retry_at,
+                lease_token=None,
+                lease_until=None,
+                **common,
+            )
+            retries += 1
+            log.info(
+                "message retry scheduled campaign_id=%s message_id=%s client_id=%s at=%s reason=%r",
+                campaign_id,
+                job.message_id,
+                job.client_id,
+                retry_at.isoformat(),
+                result.reason,
+            )
+        adjust_counts(campaign_id, moves)
+        record_sends(campaign_id, sent=moves.get(MessageStatus.SENT, 0), failed=failed_count)
+        metrics.count_retry("transient", retries)
+
+    def _update_circuit(self, batch, now: datetime) -> None:
+        results = [r for _, r in batch if isinstance(r, ProviderResult)]
+        credentials = [r for r in results if r.verdict is Verdict.CREDENTIALS]
+        if credentials:
+            circuit.reject_credentials(
+                now, fingerprint=self.fingerprint, detail=credentials[-1].reason
+            )
+            self.gate = Gate.HOLD
+            self.probe_inflight = False
+            return
+        for result in results:
+            self.failures.add(result.verdict is Verdict.TRANSIENT)
+        if self.probe_inflight and results:
+            self.probe_inflight = False
+            if results[-1].verdict is Verdict.TRANSIENT:
+                circuit.trip(now, f"probe failed: {results[-1].reason}")
+                self.gate = Gate.HOLD
+            else:
+                circuit.close(now)
+                self.failures.clear()
+                self.gate = Gate.GO
+            return
+        if self.failures.should_trip():
+            reason = next(
+                (r.reason for r in reversed(results) if r.verdict is Verdict.TRANSIENT), ""
+            )
+            circuit.trip(now, f"most recent requests failed ({reason})")
+            self.failures.clear()
+            self.gate = Gate.HOLD
+
+
+def _group(batch) -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    for job, result in batch:
+        grouped.setdefault(job.campaign_id, []).append((job, result))
+    return grouped

@@ -1,0 +1,62 @@
+"""Shared engine state: one row each, read and written by every worker process."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class CircuitState(models.TextChoices):
+    CLOSED = "closed", "Closed (sending)"
+    OPEN = "open", "Open (holding: provider failing)"
+    HALF_OPEN = "half_open", "Half open (probing)"
+
+
+class ProviderState(models.Model):
+    """The provider as all workers see it: circuit breaker, credentials, recent health."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    circuit = models.CharField(
+        max_length=10, choices=CircuitState.choices, default=CircuitState.CLOSED
+    )
+    opened_until = models.DateTimeField(null=True, blank=True)
+    cooldown_seconds = models.FloatField(default=0)
+    probe_started_at = models.DateTimeField(null=True, blank=True)
+    credentials_rejected = models.BooleanField(default=False)
+    credentials_detail = models.CharField(max_length=300, blank=True, default="")
+    # A fingerprint (never the token) of the token the provider refused.
+    rejected_token_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    last_error = models.CharField(max_length=300, blank=True, default="")
+    latency_ms = models.FloatField(null=True, blank=True)
+    error_rate = models.FloatField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Provider circuit {self.circuit}"
+
+    @classmethod
+    def get(cls) -> ProviderState:
+        state, _ = cls.objects.get_or_create(pk=1)
+        return state
+
+
+class RateBucket(models.Model):
+    """The global token bucket behind PROVIDER_RATE_LIMIT, shared by every worker."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    tokens = models.FloatField(default=0)
+    refilled_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.tokens:.1f} tokens"
+
+
+class PumpSlot(models.Model):
+    """One slot per concurrent sender task: its heartbeat tells whether it is alive."""
+
+    slot = models.PositiveSmallIntegerField(primary_key=True)
+    token = models.UUIDField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Pump slot {self.slot}"

@@ -1,0 +1,86 @@
+"""Engine fixtures: the local provider over real HTTP, campaigns ready to send, a pump runner."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from messaging import services
+from messaging.engine import lifecycle
+from messaging.engine.pump import Pump
+from messaging.models import Campaign, Client
+from messaging.provider import ProviderClient
+from tests.scripted_provider import ScriptedProvider
+
+TOKEN = "test-provider-token"
+
+
+@pytest.fixture(scope="session")
+def local_provider():
+    from messaging.localprovider import LocalProvider
+
+    server = LocalProvider(token=TOKEN)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def provider(local_provider):
+    """The local provider with no faults and no receipts."""
+    local_provider.configure(
+        latency_ms=0,
+        latency_jitter_ms=0,
+        error_rate=0.0,
+        garbage_rate=0.0,
+        hang_rate=0.0,
+        rate_429=0.0,
+        outage=False,
+        token=TOKEN,
+        check_token=True,
+    )
+    local_provider.clear()
+    return local_provider
+
+
+@pytest.fixture
+def scripted():
+    with ScriptedProvider() as server:
+        yield server
+
+
+@pytest.fixture
+def fast_retries(settings):
+    settings.RETRY_BASE_SECONDS = 0.05
+    settings.RETRY_MAX_SECONDS = 0.2
+    return settings
+
+
+def make_clients(count: int, *, prefix: str = "7916", tz: str = "Europe/Moscow", tag: str = ""):
+    clients = [
+        Client(phone=f"{prefix}{i:07d}", operator_code=prefix[1:4], tag=tag, timezone=tz)
+        for i in range(count)
+    ]
+    Client.objects.bulk_create(clients)
+    return list(Client.objects.filter(phone__startswith=prefix).order_by("id"))
+
+
+def running_campaign(*, length=timedelta(hours=1), start_now=True, **values) -> Campaign:
+    """A campaign whose window contains now, with its targets selected."""
+    now = timezone.now()
+    values.setdefault("text", "Hello from Herald")
+    values.setdefault("start_at", now - timedelta(seconds=1))
+    values.setdefault("end_at", now + length)
+    campaign = services.create_campaign(values=values)
+    if start_now:
+        lifecycle.start_campaign(campaign.pk, timezone.now())
+        campaign.refresh_from_db()
+    return campaign
+
+
+def run_pump(url: str, *, token: str = TOKEN, budget: float = 30, concurrency: int = 8, **kw):
+    client = ProviderClient(url=url, token=token, read_timeout=kw.pop("read_timeout", 5))
+    pump = Pump(client=client, concurrency=concurrency, budget_seconds=budget, **kw)
+    return pump.run(), pump

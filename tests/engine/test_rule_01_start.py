@@ -1,0 +1,109 @@
+"""Rule 1: campaigns start by themselves, at once when in their window."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+from django_q.models import OrmQ, Schedule
+
+from messaging import tasks
+from messaging.engine import lifecycle
+from messaging.engine.pumps import ensure_pumps
+from messaging.models import Campaign, CampaignCounts, CampaignStatus, PumpSlot
+from tests.engine.conftest import make_clients
+
+pytestmark = pytest.mark.django_db
+
+
+def queued_functions() -> list[str]:
+    return [task.func() for task in OrmQ.objects.all()]
+
+
+def test_in_window_campaign_queues_pumps_when_created(
+    manager_api, settings, django_capture_on_commit_callbacks
+):
+    settings.ENGINE_PUMPS = 2
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_api.post(
+            "/api/campaigns/",
+            {
+                "text": "Now",
+                "start_at": (now - timedelta(minutes=1)).isoformat(),
+                "end_at": (now + timedelta(hours=1)).isoformat(),
+            },
+        )
+    assert response.status_code == 201
+    # Pumps are queued right away: the cluster polls the queue every 0.2 s.
+    assert queued_functions().count("messaging.tasks.pump") == 2
+
+
+def test_future_campaign_gets_a_start_schedule_and_starts_by_itself(provider, settings):
+    settings.PROVIDER_URL = provider.url
+    make_clients(2)
+    start = timezone.now() + timedelta(hours=2)
+    from messaging import services
+
+    campaign = services.create_campaign(
+        values={"text": "Later", "start_at": start, "end_at": start + timedelta(hours=1)}
+    )
+    schedule = Schedule.objects.get(name=f"campaign-{campaign.pk}-start")
+    assert schedule.next_run == start and schedule.func == "messaging.tasks.tick"
+    assert lifecycle.start_due_campaigns(timezone.now()) == []
+
+    with time_machine.travel(start + timedelta(seconds=1), tick=True):
+        tasks.tick()  # what the schedule runs at start_at
+        assert "messaging.tasks.pump" in queued_functions()
+        tasks.pump(0)  # what the cluster runs next
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED
+    assert CampaignCounts.objects.get(pk=campaign.pk).sent == 2
+
+
+def test_editing_start_moves_the_schedule():
+    from messaging import services
+
+    start = timezone.now() + timedelta(hours=2)
+    campaign = services.create_campaign(
+        values={"text": "x", "start_at": start, "end_at": start + timedelta(hours=1)}
+    )
+    later = start + timedelta(hours=5)
+    services.update_campaign(
+        campaign=campaign, values={"start_at": later, "end_at": later + timedelta(hours=1)}
+    )
+    assert Schedule.objects.get(name=f"campaign-{campaign.pk}-start").next_run == later
+    assert Schedule.objects.get(name=f"campaign-{campaign.pk}-end").next_run == later + timedelta(
+        hours=1
+    )
+
+
+def test_running_pump_starts_a_due_campaign_within_one_tick(provider, settings):
+    """A pump already running notices a new due campaign within half a second."""
+    make_clients(1)
+    from messaging import services
+
+    campaign = services.create_campaign(
+        values={
+            "text": "x",
+            "start_at": timezone.now() - timedelta(seconds=1),
+            "end_at": timezone.now() + timedelta(hours=1),
+        }
+    )
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.SCHEDULED
+    from tests.engine.conftest import run_pump
+
+    run_pump(provider.url)
+    assert CampaignCounts.objects.get(pk=campaign.pk).sent == 1
+
+
+def test_pumps_are_not_queued_twice_while_alive(settings):
+    settings.ENGINE_PUMPS = 1
+    assert ensure_pumps() == 1
+    assert ensure_pumps() == 0  # queued and not yet started
+    PumpSlot.objects.filter(slot=0).update(heartbeat_at=timezone.now(), enqueued_at=None)
+    assert ensure_pumps() == 0  # alive
+    PumpSlot.objects.filter(slot=0).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
+    assert ensure_pumps() == 1  # its worker died: replaced

@@ -1,0 +1,90 @@
+"""Rule 7: concurrent requests under a global rate cap, large campaigns shared by pumps."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from messaging.engine.ratelimit import take_tokens
+from messaging.models import CampaignCounts, Message
+from tests.engine.conftest import make_clients, run_pump, running_campaign
+
+
+@pytest.mark.django_db
+def test_requests_run_concurrently(provider):
+    provider.configure(latency_ms=200)
+    make_clients(24)
+    campaign = running_campaign()
+    run_pump(provider.url, concurrency=8)
+    assert provider.stats()["max_in_flight"] >= 6
+    assert CampaignCounts.objects.get(pk=campaign.pk).sent == 24
+
+
+@pytest.mark.django_db
+def test_token_bucket_never_grants_more_than_the_rate():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    assert take_tokens(10, 100, now=now) == 0  # an empty bucket
+    assert take_tokens(10, 100, now=now + timedelta(seconds=0.5)) == 5
+    assert take_tokens(10, 100, now=now + timedelta(seconds=5)) == 10  # capped at one second
+    assert take_tokens(10, 3, now=now + timedelta(seconds=5.1)) == 1
+
+
+def _pump_in_thread(url, results, **kw):
+    try:
+        results.append(run_pump(url, **kw))
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_global_rate_cap_holds_across_two_pumps(provider):
+    make_clients(60)
+    campaign = running_campaign()
+    results: list = []
+    threads = [
+        threading.Thread(
+            target=_pump_in_thread, args=(provider.url, results), kwargs={"rate_limit": 20}
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert CampaignCounts.objects.get(pk=campaign.pk).sent == 60
+    arrivals = sorted(r["at"] for r in provider.requests())
+    # Over any full second, at most the rate plus one second of burst.
+    for i, first in enumerate(arrivals):
+        within = [t for t in arrivals[i:] if t - first < 1.0]
+        assert len(within) <= 20 * 2
+    span = arrivals[-1] - arrivals[0]
+    assert span >= (60 - 20) / 20 * 0.9  # 60 messages at 20/s take about 2 s or more
+
+
+@pytest.mark.django_db(transaction=True)
+def test_large_campaign_is_shared_by_several_pumps(provider):
+    provider.configure(latency_ms=20)
+    make_clients(400)
+    campaign = running_campaign()
+    results: list = []
+    threads = [
+        threading.Thread(
+            target=_pump_in_thread, args=(provider.url, results), kwargs={"concurrency": 4}
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert CampaignCounts.objects.get(pk=campaign.pk).sent == 400
+    # Each pump leases with its own token: both took part.
+    tokens = set(Message.objects.values_list("lease_token", flat=True))
+    assert len(tokens) == 2
+    assert all(r["count"] == 1 for r in provider.receipts()["receipts"].values())
