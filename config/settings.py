@@ -30,6 +30,9 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-local-development-key-only-used-with-DEBUG"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+# Kubernetes probes and Prometheus reach a pod by its IP: k8s/ passes it as POD_IP.
+if env_str("POD_IP"):
+    ALLOWED_HOSTS.append(env_str("POD_IP"))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Behind a TLS-terminating proxy (the Kubernetes ingress) trust its header.
 if env_bool("SECURE_PROXY_SSL", False):

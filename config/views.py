@@ -38,7 +38,11 @@ def readyz(request: HttpRequest) -> JsonResponse:
     body = {"status": "ready" if ready else "not ready", "checks": checks}
     if not ready:
         body["reasons"] = [check["reason"] for check in checks.values() if not check["ok"]]
-    return JsonResponse(body, status=200 if ready else 503)
+    response = JsonResponse(body, status=200 if ready else 503)
+    # A probe asking every few seconds is not a server error: keep django.request's
+    # "Service Unavailable" ERROR line out of the logs (the reasons are in the body).
+    response._has_been_logged = True
+    return response
 
 
 def _bearer_token_ok(request: HttpRequest) -> bool:

@@ -3,16 +3,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from datetime import timedelta
+from http.server import ThreadingHTTPServer
 
 import pytest
+import requests
 from django.test import override_settings
 from django.utils import timezone
 from django_q.tasks import async_task
 from prometheus_client.parser import text_string_to_metric_families
 
-from messaging import health, metrics
-from messaging.models import WorkerHeartbeat
+from messaging import metrics
+from messaging.models import ProviderState, WorkerHeartbeat
 from tests.ops_helpers import campaign_with_messages
 
 pytestmark = pytest.mark.django_db
@@ -96,16 +99,15 @@ def test_metrics_include_the_engines_provider_latency_and_retries(signed_in):
     assert after[bucket] - before.get(bucket, 0) == 2
 
 
-def test_metrics_show_the_provider_circuit_state(signed_in, monkeypatch):
-    monkeypatch.setattr(
-        health,
-        "provider_status",
-        lambda: {
-            "state": "open",
-            "credentials_rejected": False,
-            "latency_ms": 250,
+def test_metrics_show_the_provider_circuit_state_the_engine_keeps(signed_in):
+    ProviderState.objects.update_or_create(
+        pk=1,
+        defaults={
+            "circuit": "open",
+            "opened_until": timezone.now() + timedelta(seconds=30),
             "error_rate": 0.75,
-            "detail": "most recent requests failed",
+            "latency_ms": 250,
+            "last_error": "most recent requests failed",
         },
     )
     samples = scrape(signed_in)
@@ -148,3 +150,28 @@ def test_metrics_need_a_signed_in_user_or_the_token(client):
         scrape(client, HTTP_AUTHORIZATION="Bearer s3cret-scrape-token")
     with override_settings(METRICS_PUBLIC=True):
         scrape(client)
+
+
+def test_worker_metrics_sidecar_serves_the_workers_files(tmp_path):
+    from messaging.management.commands.serve_metrics import MetricsHandler
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", RECORD_IN_ANOTHER_PROCESS], env=env, check=True)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), MetricsHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
+    try:
+        with override_settings(PROMETHEUS_MULTIPROC_DIR=str(tmp_path), METRICS_TOKEN="tok-123456"):
+            assert requests.get(url, timeout=5).status_code == 401
+            response = requests.get(url, headers={"Authorization": "Bearer tok-123456"}, timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 200
+    families = {f.name: f for f in text_string_to_metric_families(response.text)}
+    retries = families["herald_message_retries"].samples
+    assert [(s.labels, s.value) for s in retries if s.name.endswith("_total")] == [
+        ({"reason": "http_error"}, 3.0)
+    ]
+    assert "herald_messages" not in families  # database gauges are the web's

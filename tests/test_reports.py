@@ -282,3 +282,17 @@ def test_send_daily_report_command_without_recipients_says_so():
         pytest.raises(CommandError, match="No recipients"),
     ):
         call_command("send_daily_report")
+
+
+@pytest.mark.django_db
+def test_report_says_when_the_provider_rejects_the_credentials():
+    from messaging.models import ProviderState
+
+    ProviderState.objects.update_or_create(
+        pk=1, defaults={"credentials_rejected": True, "credentials_detail": "401 bad token"}
+    )
+    report = reports.build_daily_report(DAY, now=DUE)
+    assert report.attention[0].startswith("The provider rejects Herald's credentials")
+    assert "(needs attention)" in report.subject
+    assert "rejects Herald&#x27;s credentials" in report.html
+    assert "NEEDS ATTENTION" in report.text
