@@ -62,7 +62,8 @@ class IdsFilter(logging.Filter):
         return True
 
 
-_BEARER = re.compile(r"(?i)\b(bearer|token)\s+[A-Za-z0-9._~+/=-]{6,}")
+# `Bearer <anything>` and a DRF key (`Token` and 40 hex digits); not the word "token".
+_CREDENTIALS = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{6,}|\b(token)\s+[0-9a-f]{40}\b")
 REDACTED = "[REDACTED]"
 
 
@@ -84,7 +85,7 @@ def _secret_values() -> list[str]:
 def redact(text: str) -> str:
     for secret in _secret_values():
         text = text.replace(secret, REDACTED)
-    return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    return _CREDENTIALS.sub(lambda m: f"{m.group(1) or m.group(2)} {REDACTED}", text)
 
 
 class RedactFilter(logging.Filter):

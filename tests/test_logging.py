@@ -121,6 +121,8 @@ def test_tokens_and_secrets_are_scrubbed_from_every_line(captured):
     log = logging.getLogger("herald.test")
     log.info("calling provider with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig")
     log.warning("token is %s", TOKEN)
+    log.info("api call with Authorization: Token %s", "0123456789abcdef0123456789abcdef01234567")
+    log.info("provider token changed; sending resumes")
     try:
         raise RuntimeError(f"refused {TOKEN}")
     except RuntimeError:
@@ -128,4 +130,6 @@ def test_tokens_and_secrets_are_scrubbed_from_every_line(captured):
     output = stream.getvalue()
     assert TOKEN not in output
     assert "eyJhbGciOiJIUzI1NiJ9" not in output
-    assert output.count("[REDACTED]") == 3
+    assert "0123456789abcdef" not in output
+    assert output.count("[REDACTED]") == 4
+    assert "provider token changed; sending resumes" in output
