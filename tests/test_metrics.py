@@ -9,6 +9,7 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 import requests
+from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -16,6 +17,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from messaging import metrics
 from messaging.models import ProviderState, WorkerHeartbeat
+from tests.engine.conftest import (  # noqa: F401  (fixtures: a scripted provider over HTTP)
+    fast_retries,
+    make_clients,
+    run_pump,
+    running_campaign,
+    scripted,
+)
 from tests.ops_helpers import campaign_with_messages
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +183,31 @@ def test_worker_metrics_sidecar_serves_the_workers_files(tmp_path):
         ({"reason": "http_error"}, 3.0)
     ]
     assert "herald_messages" not in families  # database gauges are the web's
+
+
+def test_metrics_after_a_campaign_sent_through_the_engine(
+    signed_in,
+    scripted,  # noqa: F811
+    fast_retries,  # noqa: F811
+):
+    before = scrape(signed_in)
+    make_clients(3)
+    campaign = running_campaign()
+    scripted.respond(500, "provider down")  # one request fails, its retry succeeds
+    run_pump(scripted.url, token=settings.PROVIDER_TOKEN)
+
+    after = scrape(signed_in)
+
+    def delta(name, **labels):
+        key = (name, tuple(sorted(labels.items())))
+        return after[key] - before.get(key, 0)
+
+    assert value(after, "herald_messages", status="sent") == 3
+    assert value(after, "herald_messages", status="pending") == 0
+    assert value(after, "herald_messages_due") == 0
+    campaign.refresh_from_db()
+    assert value(after, "herald_campaigns", status=campaign.status) == 1
+    assert delta("herald_provider_request_seconds_count", outcome="ok") == 3
+    assert delta("herald_provider_request_seconds_count", outcome="http_error") == 1
+    assert delta("herald_message_retries_total", reason="transient") == 1
+    assert value(after, "herald_provider_circuit_state", state="closed") == 1

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
@@ -296,3 +301,59 @@ def test_report_says_when_the_provider_rejects_the_credentials():
     assert "(needs attention)" in report.subject
     assert "rejects Herald&#x27;s credentials" in report.html
     assert "NEEDS ATTENTION" in report.text
+
+
+RACE_WORKER = """
+import os, sys, time
+from datetime import datetime
+import django
+django.setup()
+from messaging import reports
+go = sys.argv[1]
+open(f"{go}.ready.{os.getpid()}", "w").close()
+while not os.path.exists(go):  # start together once both are set up
+    time.sleep(0.005)
+print(reports.send_scheduled_report(now=datetime.fromisoformat(sys.argv[2])))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_racing_for_the_same_day_send_one_email(smtp_inbox, tmp_path):
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.test_settings",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(settings.EMAIL_PORT),
+        "REPORT_TIME": "08:00",
+        "REPORT_TIMEZONE": "UTC",
+        "REPORT_RECIPIENTS": "ops@example.com",
+    }
+    if db["ENGINE"].endswith("sqlite3"):
+        env["SQLITE_PATH"] = db["NAME"]
+        env.pop("DATABASE_URL", None)
+    else:
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        )
+    go = tmp_path / "go"
+    now = (DUE + timedelta(minutes=2)).isoformat()
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACE_WORKER, str(go), now],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("go.ready.*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    results = sorted(worker.communicate(timeout=60)[0].strip() for worker in workers)
+
+    # The loser either lost the insert or saw the winner's row first.
+    assert results[1] == "sent" and results[0] in ("not sent", "already sent")
+    assert len(smtp_inbox.messages) == 1
+    assert DailyReportRun.objects.get().day == DAY
