@@ -21,7 +21,7 @@ run: install
 	rm -rf $(PROMETHEUS_MULTIPROC_DIR) && mkdir -p $(PROMETHEUS_MULTIPROC_DIR)
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
 	DEBUG=1 $(BIN)/python manage.py create_signin_user
-	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 $(BIN)/python manage.py runlocal --addr $(HOST):$(PORT)
 
 # The whole suite; PYTEST_ARGS narrows it (e.g. PYTEST_ARGS="-m 'not browser'").
 test: install

@@ -193,6 +193,8 @@ def import_clients_csv(*, data: bytes, skip_invalid_rows: bool = False) -> Impor
 def create_campaign(*, values: dict, user=None) -> Campaign:
     campaign = Campaign(**values, created_by=user if user and user.is_authenticated else None)
     campaign.full_clean(exclude=["created_by"])
+    if campaign.end_at <= timezone.now():
+        raise ValidationError({"end_at": ["The end is already past: nothing could be sent."]})
     with transaction.atomic():
         campaign.save()
         CampaignCounts.objects.create(campaign=campaign)

@@ -53,6 +53,7 @@ def test_create_campaign(manager_api):
         ({"operator_codes": "916"}, "operator_codes"),
         ({"tags": ["x" * 101]}, "tags"),
         ({"text": ""}, "text"),
+        ({"start_at": "PAST", "end_at": "PAST_END"}, "end_at"),
         ({"start_at": "tomorrow"}, "start_at"),
     ],
 )
@@ -63,6 +64,9 @@ def test_invalid_campaign_is_rejected_with_field_message_and_nothing_saved(
     if overrides.get("end_at") == "START":
         overrides["end_at"] = data["start_at"]
     elif overrides.get("end_at") == "BEFORE":
+        overrides["end_at"] = (timezone.now() - timedelta(days=1)).isoformat()
+    if overrides.get("start_at") == "PAST":
+        overrides["start_at"] = (timezone.now() - timedelta(days=2)).isoformat()
         overrides["end_at"] = (timezone.now() - timedelta(days=1)).isoformat()
     response = manager_api.post(URL, payload(**{**data, **overrides}))
     assert response.status_code == 400

@@ -26,7 +26,9 @@ def select_targets(campaign: Campaign, now: datetime) -> int:
     """
     message_table = Message._meta.db_table
     client_table = Client._meta.db_table
-    where, params = ["1 = 1"], [campaign.pk, MessageStatus.PENDING, now, now]
+    # Raw SQL bypasses the field's conversion: store the time as the ORM would.
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    where, params = ["1 = 1"], [campaign.pk, MessageStatus.PENDING, stamp, stamp]
     if campaign.operator_codes:
         where.append(f"c.operator_code IN ({', '.join(['%s'] * len(campaign.operator_codes))})")
         params.extend(campaign.operator_codes)

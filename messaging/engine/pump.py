@@ -129,6 +129,7 @@ class Pump:
     def run(self) -> str:
         """Send until there is nothing due, the budget is spent, or the slot is lost."""
         started = time.monotonic()
+        self.last_tick = 0.0  # read the campaigns and the gate before anything else
         executor = ThreadPoolExecutor(self.concurrency, thread_name_prefix="herald-send")
         reason = "idle"
         try:
@@ -145,6 +146,8 @@ class Pump:
                 self._drop_stale_jobs(now)
                 if self.gate is Gate.GO and len(self.queue) < self.concurrency:
                     self._claim(now, self.concurrency * 2)
+                elif self.gate is Gate.PROBE and not self.queue and not self.probe_inflight:
+                    self._claim(now, 1)
                 self._submit(executor)
                 self._collect()
                 if self.done and (
@@ -165,6 +168,7 @@ class Pump:
             self._collect()
             self._flush()
             executor.shutdown(wait=True)
+            lifecycle.finish_done(self.clock())
         log.debug("pump stopped slot=%s reason=%s", self.slot, reason)
         return reason
 
@@ -198,7 +202,7 @@ class Pump:
                 "id", "text", "end_at", "send_window_start", "send_window_end"
             )
         }
-        if not self.probe_inflight:
+        if self.gate is not Gate.PROBE:  # a won probe is kept until its answer
             self.gate = circuit.check_gate(
                 now, fingerprint=self.fingerprint, probe_timeout=lease_seconds()
             )
@@ -361,7 +365,12 @@ class Pump:
         finished, _ = wait(list(self.inflight), timeout=0.02, return_when=FIRST_COMPLETED)
         for future in finished:
             job = self.inflight.pop(future)
-            self.done.append((job, future.result()))
+            result = future.result()
+            self.done.append((job, result))
+            if isinstance(result, ProviderResult):
+                # Judged at once, not at the next flush: a refused token or a dead
+                # provider must stop new requests immediately.
+                self._judge(result)
 
     # --- recording ------------------------------------------------------------------
 
@@ -387,10 +396,15 @@ class Pump:
                 metrics.observe_provider_request(result.outcome, result.duration_ms / 1000)
                 self.latencies.append(result.duration_ms)
         with transaction.atomic():
-            DeliveryAttempt.objects.bulk_create(attempts)
+            # A campaign deleted meanwhile took its messages along: skip their attempts.
+            alive = set(
+                Message.objects.filter(id__in=[a.message_id for a in attempts]).values_list(
+                    "id", flat=True
+                )
+            )
+            DeliveryAttempt.objects.bulk_create([a for a in attempts if a.message_id in alive])
             for campaign_id, jobs in _group(batch).items():
                 self._record_campaign(campaign_id, jobs, now)
-        self._update_circuit(batch, now)
 
     def _record_campaign(self, campaign_id: int, results, now: datetime) -> None:
         view = self.campaigns.get(campaign_id)
@@ -479,33 +493,28 @@ class Pump:
         record_sends(campaign_id, sent=moves.get(MessageStatus.SENT, 0), failed=failed_count)
         metrics.count_retry("transient", retries)
 
-    def _update_circuit(self, batch, now: datetime) -> None:
-        results = [r for _, r in batch if isinstance(r, ProviderResult)]
-        credentials = [r for r in results if r.verdict is Verdict.CREDENTIALS]
-        if credentials:
-            circuit.reject_credentials(
-                now, fingerprint=self.fingerprint, detail=credentials[-1].reason
-            )
+    def _judge(self, result: ProviderResult) -> None:
+        now = self.clock()
+        if result.verdict is Verdict.CREDENTIALS:
+            if self.gate is not Gate.HOLD or self.probe_inflight:
+                circuit.reject_credentials(now, fingerprint=self.fingerprint, detail=result.reason)
             self.gate = Gate.HOLD
             self.probe_inflight = False
             return
-        for result in results:
-            self.failures.add(result.verdict is Verdict.TRANSIENT)
-        if self.probe_inflight and results:
+        failed = result.verdict is Verdict.TRANSIENT
+        if self.probe_inflight:
             self.probe_inflight = False
-            if results[-1].verdict is Verdict.TRANSIENT:
-                circuit.trip(now, f"probe failed: {results[-1].reason}")
+            if failed:
+                circuit.trip(now, f"probe failed: {result.reason}")
                 self.gate = Gate.HOLD
             else:
                 circuit.close(now)
                 self.failures.clear()
                 self.gate = Gate.GO
             return
-        if self.failures.should_trip():
-            reason = next(
-                (r.reason for r in reversed(results) if r.verdict is Verdict.TRANSIENT), ""
-            )
-            circuit.trip(now, f"most recent requests failed ({reason})")
+        self.failures.add(failed)
+        if self.gate is Gate.GO and self.failures.should_trip():
+            circuit.trip(now, f"most recent requests failed ({result.reason})")
             self.failures.clear()
             self.gate = Gate.HOLD
 

@@ -41,7 +41,7 @@ def provider(local_provider):
         token=TOKEN,
         check_token=True,
     )
-    local_provider.clear()
+    local_provider.reset()
     return local_provider
 
 
