@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from config import logs
@@ -37,6 +38,16 @@ def ids_from_url(url_name: str | None, kwargs: dict) -> dict[str, int]:
     return ids
 
 
+def _username(request: HttpRequest) -> str:
+    user = getattr(request, "user", None)
+    if user is None:
+        return "-"
+    try:
+        return user.get_username() if user.is_authenticated else "-"
+    except DatabaseError:  # the session or user could not be read; the line still goes out
+        return "?"
+
+
 class RequestLogMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -49,16 +60,17 @@ class RequestLogMiddleware:
             level = logging.WARNING if response.status_code >= 500 else logging.INFO
             if request.path.startswith(QUIET_PATHS):
                 level = logging.DEBUG
-            user = getattr(request, "user", None)
-            log.log(
-                level,
-                "request method=%s path=%s status=%s duration_ms=%d user=%s",
-                request.method,
-                request.path,
-                response.status_code,
-                duration_ms,
-                user.get_username() if user is not None and user.is_authenticated else "-",
-            )
+            # Checked first so that a probe's line costs no session lookup.
+            if log.isEnabledFor(level):
+                log.log(
+                    level,
+                    "request method=%s path=%s status=%s duration_ms=%d user=%s",
+                    request.method,
+                    request.path,
+                    response.status_code,
+                    duration_ms,
+                    _username(request),
+                )
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):

@@ -12,12 +12,16 @@ from messaging.models import WorkerHeartbeat
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_answers_without_sign_in_or_database(client, django_assert_num_queries):
+def test_healthz_answers_without_sign_in_or_database(client, viewer, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
     assert client.get("/healthz/").status_code == 200
+    # Even for a browser that is signed in (its session is not looked up).
+    client.force_login(viewer)
+    with django_assert_num_queries(0):
+        assert client.get("/healthz").status_code == 200
 
 
 def test_readyz_is_ready_with_the_database_migrated_and_a_worker_seen(client):
