@@ -257,7 +257,7 @@ def send_daily_report(
     return True
 
 
-def send_scheduled_report(now: datetime | None = None, **_ignored) -> str:
+def send_scheduled_report(now: datetime | None = None) -> str:
     """The daily schedule's task: send the latest due report once, never a backlog.
 
     The rule: the report due most recently (at REPORT_TIME in REPORT_TIMEZONE)
