@@ -203,9 +203,13 @@ class Pump:
             )
         }
         if self.gate is not Gate.PROBE:  # a won probe is kept until its answer
+            previous = self.gate
             self.gate = circuit.check_gate(
                 now, fingerprint=self.fingerprint, probe_timeout=lease_seconds()
             )
+            if previous is not Gate.GO and self.gate is Gate.GO:
+                # Failures from before the hold say nothing about the provider now.
+                self.failures.clear()
         if self.gate is Gate.HOLD and self.queue:
             self._release(self.queue)
             self.queue.clear()
@@ -513,7 +517,7 @@ class Pump:
                 self.gate = Gate.GO
             return
         self.failures.add(failed)
-        if self.gate is Gate.GO and self.failures.should_trip():
+        if failed and self.gate is Gate.GO and self.failures.should_trip():
             circuit.trip(now, f"most recent requests failed ({result.reason})")
             self.failures.clear()
             self.gate = Gate.HOLD
