@@ -3,6 +3,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings
@@ -133,3 +136,34 @@ def test_tokens_and_secrets_are_scrubbed_from_every_line(captured):
     assert "0123456789abcdef" not in output
     assert output.count("[REDACTED]") == 4
     assert "provider token changed; sending resumes" in output
+
+
+LOG_IN_A_PROCESS = """
+import logging
+import django
+django.setup()
+from config.logs import log_context
+with log_context(campaign_id=3):
+    logging.getLogger("messaging.engine.pump").info(
+        "provider request message_id=5 client_id=8 Authorization: Bearer eyJhbGciOi.e30.sig"
+    )
+"""
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_configured_logging_adds_ids_and_redacts(log_format):
+    """LOG_FORMAT as an operator sets it, through settings.LOGGING in a fresh process."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings", "LOG_FORMAT": log_format}
+    command = [sys.executable, "-c", LOG_IN_A_PROCESS]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "eyJhbGciOi" not in line
+    if log_format == "json":
+        record = json.loads(line)
+        assert (record["campaign_id"], record["message_id"], record["client_id"]) == (3, 5, 8)
+        assert record["levelname"] == "INFO" and record["name"] == "messaging.engine.pump"
+        line = record["message"]
+    assert line.endswith(
+        "provider request message_id=5 client_id=8 Authorization: Bearer [REDACTED] campaign_id=3"
+    )
