@@ -1,7 +1,6 @@
-"""Prometheus metrics recorded by the engine (exposition lives in the ops part).
+"""Prometheus metrics: the two the engine records while sending, and /metrics' body.
 
-Values about messages and campaigns are read from the database at scrape time;
-these are the ones only a running process can observe.
+Every metric is documented in docs/operations.md (name, type, labels, meaning).
 """
 
 from __future__ import annotations
