@@ -259,6 +259,22 @@ for _address in REPORT_RECIPIENTS:
         raise ImproperlyConfigured(f"REPORT_RECIPIENTS: {_address!r} is not an email address")
 REPORT_MAX_DELAY_MINUTES = env_int("REPORT_MAX_DELAY_MINUTES", 180, minimum=1)
 
+# --- Metrics and health checks ----------------------------------------------
+# /metrics: with METRICS_TOKEN set, `Authorization: Bearer <token>` is accepted
+# (what Prometheus sends); a signed-in user is always accepted. METRICS_PUBLIC=1
+# opens it to anyone, for a network where only the scraper can reach it.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_PUBLIC = env_bool("METRICS_PUBLIC", False)
+# Set it for every process that records metrics (gunicorn, qcluster) and empty
+# the directory before they start: prometheus-client then sums the processes.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR {PROMETHEUS_MULTIPROC_DIR!r} is not a directory; create it"
+    )
+# /readyz wants a worker heartbeat (a django-q2 schedule, every minute) no older than this.
+WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180, minimum=60)
+
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
@@ -293,19 +309,3 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
-
-# --- Metrics and health checks ----------------------------------------------
-# /metrics: with METRICS_TOKEN set, `Authorization: Bearer <token>` is accepted
-# (what Prometheus sends); a signed-in user is always accepted. METRICS_PUBLIC=1
-# opens it to anyone, for a network where only the scraper can reach it.
-METRICS_TOKEN = env_str("METRICS_TOKEN")
-METRICS_PUBLIC = env_bool("METRICS_PUBLIC", False)
-# Set it for every process that records metrics (gunicorn, qcluster) and empty
-# the directory before they start: prometheus-client then sums the processes.
-PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
-if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
-    raise ImproperlyConfigured(
-        f"PROMETHEUS_MULTIPROC_DIR {PROMETHEUS_MULTIPROC_DIR!r} is not a directory; create it"
-    )
-# /readyz wants a worker heartbeat (a django-q2 schedule, every minute) no older than this.
-WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180, minimum=60)

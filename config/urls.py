@@ -1,16 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path, re_path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import views
-
 urlpatterns = [
-    # With or without the trailing slash: probes and scrapers do not follow redirects well.
-    re_path(r"^healthz/?$", views.healthz, name="healthz"),
-    re_path(r"^readyz/?$", views.readyz, name="readyz"),
-    re_path(r"^metrics/?$", views.metrics_view, name="metrics"),
+    path("", include("config.ops_urls")),  # /healthz, /readyz, /metrics
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
