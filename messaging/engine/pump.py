@@ -145,7 +145,7 @@ class Pump:
                     break
                 self._drop_stale_jobs(now)
                 if self.gate is Gate.GO and len(self.queue) < self.concurrency:
-                    self._claim(now, self.concurrency * 2)
+                    self._claim(now, self._claim_size())
                 elif self.gate is Gate.PROBE and not self.queue and not self.probe_inflight:
                     self._claim(now, 1)
                 self._submit(executor)
@@ -171,6 +171,14 @@ class Pump:
             lifecycle.finish_done(self.clock())
         log.debug("pump stopped slot=%s reason=%s", self.slot, reason)
         return reason
+
+    def _claim_size(self) -> int:
+        size = self.concurrency * 2
+        if not self.limiter.unlimited:
+            # Under a rate cap, hold no more than about two seconds of sending, far
+            # inside the lease, so claimed messages never wait long enough to be reclaimed.
+            size = min(size, max(1, int(self.limiter.rate * 2)))
+        return size
 
     def _work_soon(self, now: datetime) -> bool:
         if lifecycle.has_due_work(now):
