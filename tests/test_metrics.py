@@ -209,5 +209,5 @@ def test_metrics_after_a_campaign_sent_through_the_engine(
     assert value(after, "herald_campaigns", status=campaign.status) == 1
     assert delta("herald_provider_request_seconds_count", outcome="ok") == 3
     assert delta("herald_provider_request_seconds_count", outcome="http_error") == 1
-    assert delta("herald_message_retries_total", reason="transient") == 1
+    assert delta("herald_message_retries_total", reason="http_error") == 1
     assert value(after, "herald_provider_circuit_state", state="closed") == 1
