@@ -1,6 +1,6 @@
 """Prometheus metrics: the two the engine records while sending, and /metrics' body.
 
-Every metric is documented in docs/operations.md (name, type, labels, meaning).
+Every metric is documented in the README (name, type, labels, meaning).
 """
 
 from __future__ import annotations
