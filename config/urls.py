@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from dashboard.views import account as account_views
 
 urlpatterns = [
+    path("", include("config.ops_urls")),  # /healthz, /readyz, /metrics
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     # Signs out of Auth0 too when the session came from SSO.

@@ -443,7 +443,7 @@ class Pump:
                 lease_until=None,
             )
         failed_count = 0
-        retries = 0
+        retries: dict[str, int] = {}
         for job, result in results:
             if result == DEADLINE:
                 move(
@@ -492,7 +492,7 @@ class Pump:
                 lease_until=None,
                 **common,
             )
-            retries += 1
+            retries[result.outcome] = retries.get(result.outcome, 0) + 1
             log.info(
                 "message retry scheduled campaign_id=%s message_id=%s client_id=%s at=%s reason=%r",
                 campaign_id,
@@ -503,7 +503,8 @@ class Pump:
             )
         adjust_counts(campaign_id, moves)
         record_sends(campaign_id, sent=moves.get(MessageStatus.SENT, 0), failed=failed_count)
-        metrics.count_retry("transient", retries)
+        for outcome, n in retries.items():
+            metrics.count_retry(outcome, n)
 
     def _judge(self, result: ProviderResult) -> None:
         now = self.clock()
