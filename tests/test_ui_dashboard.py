@@ -206,3 +206,27 @@ def test_report_send_failure_is_a_message_not_a_500(as_manager, monkeypatch):
     response = as_manager.post(reverse("dashboard:report"), follow=True)
     assert response.status_code == 200
     assert "could not be sent (ConnectionRefusedError)" in response.content.decode()
+
+
+def test_report_page_previews_the_real_daily_report(as_viewer):
+    campaign = make_campaign(name="Report me", start_in=timedelta(minutes=-30))
+    record_sends(campaign.pk, sent=1)
+    html = as_viewer.get(reverse("dashboard:report")).content.decode()
+    assert "Subject:" in html
+    assert "Report me" in html
+    assert "srcdoc=" in html
+    assert "Send now" not in html  # Viewers preview only
+
+
+def test_send_now_emails_the_report_to_the_recipients(as_manager, settings, mailoutbox):
+    settings.REPORT_RECIPIENTS = ["boss@example.com"]
+    response = as_manager.post(reverse("dashboard:report"), follow=True)
+    assert "The daily report was sent." in response.content.decode()
+    assert [m.to for m in mailoutbox] == [["boss@example.com"]]
+
+
+def test_send_now_without_recipients_says_so(as_manager, settings, mailoutbox):
+    settings.REPORT_RECIPIENTS = []
+    response = as_manager.post(reverse("dashboard:report"), follow=True)
+    assert "no recipients are set (REPORT_RECIPIENTS)" in response.content.decode()
+    assert mailoutbox == []
