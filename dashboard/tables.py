@@ -29,7 +29,7 @@ class ClientTable(tables.Table):
         model = Client
         fields = ["phone", "operator_code", "tag", "timezone", "created_at"]
         order_by = "phone"
-        empty_text = "No clients match. Add one, or import a CSV file."
+        empty_text = "No clients yet. Add one, or import a CSV file."
         attrs = {"class": "table table-hover align-middle"}
 
 
@@ -51,7 +51,7 @@ class CampaignTable(tables.Table):
         model = Campaign
         fields = ["name", "status", "start_at", "end_at"]
         sequence = ["name", "status", "start_at", "end_at", "progress"]
-        empty_text = "No campaigns yet."
+        empty_text = "No campaigns yet. Create one to start sending."
         attrs = {"class": "table table-hover align-middle"}
 
 

@@ -238,3 +238,10 @@ def test_saving_in_the_modal_triggers_clientsaved_to_close_it_and_refresh_the_ta
 def test_filter_fields_have_ids_apart_from_the_client_form(as_manager):
     html = as_manager.get(reverse("dashboard:client-list")).content.decode()
     assert 'id="filter-tag"' in html and 'id="id_tag"' not in html
+
+
+def test_empty_states_tell_an_empty_directory_from_an_empty_filter(as_viewer):
+    url = reverse("dashboard:client-list")
+    assert "No clients yet." in as_viewer.get(url).content.decode()
+    make_client("79161234567", tag="vip")
+    assert "No client matches this filter." in as_viewer.get(url, {"tag": "x"}).content.decode()

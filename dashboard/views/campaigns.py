@@ -33,6 +33,8 @@ def campaign_list(request):
         request.GET or None, queryset=Campaign.objects.select_related("counts")
     )
     table = CampaignTable(filterset.qs, order_by="-start_at")
+    if any(request.GET.get(name) for name in filterset.filters):
+        table.empty_text = "No campaign matches this filter."
     RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
     context = {"filter": filterset, "table": table}
     return page_or_partial(

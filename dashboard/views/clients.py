@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 def client_list(request):
     filterset = ClientFilter(request.GET or None, queryset=Client.objects.all())
     table = ClientTable(filterset.qs, exclude=() if is_manager(request.user) else ("actions",))
+    if any(request.GET.get(name) for name in filterset.filters):
+        table.empty_text = "No client matches this filter."
     RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
     context = {"filter": filterset, "table": table}
     return page_or_partial(

@@ -32,7 +32,7 @@ def test_manager_signs_in_and_adds_clients_by_form_and_by_csv(page):
     sign_in(page, "mara", "pw-mara")
 
     nav(page, "Clients")
-    expect(page.get_by_text("No clients match. Add one, or import a CSV file.")).to_be_visible()
+    expect(page.get_by_text("No clients yet. Add one, or import a CSV file.")).to_be_visible()
 
     # The form opens in a modal. Bad input: field errors, nothing saved.
     page.get_by_role("link", name="Add client").click()
