@@ -92,3 +92,17 @@ def test_failures_from_before_a_hold_do_not_reopen_the_circuit(provider, setting
     pump._judge(ok)
     assert ProviderState.get().circuit == CircuitState.CLOSED
     assert pump.gate is Gate.GO
+
+
+def test_a_provider_failing_a_third_of_requests_does_not_trip_the_circuit():
+    # Defaults: the circuit is for a provider that is down, not one that is flaky;
+    # flaky answers are retried message by message.
+    window = circuit.FailureWindow()
+    tripped = False
+    for i in range(300):
+        window.add(i % 3 == 0)
+        tripped = tripped or window.should_trip()
+    assert not tripped
+    for _ in range(window.size):
+        window.add(True)
+    assert window.should_trip()
