@@ -16,6 +16,14 @@ from messaging.roles import MANAGERS, VIEWERS, assign_role
 from tests.smtp import smtp_inbox  # noqa: F401  (a real SMTP server for email tests)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Per-process caches (e.g. the time zones in use) must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def make_user(username: str, role: str | None):
     user = get_user_model().objects.create_user(username=username, password="pw-" + username)
     if role:

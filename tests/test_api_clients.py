@@ -97,7 +97,24 @@ def test_list_filters_and_search(viewer_api):
     assert phones({"timezone": "Asia/Tokyo", "tag": "new"}) == ["79263333333"]
     assert phones({"search": "7926"}) == ["79262222222", "79263333333"]
     assert phones({"search": "ne"}) == ["79263333333"]
+    assert phones({"search": "79262222222"}) == ["79262222222"]
+    assert phones({"search": "7929"}) == []
     assert viewer_api.get(URL).json()["count"] == 3
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ("7916", {"phone__gte": "7916", "phone__lt": "7917"}),
+        ("7999", {"phone__gte": "7999", "phone__lt": "8000"}),
+        ("0799", {"phone__gte": "0799", "phone__lt": "0800"}),
+        ("999", {"phone__gte": "999"}),
+    ],
+)
+def test_phone_search_is_a_range_on_the_index(prefix, expected):
+    from messaging.api.filters import phone_prefix_range
+
+    assert phone_prefix_range(prefix) == expected
 
 
 def test_delete_client_cancels_unsent_and_keeps_sent_history(manager_api):

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
 
 from messaging.models import Campaign, CampaignStatus, Client, Message, MessageStatus
+
+
+def phone_prefix_range(prefix: str) -> dict[str, str]:
+    """Lookups for phones starting with `prefix` ("7916" -> from "7916" up to "7917")."""
+    lookups = {"phone__gte": prefix}
+    if prefix.strip("9"):
+        upper = str(int(prefix) + 1).zfill(len(prefix))
+        lookups["phone__lt"] = upper
+    return lookups
 
 
 class ClientFilter(django_filters.FilterSet):
@@ -11,7 +19,8 @@ class ClientFilter(django_filters.FilterSet):
     tag = django_filters.CharFilter(help_text="Exact tag.")
     timezone = django_filters.CharFilter(help_text="Exact IANA time zone.")
     search = django_filters.CharFilter(
-        method="filter_search", help_text="Part of the phone, or part of the tag."
+        method="filter_search",
+        help_text="Digits: the start of the phone (e.g. 7916). Other text: part of the tag.",
     )
 
     class Meta:
@@ -23,8 +32,9 @@ class ClientFilter(django_filters.FilterSet):
         if not value:
             return queryset
         if value.isdigit():
-            # Phones are searched by prefix so the unique index serves the query.
-            return queryset.filter(Q(phone__startswith=value) | Q(tag__icontains=value))
+            # Digits search phones by prefix, as a range on the unique index (a LIKE
+            # or an OR with the tag would scan every client).
+            return queryset.filter(**phone_prefix_range(value))
         return queryset.filter(tag__icontains=value)
 
 
