@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from bench.harness import ROOT, TOKEN, BenchEnv, Cluster, Provider, make_clients
 
@@ -69,6 +71,7 @@ def engine_run(env: BenchEnv, provider: Provider, count: int, *, timeout: float)
                 "end_at": now + timedelta(hours=2),
             }
         )
+        profilers = start_profilers(env, cluster)
         deadline = time.monotonic() + timeout
         finished = None
         while time.monotonic() < deadline:
@@ -81,6 +84,8 @@ def engine_run(env: BenchEnv, provider: Provider, count: int, *, timeout: float)
             time.sleep(0.05)
         counts = CampaignCounts.objects.get(pk=campaign.pk).as_dict()
         rss = cluster.peak_worker_rss_mb()
+        for profiler in profilers:
+            profiler.wait(timeout=60)
     finally:
         cluster.stop()
     requests = provider.requests()
@@ -104,6 +109,27 @@ def engine_run(env: BenchEnv, provider: Provider, count: int, *, timeout: float)
         "worker_peak_rss_mb": round(rss, 1),
         "campaign_id": campaign.pk,
     }
+
+
+def start_profilers(env: BenchEnv, cluster: Cluster) -> list[subprocess.Popen]:
+    """With BENCH_PROFILE=<py-spy binary>, sample every cluster process (collapsed stacks)."""
+    py_spy = os.environ.get("BENCH_PROFILE")
+    if not py_spy:
+        return []
+    seconds = os.environ.get("BENCH_PROFILE_SECONDS", "8")
+    out = Path(os.environ.get("BENCH_PROFILE_DIR", env.workdir))
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [
+                *(py_spy, "record", "--gil", "-p", str(pid), "-d", seconds, "-r", "200"),
+                *("--format", "raw", "-o", str(out / f"{env.db}-{pid}.txt"), "--nonblocking"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in cluster.pids()
+    ]
 
 
 def throughput(env: BenchEnv, *, count: int, latency_ms: float = 20, baselines: bool = True):
