@@ -34,7 +34,7 @@ QUICK = {
     "writes": {"csv_rows": 100_000, "targets": 200_000},
     "faults": {"count": 5_000, "outage_s": 15, "length_s": 90},
     "crash": {"count": 5_000},
-    "fuzz": {"max_examples": 10},
+    "fuzz": {"max_examples": 10, "max_time": 90},
     "load": {"users": 32, "seconds": 20, "count": 10_000},
 }
 FULL = {
@@ -44,7 +44,7 @@ FULL = {
     "writes": {"csv_rows": 100_000, "targets": 1_000_000},
     "faults": {"count": 20_000, "outage_s": 30, "length_s": 240},
     "crash": {"count": 20_000},
-    "fuzz": {"max_examples": 50},
+    "fuzz": {"max_examples": 50, "max_time": 300},
     "load": {"users": 32, "seconds": 60, "count": 50_000},
 }
 SUITES = {
