@@ -40,13 +40,17 @@ def main() -> int:
     print("READY", flush=True)
     sys.stdin.readline()
     started = time.time()
+    cpu = time.process_time()
     if args.threads == 1:
         loop(0)
     else:
         with ThreadPoolExecutor(args.threads) as pool:
             list(pool.map(loop, range(args.threads)))
     ended = time.time()
-    print(json.dumps({"started": started, "ended": ended, "sent": sum(sent)}), flush=True)
+    cpu = time.process_time() - cpu
+    print(
+        json.dumps({"started": started, "ended": ended, "sent": sum(sent), "cpu": cpu}), flush=True
+    )
     return 0
 
 

@@ -188,6 +188,20 @@ def status_kb(pid: int, key: str) -> int:
     return 0
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by `pids` (from /proc/<pid>/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def peak_rss_mb(pids: list[int]) -> float:
     return max((status_kb(p, "VmHWM") for p in pids), default=0) / 1024
 

@@ -10,7 +10,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench.harness import ROOT, TOKEN, BenchEnv, Cluster, Provider, make_clients
+from bench.harness import ROOT, TOKEN, BenchEnv, Cluster, Provider, cpu_seconds, make_clients
 
 
 def run_baseline(
@@ -47,7 +47,13 @@ def run_baseline(
     started = min(r["started"] for r in results)
     ended = max(r["ended"] for r in results)
     sent = sum(r["sent"] for r in results)
-    return {"sent": sent, "seconds": ended - started, "rate": sent / (ended - started)}
+    cpu = sum(r["cpu"] for r in results)
+    return {
+        "sent": sent,
+        "seconds": ended - started,
+        "rate": sent / (ended - started),
+        "cpu_ms_per_msg": 1000 * cpu / max(1, sent),
+    }
 
 
 def engine_run(env: BenchEnv, provider: Provider, count: int, *, timeout: float) -> dict:
@@ -61,6 +67,8 @@ def engine_run(env: BenchEnv, provider: Provider, count: int, *, timeout: float)
     try:
         cluster.wait_ready()
         provider.reset()
+        pids = cluster.pids()
+        cpu_before = cpu_seconds(pids)
         now = timezone.now()
         created = time.time()
         campaign = services.create_campaign(
@@ -83,6 +91,7 @@ def engine_run(env: BenchEnv, provider: Provider, count: int, *, timeout: float)
                 raise RuntimeError(f"qcluster died: {cluster.tail()}")
             time.sleep(0.05)
         counts = CampaignCounts.objects.get(pk=campaign.pk).as_dict()
+        cpu_used = cpu_seconds(pids) - cpu_before
         rss = cluster.peak_worker_rss_mb()
         for profiler in profilers:
             profiler.wait(timeout=60)
@@ -107,6 +116,8 @@ def engine_run(env: BenchEnv, provider: Provider, count: int, *, timeout: float)
         "receipts_total": receipts["total"],
         "max_receipts_per_msg": max(per_msg, default=0),
         "worker_peak_rss_mb": round(rss, 1),
+        # CPU of the whole cluster per message: steadier than rates on a shared machine.
+        "cluster_cpu_ms_per_msg": round(1000 * cpu_used / max(1, counts["sent"]), 3),
         "campaign_id": campaign.pk,
     }
 
@@ -122,7 +133,14 @@ def start_profilers(env: BenchEnv, cluster: Cluster) -> list[subprocess.Popen]:
     return [
         subprocess.Popen(
             [
-                *(py_spy, "record", "--gil", "-p", str(pid), "-d", seconds, "-r", "200"),
+                *(
+                    py_spy,
+                    "record",
+                    *os.environ.get("BENCH_PROFILE_FLAGS", "--gil").split(),
+                    "-p",
+                    str(pid),
+                ),
+                *("-d", seconds, "-r", "200"),
                 *("--format", "raw", "-o", str(out / f"{env.db}-{pid}.txt"), "--nonblocking"),
             ],
             stdout=subprocess.DEVNULL,
@@ -164,6 +182,7 @@ def throughput(env: BenchEnv, *, count: int, latency_ms: float = 20, baselines: 
             result["single_rate"] = round(single["rate"], 1)
             result["vs_bare"] = round(engine["rate"] / bare["rate"], 3)
             result["vs_single"] = round(engine["rate"] / single["rate"], 1)
+            result["bare_cpu_ms_per_msg"] = round(bare["cpu_ms_per_msg"], 3)
         return result
     finally:
         provider.stop()
