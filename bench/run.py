@@ -32,10 +32,10 @@ QUICK = {
     "start_latency": {},
     "reads": {"clients": 100_000, "messages": 100_000, "campaigns": 200, "repeat": 30},
     "writes": {"csv_rows": 100_000, "targets": 200_000},
-    "faults": {"count": 5_000, "outage_s": 15, "length_s": 90},
+    "faults": {"count": 5_000, "outage_s": 10, "length_s": 60},
     "crash": {"count": 5_000},
-    "fuzz": {"max_examples": 10, "max_time": 90},
-    "load": {"users": 32, "seconds": 20, "count": 10_000},
+    "fuzz": {"max_examples": 10, "max_time": 60},
+    "load": {"users": 32, "seconds": 15, "count": 10_000},
 }
 FULL = {
     "throughput": {"count": 100_000},
@@ -97,8 +97,10 @@ def run_one(db: str, scenario: str, params: dict, extra_env: dict[str, str]) -> 
     finally:
         close_db()
     print(JSON_PREFIX + json.dumps(result, default=str), flush=True)
-    if os.environ.get("BENCH_KEEP"):
-        print(f"kept {env.workdir}", file=sys.stderr)
+    anomaly = any(result.get(k) for k in ("error", "missed", "lost", "requests_after_end_at"))
+    if os.environ.get("BENCH_KEEP") or anomaly:
+        # The cluster's and web server's logs stay for a look.
+        print(f"kept {env.workdir}", flush=True)
     else:
         shutil.rmtree(env.workdir, ignore_errors=True)
         if db == "postgres":
