@@ -56,14 +56,16 @@ def run_baseline(
     }
 
 
-def engine_run(env: BenchEnv, provider: Provider, count: int, *, timeout: float) -> dict:
+def engine_run(
+    env: BenchEnv, provider: Provider, count: int, *, timeout: float, **cluster_env: str
+) -> dict:
     """A campaign to every client, from creation until every status is recorded."""
     from django.utils import timezone
 
     from messaging import services
     from messaging.models import Campaign, CampaignCounts, CampaignStatus
 
-    cluster = Cluster(env, PROVIDER_URL=provider.url)
+    cluster = Cluster(env, PROVIDER_URL=provider.url, **cluster_env)
     try:
         cluster.wait_ready()
         provider.reset()
@@ -150,7 +152,14 @@ def start_profilers(env: BenchEnv, cluster: Cluster) -> list[subprocess.Popen]:
     ]
 
 
-def throughput(env: BenchEnv, *, count: int, latency_ms: float = 20, baselines: bool = True):
+def throughput(
+    env: BenchEnv,
+    *,
+    count: int,
+    latency_ms: float = 20,
+    baselines: bool = True,
+    quiet_logs_run: bool = True,
+):
     """Scenario 1: returns the result dict (rates in messages per second)."""
     from django.conf import settings
 
@@ -183,6 +192,16 @@ def throughput(env: BenchEnv, *, count: int, latency_ms: float = 20, baselines: 
             result["vs_bare"] = round(engine["rate"] / bare["rate"], 3)
             result["vs_single"] = round(engine["rate"] / single["rate"], 1)
             result["bare_cpu_ms_per_msg"] = round(bare["cpu_ms_per_msg"], 3)
+        if quiet_logs_run:
+            # The same campaign again (new messages) with the per-request INFO lines off: what
+            # the two log lines per provider request cost.
+            quiet = engine_run(
+                env, provider, count, timeout=max(120, count / 100), LOG_LEVEL="WARNING"
+            )
+            result["rate_log_warning"] = quiet["rate"]
+            result["cluster_cpu_ms_per_msg_log_warning"] = quiet["cluster_cpu_ms_per_msg"]
+            if baselines:
+                result["vs_bare_log_warning"] = round(quiet["rate"] / bare["rate"], 3)
         return result
     finally:
         provider.stop()
