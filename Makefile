@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint format install schema clean bench chaos
+.PHONY: run test test-fast lint format install schema clean ops-check bench chaos
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# Metrics of every local process add up in one directory, emptied at each start.
+run: export PROMETHEUS_MULTIPROC_DIR := $(CURDIR)/db/prometheus
 run: install
+	rm -rf $(PROMETHEUS_MULTIPROC_DIR) && mkdir -p $(PROMETHEUS_MULTIPROC_DIR)
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
 	DEBUG=1 $(BIN)/python manage.py create_signin_user
 	DEBUG=1 $(BIN)/python manage.py runlocal --addr $(HOST):$(PORT)
@@ -42,6 +45,10 @@ bench: install
 
 chaos: install
 	$(BIN)/python -m bench --suite chaos
+
+# Offline checks of Dockerfile, docker-compose.yml and k8s/ (no Docker engine or cluster).
+ops-check: install
+	BIN=$(BIN) scripts/ops_check.sh
 
 clean:
 	rm -rf $(VENV) db staticfiles

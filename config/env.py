@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import zoneinfo
+from datetime import time
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -57,3 +59,22 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_time(name: str, default: str) -> time:
+    """A time of day written HH:MM (24-hour clock)."""
+    raw = os.environ.get(name) or default
+    try:
+        return time.fromisoformat(raw.strip()).replace(second=0, microsecond=0)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a time of day HH:MM, got {raw!r}") from None
+
+
+def env_timezone(name: str, default: str) -> str:
+    """An IANA time zone name such as Europe/Moscow."""
+    raw = (os.environ.get(name) or default).strip()
+    try:
+        zoneinfo.ZoneInfo(raw)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(f"{name} {raw!r} is not an IANA time zone") from None
+    return raw

@@ -5,13 +5,20 @@ The README lists every variable. Bad values raise ImproperlyConfigured at start.
 
 from __future__ import annotations
 
-import zoneinfo
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    env_time,
+    env_timezone,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,6 +30,9 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-local-development-key-only-used-with-DEBUG"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+# Kubernetes probes and Prometheus reach a pod by its IP: k8s/ passes it as POD_IP.
+if env_str("POD_IP"):
+    ALLOWED_HOSTS.append(env_str("POD_IP"))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Behind a TLS-terminating proxy (the Kubernetes ingress) trust its header.
 if env_bool("SECURE_PROXY_SSL", False):
@@ -54,6 +64,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it times and logs every request, redirects and static files too.
+    "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -124,11 +136,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env_str("TIME_ZONE", "UTC")
-try:
-    zoneinfo.ZoneInfo(TIME_ZONE)
-except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-    raise ImproperlyConfigured(f"TIME_ZONE {TIME_ZONE!r} is not an IANA time zone") from None
+TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -240,14 +248,47 @@ EMAIL_BACKEND = (
 )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "herald@localhost")
 
+# The daily statistics email: a django-q2 schedule runs it once a day at
+# REPORT_TIME (HH:MM) in REPORT_TIMEZONE. A run later than REPORT_MAX_DELAY_MINUTES
+# after that time (workers were down) skips the day instead of sending a backlog.
+REPORT_TIME = env_time("REPORT_TIME", "08:00")
+REPORT_TIMEZONE = env_timezone("REPORT_TIMEZONE", TIME_ZONE)
+REPORT_RECIPIENTS = env_list("REPORT_RECIPIENTS")
+for _address in REPORT_RECIPIENTS:
+    if "@" not in _address:
+        raise ImproperlyConfigured(f"REPORT_RECIPIENTS: {_address!r} is not an email address")
+REPORT_MAX_DELAY_MINUTES = env_int("REPORT_MAX_DELAY_MINUTES", 180, minimum=1)
+
+# --- Metrics and health checks ----------------------------------------------
+# /metrics: with METRICS_TOKEN set, `Authorization: Bearer <token>` is accepted
+# (what Prometheus sends); a signed-in user is always accepted. METRICS_PUBLIC=1
+# opens it to anyone, for a network where only the scraper can reach it.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_PUBLIC = env_bool("METRICS_PUBLIC", False)
+# Set it for every process that records metrics (gunicorn, qcluster) and empty
+# the directory before they start: prometheus-client then sums the processes.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR {PROMETHEUS_MULTIPROC_DIR!r} is not a directory; create it"
+    )
+# /readyz wants a worker heartbeat (a django-q2 schedule, every minute) no older than this.
+WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180, minimum=60)
+
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
 if LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured("LOG_FORMAT must be text or json")
+# Lines carry campaign_id=/message_id=/client_id= (JSON: fields too) and never a
+# token: see config/logs.py. One line per request from config.middleware.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "ids": {"()": "config.logs.IdsFilter"},
+        "redact": {"()": "config.logs.RedactFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {
@@ -255,10 +296,58 @@ LOGGING = {
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["ids", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# --- Web UI (dashboard): forms, tables, viewer time zone, Auth0 sign-in -------
+# Kept together so merges with the other parts of these settings stay easy.
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("dashboard.context_processors.herald")
+MIDDLEWARE += [
+    # Shows every time in the viewer's chosen zone (a cookie set on the account page).
+    "dashboard.middleware.viewer_timezone_middleware",
+    # Turns a refused or failed SSO sign-in into a clear 403 page instead of a 500.
+    "social_django.middleware.SocialAuthExceptionMiddleware",
+]
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+UI_PAGE_SIZE = env_int("UI_PAGE_SIZE", 25, minimum=5)
+# Largest CSV the import page accepts.
+UI_IMPORT_MAX_BYTES = env_int("UI_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+
+if AUTH0_ENABLED:
+    AUTHENTICATION_BACKENDS = ["social_core.backends.auth0.Auth0OAuth2", *AUTHENTICATION_BACKENDS]
+SOCIAL_AUTH_AUTH0_DOMAIN = AUTH0_DOMAIN
+SOCIAL_AUTH_AUTH0_KEY = AUTH0_CLIENT_ID
+SOCIAL_AUTH_AUTH0_SECRET = AUTH0_CLIENT_SECRET
+SOCIAL_AUTH_AUTH0_SCOPE = ["openid", "profile", "email"]
+SOCIAL_AUTH_URL_NAMESPACE = "social"
+SOCIAL_AUTH_LOGIN_REDIRECT_URL = LOGIN_REDIRECT_URL
+# Never a traceback for a refused sign-in, even with DEBUG on: the middleware renders
+# templates/social_django/error.html with the reason.
+SOCIAL_AUTH_RAISE_EXCEPTIONS = False
+SOCIAL_AUTH_REDIRECT_IS_HTTPS = env_bool("SOCIAL_AUTH_REDIRECT_IS_HTTPS", False)
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    # Verified email in an allowed domain, or no account at all.
+    "dashboard.auth_pipeline.require_allowed_verified_email",
+    "social_core.pipeline.social_auth.social_user",
+    "social_core.pipeline.user.get_username",
+    "social_core.pipeline.user.create_user",
+    "dashboard.auth_pipeline.assign_default_role",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "social_core.pipeline.user.user_details",
+)

@@ -4,10 +4,15 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from dashboard.views import account as account_views
+
 urlpatterns = [
+    path("", include("config.ops_urls")),  # /healthz, /readyz, /metrics
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Signs out of Auth0 too when the session came from SSO.
+    path("accounts/logout/", account_views.logout, name="logout"),
+    path("auth/", include("social_django.urls", namespace="social")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",

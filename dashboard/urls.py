@@ -1,9 +1,30 @@
 from django.urls import path
 
-from dashboard import views
+from dashboard.views import account, campaigns, clients, home, reports
+from dashboard.views import messages as message_views
 
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
+    path("live/", home.home_live, name="home-live"),
+    path("clients/", clients.client_list, name="client-list"),
+    path("clients/new/", clients.client_create, name="client-create"),
+    path("clients/import/", clients.client_import, name="client-import"),
+    path("clients/export.csv", clients.client_export, name="client-export"),
+    path("clients/<int:pk>/", clients.client_detail, name="client-detail"),
+    path("clients/<int:pk>/edit/", clients.client_edit, name="client-edit"),
+    path("clients/<int:pk>/delete/", clients.client_delete, name="client-delete"),
+    path("campaigns/", campaigns.campaign_list, name="campaign-list"),
+    path("campaigns/new/", campaigns.campaign_create, name="campaign-create"),
+    path("campaigns/preview/", campaigns.campaign_preview, name="campaign-preview"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign-detail"),
+    path("campaigns/<int:pk>/live/", campaigns.campaign_live, name="campaign-live"),
+    path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign-edit"),
+    path("campaigns/<int:pk>/<slug:action>/", campaigns.campaign_action, name="campaign-action"),
+    path("messages/<int:pk>/", message_views.message_detail, name="message-detail"),
+    path("reports/daily/", reports.daily_report, name="report"),
+    path("account/", account.account, name="account"),
+    path("account/timezone/", account.set_timezone, name="set-timezone"),
+    path("account/token/", account.api_token, name="api-token"),
 ]

@@ -345,6 +345,8 @@ class ProviderState:
             log.debug("send id=%s -> %s %s", record.msg_id, status, outcome)
 
     def add_receipt(self, msg_id: int, phone: int, text: str, now: float) -> None:
+        # A campaign sends one text to many phones: share it instead of one copy per receipt.
+        text = sys.intern(text)
         receipt = self.receipts.get(msg_id)
         if receipt is None:
             receipt = self.receipts[msg_id] = Receipt(now, phone, text)
@@ -467,6 +469,7 @@ class Request:
     content_length: int
     authorization: bytes | None
     keep_alive: bool
+    expect_continue: bool = False
     body: bytes = b""
 
 
@@ -480,6 +483,7 @@ def parse_head(head: bytes) -> Request:
     content_length = 0
     authorization = None
     connection = b""
+    expect_continue = False
     for line in lines[1:]:
         name, sep, value = line.partition(b":")
         if not sep:
@@ -494,6 +498,8 @@ def parse_head(head: bytes) -> Request:
             authorization = value.strip()
         elif name == b"connection":
             connection = value.strip().lower()
+        elif name == b"expect":
+            expect_continue = value.strip().lower() == b"100-continue"
         elif name == b"transfer-encoding":
             # Only Content-Length framing is supported; clients of this API never chunk.
             raise HttpError(411, "chunked bodies are not supported; send Content-Length")
@@ -504,7 +510,15 @@ def parse_head(head: bytes) -> Request:
     else:
         keep_alive = b"keep-alive" in connection
     path, _, query = target.decode("latin-1").partition("?")
-    return Request(method.decode("latin-1"), path, query, content_length, authorization, keep_alive)
+    return Request(
+        method.decode("latin-1"),
+        path,
+        query,
+        content_length,
+        authorization,
+        keep_alive,
+        expect_continue,
+    )
 
 
 def _parse_msg_id(text: str) -> int | None:
@@ -713,6 +727,10 @@ class _Connection(asyncio.Protocol):
                 return None
             self.head = parse_head(bytes(buffer[:end]))
             del buffer[: end + 4]
+            if self.head.expect_continue and len(buffer) < self.head.content_length:
+                # curl waits for this before sending a body over 1 KiB.
+                assert self.transport is not None
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         request = self.head
         if len(buffer) < request.content_length:
             return None
@@ -1174,13 +1192,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         parser.error(str(exc))
     setup_logging(options["log_level"])
-    serve_forever(
-        config,
-        host,
-        port,
-        on_listening=lambda url: print(f"LISTENING {url}", flush=True),
-        use_uvloop=options["use_uvloop"],
-    )
+    try:
+        serve_forever(
+            config,
+            host,
+            port,
+            on_listening=lambda url: print(f"LISTENING {url}", flush=True),
+            use_uvloop=options["use_uvloop"],
+        )
+    except OSError as exc:  # e.g. the port is taken: one clear line, no traceback
+        print(f"cannot serve on {host}:{port}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

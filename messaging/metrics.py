@@ -1,12 +1,22 @@
-"""Prometheus metrics recorded by the engine (exposition lives in the ops part).
+"""Prometheus metrics: the two the engine records while sending, and /metrics' body.
 
-Values about messages and campaigns are read from the database at scrape time;
-these are the ones only a running process can observe.
+Every metric is documented in the README (name, type, labels, meaning).
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+log = logging.getLogger(__name__)
 
 PROVIDER_REQUEST_SECONDS = Histogram(
     "herald_provider_request_seconds",
@@ -28,3 +38,172 @@ def observe_provider_request(outcome: str, seconds: float) -> None:
 def count_retry(reason: str, n: int = 1) -> None:
     if n:
         MESSAGE_RETRIES.labels(reason=reason).inc(n)
+
+
+# --- Exposition ---------------------------------------------------------------
+#
+# Everything below is read when /metrics is scraped. Values about messages,
+# campaigns, the queue and the provider come from the database (or the engine's
+# shared state), so every web process answers the same and nothing has to be
+# summed across processes. The two metrics above are recorded by the processes
+# that send; with PROMETHEUS_MULTIPROC_DIR set, prometheus-client keeps them in
+# files there and MultiProcessCollector adds up every process's values.
+
+
+def _gauge(name: str, documentation: str, labels: list[str] | None = None) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, labels=labels)
+
+
+class DatabaseCollector(Collector):
+    """Gauges read from the database at scrape time."""
+
+    def collect(self):
+        up = _gauge("herald_database_up", "1 when the database answered this scrape, else 0.")
+        try:
+            families = list(self._from_database())
+        except DatabaseError:
+            log.exception("metrics: the database could not be read")
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from families
+
+    def _from_database(self):
+        from django_q.models import OrmQ
+
+        from messaging import health
+        from messaging.models import (
+            Campaign,
+            CampaignCounts,
+            CampaignStatus,
+            DailyReportRun,
+            Message,
+            MessageStatus,
+        )
+        from messaging.models.stats import COUNT_FIELDS
+
+        messages = _gauge(
+            "herald_messages", "Messages by status, from the per-campaign counters.", ["status"]
+        )
+        sums = CampaignCounts.objects.aggregate(
+            **{field: Sum(field) for field in COUNT_FIELDS.values()}
+        )
+        for status, field in COUNT_FIELDS.items():
+            messages.add_metric([status.value], sums[field] or 0)
+        yield messages
+
+        campaigns = _gauge("herald_campaigns", "Campaigns by status.", ["status"])
+        by_status = dict.fromkeys(CampaignStatus.values, 0)
+        for row in Campaign.objects.order_by().values("status").annotate(n=Count("id")):
+            by_status[row["status"]] = row["n"]
+        for status, n in by_status.items():
+            campaigns.add_metric([status], n)
+        yield campaigns
+
+        queue = _gauge(
+            "herald_queue_tasks", "Tasks waiting in the django-q2 queue (ORM broker rows)."
+        )
+        queue.add_metric([], OrmQ.objects.count())
+        yield queue
+
+        due = _gauge(
+            "herald_messages_due",
+            "Pending messages of running campaigns whose next attempt is due now.",
+        )
+        now = timezone.now()
+        due.add_metric(
+            [],
+            Message.objects.filter(
+                status=MessageStatus.PENDING, campaign__status=CampaignStatus.RUNNING
+            )
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .count(),
+        )
+        yield due
+
+        age = health.worker_age_seconds()
+        if age is not None:
+            heartbeat = _gauge(
+                "herald_worker_heartbeat_age_seconds",
+                "Seconds since a worker last ran the heartbeat task (every minute).",
+            )
+            heartbeat.add_metric([], age)
+            yield heartbeat
+
+        last_report = (
+            DailyReportRun.objects.filter(sent_at__isnull=False)
+            .order_by("-sent_at")
+            .values_list("sent_at", flat=True)
+            .first()
+        )
+        if last_report is not None:
+            report = _gauge(
+                "herald_daily_report_last_sent_timestamp_seconds",
+                "When the last scheduled daily report was sent (Unix time).",
+            )
+            report.add_metric([], last_report.timestamp())
+            yield report
+
+        yield from _provider_families(health.provider_status())
+
+
+CIRCUIT_STATES = ("closed", "open", "half_open")
+
+
+def _provider_families(status: dict | None):
+    if status is None:
+        return
+    circuit = _gauge(
+        "herald_provider_circuit_state",
+        "The provider circuit breaker: 1 for its current state, 0 for the others.",
+        ["state"],
+    )
+    for state in CIRCUIT_STATES:
+        circuit.add_metric([state], 1 if status.get("state") == state else 0)
+    yield circuit
+    rejected = _gauge(
+        "herald_provider_credentials_rejected",
+        "1 while the provider rejects Herald's token (401/403) and sending is stopped.",
+    )
+    rejected.add_metric([], 1 if status.get("credentials_rejected") else 0)
+    yield rejected
+    if status.get("error_rate") is not None:
+        error_rate = _gauge(
+            "herald_provider_error_rate",
+            "Share of recent provider requests that failed (0-1), as the circuit breaker sees it.",
+        )
+        error_rate.add_metric([], float(status["error_rate"]))
+        yield error_rate
+    if status.get("latency_ms") is not None:
+        latency = _gauge(
+            "herald_provider_latency_seconds",
+            "Recent typical provider request latency, as the engine tracks it.",
+        )
+        latency.add_metric([], float(status["latency_ms"]) / 1000)
+        yield latency
+
+
+class _DefaultRegistry(Collector):
+    """This process's own metrics (one process: no multiprocess directory)."""
+
+    def collect(self):
+        yield from REGISTRY.collect()
+
+
+def process_registry() -> CollectorRegistry:
+    """The metrics recorded by processes: summed over all of them in multiprocess mode."""
+    registry = CollectorRegistry()
+    if settings.PROMETHEUS_MULTIPROC_DIR:
+        MultiProcessCollector(registry, path=settings.PROMETHEUS_MULTIPROC_DIR)
+    else:
+        registry.register(_DefaultRegistry())
+    return registry
+
+
+def scrape() -> bytes:
+    """The /metrics body: process metrics plus the gauges read from the database."""
+    registry = process_registry()
+    registry.register(DatabaseCollector())
+    return generate_latest(registry)

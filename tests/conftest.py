@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from messaging import services
 from messaging.models import Client
 from messaging.roles import MANAGERS, VIEWERS, assign_role
+from tests.smtp import smtp_inbox  # noqa: F401  (a real SMTP server for email tests)
 
 
 def make_user(username: str, role: str | None):

@@ -154,7 +154,7 @@ class Pump:
                     break
                 self._drop_stale_jobs(now)
                 if self.gate is Gate.GO and len(self.queue) < self.concurrency:
-                    self._claim(now, self.concurrency * CLAIM_BATCHES)
+                    self._claim(now, self._claim_size())
                 elif self.gate is Gate.PROBE and not self.queue and not self.probe_inflight:
                     self._claim(now, 1)
                 self._submit(executor)
@@ -180,6 +180,14 @@ class Pump:
             lifecycle.finish_done(self.clock())
         log.debug("pump stopped slot=%s reason=%s", self.slot, reason)
         return reason
+
+    def _claim_size(self) -> int:
+        size = self.concurrency * CLAIM_BATCHES
+        if not self.limiter.unlimited:
+            # Under a rate cap, hold no more than about two seconds of sending, far
+            # inside the lease, so claimed messages never wait long enough to be reclaimed.
+            size = min(size, max(1, int(self.limiter.rate * 2)))
+        return size
 
     def _work_soon(self, now: datetime) -> bool:
         if lifecycle.has_due_work(now):
@@ -213,9 +221,13 @@ class Pump:
             )
         }
         if self.gate is not Gate.PROBE:  # a won probe is kept until its answer
+            previous = self.gate
             self.gate = circuit.check_gate(
                 now, fingerprint=self.fingerprint, probe_timeout=lease_seconds()
             )
+            if previous is not Gate.GO and self.gate is Gate.GO:
+                # Failures from before the hold say nothing about the provider now.
+                self.failures.clear()
         if self.gate is Gate.HOLD and self.queue:
             self._release(self.queue)
             self.queue.clear()
@@ -456,7 +468,7 @@ class Pump:
                 lease_until=None,
             )
         failed_count = 0
-        retries = 0
+        retries: dict[str, int] = {}
         for job, result in results:
             if result == DEADLINE:
                 move(
@@ -505,7 +517,7 @@ class Pump:
                 lease_until=None,
                 **common,
             )
-            retries += 1
+            retries[result.outcome] = retries.get(result.outcome, 0) + 1
             log.info(
                 "message retry scheduled campaign_id=%s message_id=%s client_id=%s at=%s reason=%r",
                 campaign_id,
@@ -516,7 +528,8 @@ class Pump:
             )
         adjust_counts(campaign_id, moves)
         record_sends(campaign_id, sent=moves.get(MessageStatus.SENT, 0), failed=failed_count)
-        metrics.count_retry("transient", retries)
+        for outcome, n in retries.items():
+            metrics.count_retry(outcome, n)
 
     def _judge(self, result: ProviderResult) -> None:
         now = self.clock()
@@ -538,7 +551,7 @@ class Pump:
                 self.gate = Gate.GO
             return
         self.failures.add(failed)
-        if self.gate is Gate.GO and self.failures.should_trip():
+        if failed and self.gate is Gate.GO and self.failures.should_trip():
             circuit.trip(now, f"most recent requests failed ({result.reason})")
             self.failures.clear()
             self.gate = Gate.HOLD

@@ -1,6 +1,7 @@
 from messaging.models.campaigns import Campaign, CampaignStatus
 from messaging.models.clients import Client
 from messaging.models.engine import CircuitState, ProviderState, PumpSlot, RateBucket
+from messaging.models.health import WorkerHeartbeat
 from messaging.models.messages import (
     FINAL_STATUSES,
     UNSENT_STATUSES,
@@ -9,6 +10,7 @@ from messaging.models.messages import (
     Message,
     MessageStatus,
 )
+from messaging.models.reports import DailyReportRun
 from messaging.models.stats import CampaignCounts, SendBucket
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "CampaignStatus",
     "CircuitState",
     "Client",
+    "DailyReportRun",
     "DeliveryAttempt",
     "Message",
     "MessageStatus",
@@ -27,4 +30,5 @@ __all__ = [
     "PumpSlot",
     "RateBucket",
     "SendBucket",
+    "WorkerHeartbeat",
 ]

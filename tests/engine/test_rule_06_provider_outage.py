@@ -73,3 +73,22 @@ def test_a_down_provider_never_slows_or_breaks_the_web(viewer_api, client, viewe
     assert viewer_api.get(f"/api/campaigns/{campaign.pk}/stats/").status_code == 200
     client.force_login(viewer)
     assert client.get("/").status_code == 200
+
+
+def test_failures_from_before_a_hold_do_not_reopen_the_circuit(provider, settings):
+    from messaging.engine.pump import Pump
+    from messaging.provider import ProviderClient, ProviderResult, Verdict
+
+    settings.CIRCUIT_WINDOW = 4
+    pump = Pump(client=ProviderClient(url=provider.url), concurrency=2)
+    for _ in range(4):
+        pump.failures.add(True)
+    pump.gate = Gate.HOLD  # the circuit was open; another worker's probe then closed it
+    pump._tick(timezone.now())
+    assert pump.gate is Gate.GO
+    ok = ProviderResult(
+        verdict=Verdict.SENT, outcome="ok", started_at=timezone.now(), duration_ms=1
+    )
+    pump._judge(ok)
+    assert ProviderState.get().circuit == CircuitState.CLOSED
+    assert pump.gate is Gate.GO

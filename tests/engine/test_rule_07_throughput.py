@@ -88,3 +88,13 @@ def test_large_campaign_is_shared_by_several_pumps(provider):
     tokens = set(Message.objects.values_list("lease_token", flat=True))
     assert len(tokens) == 2
     assert all(r["count"] == 1 for r in provider.receipts()["receipts"].values())
+
+
+@pytest.mark.django_db
+def test_claims_under_a_rate_cap_stay_far_inside_the_lease(provider):
+    from messaging.engine.pump import Pump
+    from messaging.provider import ProviderClient
+
+    pump = Pump(client=ProviderClient(url=provider.url), concurrency=32, rate_limit=1)
+    assert pump._claim_size() == 2  # two seconds of sending at 1 msg/s, not 64 messages
+    assert Pump(client=ProviderClient(url=provider.url), concurrency=32)._claim_size() == 64

@@ -54,6 +54,13 @@ class Command(BaseCommand):
         commands.append(("web", [python, "manage.py", "runserver", "--noreload", addr]))
 
         children: list[tuple[str, subprocess.Popen]] = []
+
+        def stop_requested(signum, frame):
+            raise KeyboardInterrupt
+
+        # Explicit handlers: a background start (nohup, &) would otherwise ignore SIGINT.
+        signal.signal(signal.SIGINT, stop_requested)
+        signal.signal(signal.SIGTERM, stop_requested)
         try:
             for name, argv in commands:
                 # Our own fixed commands, run with this interpreter.

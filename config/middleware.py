@@ -1,0 +1,78 @@
+"""One log line per request: method, path, status, duration, user, and the ids in the URL."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+
+from config import logs
+
+log = logging.getLogger("herald.requests")
+
+# Probes and scrapes every few seconds would drown the useful lines.
+QUIET_PATHS = ("/healthz", "/readyz", "/metrics", "/static/")
+# URL keyword arguments that name an object directly.
+ID_KWARGS = {
+    "campaign_id": "campaign_id",
+    "campaign_pk": "campaign_id",
+    "message_id": "message_id",
+    "message_pk": "message_id",
+    "client_id": "client_id",
+    "client_pk": "client_id",
+}
+# For `pk`, the URL name says what it is: "api:campaign-detail", "dashboard:client-edit".
+NAME_PREFIXES = {"campaign": "campaign_id", "message": "message_id", "client": "client_id"}
+
+
+def ids_from_url(url_name: str | None, kwargs: dict) -> dict[str, int]:
+    ids = {}
+    for key, value in kwargs.items():
+        field = ID_KWARGS.get(key)
+        if field is None and key in ("pk", "id") and url_name:
+            field = NAME_PREFIXES.get(url_name.replace("_", "-").split("-")[0])
+        if field is not None and str(value).isdigit():
+            ids[field] = int(value)
+    return ids
+
+
+def _username(request: HttpRequest) -> str:
+    user = getattr(request, "user", None)
+    if user is None:
+        return "-"
+    try:
+        return user.get_username() if user.is_authenticated else "-"
+    except DatabaseError:  # the session or user could not be read; the line still goes out
+        return "?"
+
+
+class RequestLogMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.monotonic()
+        with logs.log_context():
+            response = self.get_response(request)
+            duration_ms = (time.monotonic() - started) * 1000
+            level = logging.WARNING if response.status_code >= 500 else logging.INFO
+            if request.path.startswith(QUIET_PATHS):
+                level = logging.DEBUG
+            # Checked first so that a probe's line costs no session lookup.
+            if log.isEnabledFor(level):
+                log.log(
+                    level,
+                    "request method=%s path=%s status=%s duration_ms=%d user=%s",
+                    request.method,
+                    request.path,
+                    response.status_code,
+                    duration_ms,
+                    _username(request),
+                )
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        logs.bind(**ids_from_url(match.url_name if match else None, view_kwargs))

@@ -1,0 +1,67 @@
+"""Endpoints for machines: liveness, readiness and Prometheus metrics.
+
+/healthz and /readyz answer without sign-in (probes cannot sign in). /metrics
+takes a signed-in user, or `Authorization: Bearer <METRICS_TOKEN>` when that
+setting is set, or anyone with METRICS_PUBLIC=1.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from messaging import health, metrics
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is up and serving requests; touches nothing else."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready to serve: database reachable, migrations applied, a worker seen recently.
+
+    `?worker=0` leaves out the worker check, for the web pods' readiness probe: a
+    stopped worker must not take the web UI out of the load balancer.
+    """
+    check_worker = request.GET.get("worker", "1") not in ("0", "false", "no")
+    ready, checks = health.readiness(check_worker=check_worker)
+    body = {"status": "ready" if ready else "not ready", "checks": checks}
+    if not ready:
+        body["reasons"] = [check["reason"] for check in checks.values() if not check["ok"]]
+    response = JsonResponse(body, status=200 if ready else 503)
+    # A probe asking every few seconds is not a server error: keep django.request's
+    # "Service Unavailable" ERROR line out of the logs (the reasons are in the body).
+    response._has_been_logged = True
+    return response
+
+
+def _bearer_token_ok(request: HttpRequest) -> bool:
+    if not settings.METRICS_TOKEN:
+        return False
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        token.strip().encode(), settings.METRICS_TOKEN.encode()
+    )
+
+
+@never_cache
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    allowed = settings.METRICS_PUBLIC or request.user.is_authenticated or _bearer_token_ok(request)
+    if not allowed:
+        response = HttpResponse(
+            "Sign in, or send Authorization: Bearer <METRICS_TOKEN>.\n", status=401
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(metrics.scrape(), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,50 @@
+"""Filters of the web UI's tables; the client filter shares its rules with the REST API."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+
+from messaging.api.filters import ClientFilter as ApiClientFilter
+from messaging.models import Campaign, CampaignStatus, Client
+
+
+def client_timezones() -> list[tuple[str, str]]:
+    zones = Client.objects.order_by("timezone").values_list("timezone", flat=True).distinct()
+    return [(zone, zone) for zone in zones]
+
+
+class ClientFilter(ApiClientFilter):
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Phone or tag"}),
+    )
+    operator_code = django_filters.CharFilter(
+        label="Operator code", widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    tag = django_filters.CharFilter(label="Tag")
+    timezone = django_filters.ChoiceFilter(
+        label="Time zone", choices=client_timezones, empty_label="Any time zone"
+    )
+
+    class Meta(ApiClientFilter.Meta):
+        fields = ["search", "operator_code", "tag", "timezone"]
+
+    @property
+    def form(self):
+        form = super().form
+        # Ids apart from the client form's (the add/edit modal sits on the same page).
+        form.auto_id = "filter-%s"
+        return form
+
+
+class CampaignFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=CampaignStatus.choices, label="Status", empty_label="Any status"
+    )
+    name = django_filters.CharFilter(label="Name", lookup_expr="icontains")
+
+    class Meta:
+        model = Campaign
+        fields = ["status", "name"]

@@ -1,0 +1,204 @@
+"""Forms of the web UI. Saving goes through messaging.services where the domain has a service."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from messaging import services
+from messaging.models import Campaign, Client
+from messaging.models.campaigns import EDITABLE_AFTER_START
+from messaging.validators import known_timezones, operator_code_validator
+
+log = logging.getLogger(__name__)
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(known_timezones())]
+
+
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: per field where the form has the field."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+class ClientForm(forms.ModelForm):
+    timezone = forms.ChoiceField(
+        choices=timezone_choices,
+        label="Time zone",
+        initial="Europe/Moscow",
+        help_text="The client's local time zone; send windows follow it.",
+    )
+
+    class Meta:
+        model = Client
+        fields = ["phone", "operator_code", "tag", "timezone"]
+        widgets = {
+            "phone": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            "operator_code": forms.TextInput(attrs={"inputmode": "numeric"}),
+        }
+        help_texts = {"operator_code": "3 digits; leave empty to take digits 2-4 of the phone."}
+
+    def clean(self):
+        cleaned = super().clean()
+        phone = cleaned.get("phone")
+        if phone and not cleaned.get("operator_code") and "operator_code" not in self.errors:
+            cleaned["operator_code"] = Client.default_operator_code(phone)
+        return cleaned
+
+    def save(self, commit: bool = True) -> Client:
+        created = self.instance.pk is None
+        client = super().save(commit=commit)
+        log.info("client %s client_id=%s", "created" if created else "updated", client.pk)
+        return client
+
+
+class ClientImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, with the header phone,operator_code,tag,timezone. "
+        "Rows are matched by phone: new phones are added, known ones updated.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+    skip_invalid_rows = forms.BooleanField(
+        required=False,
+        label="Import the valid rows even if some rows are invalid",
+        help_text="Otherwise any invalid row stops the import and nothing is saved.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.UI_IMPORT_MAX_BYTES:
+            limit = settings.UI_IMPORT_MAX_BYTES // (1024 * 1024) or 1
+            raise ValidationError(f"The file is larger than {limit} MB; split it.")
+        return upload
+
+
+class ListField(forms.CharField):
+    """A comma-separated list of short values, shown and typed as "916, 925"."""
+
+    def __init__(self, *, item_validator=None, **kwargs):
+        self.item_validator = item_validator
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        if isinstance(value, list):  # a disabled field gives back the instance's list
+            value = ",".join(value)
+        text = super().to_python(value) or ""
+        items = []
+        for item in text.replace(";", ",").split(","):
+            item = item.strip()
+            if item and item not in items:
+                items.append(item)
+        return items
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        errors = []
+        for item in value:
+            if len(item) > 100:
+                errors.append(f"{item[:20]}…: at most 100 characters.")
+            elif self.item_validator:
+                try:
+                    self.item_validator(item)
+                except ValidationError:
+                    errors.append(f"{item}: must be exactly 3 digits.")
+        if errors:
+            raise ValidationError(errors)
+
+
+# What <input type="datetime-local"> sends and expects.
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"
+
+
+class CampaignForm(forms.ModelForm):
+    operator_codes = ListField(
+        required=False,
+        item_validator=operator_code_validator,
+        label="Operator codes",
+        help_text="Comma-separated 3-digit codes, e.g. 916, 925. Empty matches every operator.",
+    )
+    tags = ListField(
+        required=False,
+        label="Tags",
+        help_text="Comma-separated tags, e.g. vip, moscow. Empty matches every tag.",
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "text",
+            "start_at",
+            "end_at",
+            "operator_codes",
+            "tags",
+            "send_window_start",
+            "send_window_end",
+        ]
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 4}),
+            "start_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
+            "end_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
+            "send_window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "send_window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        labels = {
+            "name": "Name (optional)",
+            "send_window_start": "Send window opens",
+            "send_window_end": "Send window closes",
+        }
+        help_texts = {
+            "send_window_start": "Client's local time. Leave both empty to send at any hour.",
+            "send_window_end": "May be earlier than the opening to wrap midnight (21:00-09:00).",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = timezone.get_current_timezone_name()
+        self.fields["start_at"].label = f"Start ({zone})"
+        self.fields["end_at"].label = f"End ({zone})"
+        if self.instance.pk is None and not self.is_bound:
+            now = timezone.localtime().replace(second=0, microsecond=0)
+            self.initial.setdefault("start_at", now)
+            self.initial.setdefault("end_at", now + timedelta(days=1))
+        if self.instance.has_started:
+            for name, field in self.fields.items():
+                if name not in EDITABLE_AFTER_START:
+                    field.disabled = True
+                    field.help_text = "Fixed once the campaign has started."
+
+    def save(self, commit: bool = True, *, user=None) -> Campaign | None:
+        """Create or edit through the services; None (with errors on the form) if refused."""
+        values = {
+            name: self.cleaned_data[name]
+            for name in self.Meta.fields
+            if not self.fields[name].disabled
+        }
+        try:
+            if self.instance.pk is None:
+                return services.create_campaign(values=values, user=user)
+            return services.update_campaign(campaign=self.instance, values=values)
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+            return None
+
+
+class TimezoneForm(forms.Form):
+    timezone = forms.ChoiceField(
+        choices=timezone_choices, label="Show times in", help_text="Stored in this browser."
+    )

@@ -1,0 +1,89 @@
+"""django-tables2 tables: sort and page links are plain hrefs, made partial by hx-boost."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+
+from messaging.models import Campaign, Client, Message
+
+TIME = "Y-m-d H:i"
+# Links to other pages leave the hx-boosted table container as full navigations.
+FULL_PAGE_LINK = {"a": {"hx-boost": "false"}}
+
+
+class ClientTable(tables.Table):
+    phone = tables.Column(
+        linkify=("dashboard:client-detail", {"pk": tables.A("pk")}), attrs=FULL_PAGE_LINK
+    )
+    operator_code = tables.Column(verbose_name="Operator")
+    timezone = tables.Column(verbose_name="Time zone")
+    created_at = tables.DateTimeColumn(format=TIME, verbose_name="Added")
+    actions = tables.TemplateColumn(
+        template_name="dashboard/clients/_row_actions.html",
+        orderable=False,
+        verbose_name="",
+        attrs={"td": {"class": "text-end text-nowrap"}},
+    )
+
+    class Meta:
+        model = Client
+        fields = ["phone", "operator_code", "tag", "timezone", "created_at"]
+        order_by = "phone"
+        empty_text = "No clients yet. Add one, or import a CSV file."
+        attrs = {"class": "table table-hover align-middle"}
+
+
+class CampaignTable(tables.Table):
+    name = tables.TemplateColumn(
+        template_name="dashboard/campaigns/_name_cell.html", order_by=("name", "id")
+    )
+    status = tables.TemplateColumn(template_name="dashboard/campaigns/_status_cell.html")
+    start_at = tables.DateTimeColumn(format=TIME, verbose_name="Start")
+    end_at = tables.DateTimeColumn(format=TIME, verbose_name="End")
+    progress = tables.TemplateColumn(
+        template_name="dashboard/campaigns/_progress_cell.html",
+        orderable=False,
+        accessor="counts",
+        verbose_name="Progress",
+    )
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "status", "start_at", "end_at"]
+        sequence = ["name", "status", "start_at", "end_at", "progress"]
+        empty_text = "No campaigns yet. Create one to start sending."
+        attrs = {"class": "table table-hover align-middle"}
+
+
+class MessageTable(tables.Table):
+    id = tables.Column(
+        verbose_name="Message",
+        linkify=("dashboard:message-detail", {"pk": tables.A("pk")}),
+        attrs=FULL_PAGE_LINK,
+    )
+    phone = tables.TemplateColumn(template_name="dashboard/messages/_phone_cell.html")
+    status = tables.TemplateColumn(template_name="dashboard/messages/_status_cell.html")
+    attempts = tables.Column()
+    sent_at = tables.DateTimeColumn(format=TIME, verbose_name="Sent")
+    last_error = tables.Column(verbose_name="Last error", orderable=False)
+
+    class Meta:
+        model = Message
+        fields = ["id", "phone", "status", "attempts", "sent_at", "last_error"]
+        empty_text = "No messages here. Messages are created when the campaign starts."
+        attrs = {"class": "table table-sm table-hover align-middle"}
+
+    def render_last_error(self, value: str) -> str:
+        return value if len(value) <= 80 else value[:79] + "…"
+
+
+class ClientMessageTable(MessageTable):
+    campaign = tables.Column(
+        linkify=("dashboard:campaign-detail", {"pk": tables.A("campaign_id")}),
+        attrs=FULL_PAGE_LINK,
+    )
+
+    class Meta(MessageTable.Meta):
+        fields = ["id", "campaign", "status", "attempts", "sent_at", "last_error"]
+        exclude = ["phone"]
+        empty_text = "No messages to this client yet."

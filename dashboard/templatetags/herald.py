@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+CAMPAIGN_BADGES = {
+    "scheduled": "text-bg-info",
+    "running": "text-bg-primary",
+    "paused": "text-bg-warning",
+    "finished": "text-bg-success",
+    "cancelled": "text-bg-secondary",
+}
+MESSAGE_BADGES = {
+    "pending": "text-bg-light border",
+    "sending": "text-bg-info",
+    "sent": "text-bg-success",
+    "failed": "text-bg-danger",
+    "expired": "text-bg-warning",
+    "cancelled": "text-bg-secondary",
+}
+OUTCOME_BADGES = {"ok": "text-bg-success", "rejected": "text-bg-danger"}
+
+
+@register.filter
+def campaign_badge(status: str) -> str:
+    return CAMPAIGN_BADGES.get(status, "text-bg-light")
+
+
+@register.filter
+def message_badge(status: str) -> str:
+    return MESSAGE_BADGES.get(status, "text-bg-light")
+
+
+@register.filter
+def outcome_badge(outcome: str) -> str:
+    return OUTCOME_BADGES.get(outcome, "text-bg-warning")
+
+
+@register.filter
+def percent_of(part: int, total: int) -> float:
+    return round(100 * part / total, 1) if total else 0.0

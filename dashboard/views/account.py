@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import auth, messages
+from django.contrib.auth import BACKEND_SESSION_KEY
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from rest_framework.authtoken.models import Token
+
+from dashboard.access import members
+from dashboard.forms import TimezoneForm
+from dashboard.middleware import TZ_COOKIE
+
+log = logging.getLogger(__name__)
+
+AUTH0_BACKEND = "social_core.backends.auth0.Auth0OAuth2"
+
+
+@require_POST
+def logout(request):
+    """Sign out; a session that came from Auth0 also ends Auth0's session."""
+    through_auth0 = settings.AUTH0_ENABLED and request.session.get(BACKEND_SESSION_KEY) == (
+        AUTH0_BACKEND
+    )
+    auth.logout(request)
+    login_url = request.build_absolute_uri(reverse("login"))
+    if through_auth0:
+        query = urlencode({"client_id": settings.AUTH0_CLIENT_ID, "returnTo": login_url})
+        return redirect(f"https://{settings.AUTH0_DOMAIN}/v2/logout?{query}")
+    return redirect(login_url)
+
+
+@members
+def account(request):
+    token = Token.objects.filter(user=request.user).first()
+    form = TimezoneForm(initial={"timezone": request.viewer_timezone})
+    return render(
+        request, "dashboard/account.html", {"token": token, "tz_form": form, "new_key": None}
+    )
+
+
+@members
+@require_POST
+def set_timezone(request):
+    form = TimezoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a time zone from the list.")
+        return redirect("dashboard:account")
+    zone = form.cleaned_data["timezone"]
+    messages.success(request, f"Times are now shown in {zone}.")
+    back = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    response = redirect(back if back and safe else "dashboard:account")
+    response.set_cookie(TZ_COOKIE, zone, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+@members
+@require_POST
+def api_token(request):
+    """Create or rotate one's API token (the key is shown once), or revoke it."""
+    Token.objects.filter(user=request.user).delete()
+    if request.POST.get("action") == "revoke":
+        log.info("api token revoked user_id=%s", request.user.pk)
+        messages.success(request, "Your API token is revoked.")
+        return redirect("dashboard:account")
+    token = Token.objects.create(user=request.user)
+    log.info("api token created user_id=%s", request.user.pk)
+    form = TimezoneForm(initial={"timezone": request.viewer_timezone})
+    return render(
+        request,
+        "dashboard/account.html",
+        {"token": token, "tz_form": form, "new_key": token.key},
+    )

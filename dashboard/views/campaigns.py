@@ -1,0 +1,294 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_tables2 import RequestConfig
+
+from dashboard import integrations
+from dashboard.access import managers, readers
+from dashboard.filters import CampaignFilter
+from dashboard.forms import CampaignForm, ListField
+from dashboard.tables import CampaignTable, MessageTable
+from dashboard.views import page_or_partial
+from messaging import services, stats
+from messaging.models import Campaign, CampaignStatus, MessageStatus
+from messaging.validators import operator_code_validator
+
+# htmx stops polling on this status (https://htmx.org/docs/#polling).
+STOP_POLLING = 286
+
+
+@readers
+@require_safe
+@vary_on_headers("HX-Request")
+def campaign_list(request):
+    filterset = CampaignFilter(
+        request.GET or None, queryset=Campaign.objects.select_related("counts")
+    )
+    table = CampaignTable(filterset.qs, order_by="-start_at")
+    if any(request.GET.get(name) for name in filterset.filters):
+        table.empty_text = "No campaign matches this filter."
+    RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
+    context = {"filter": filterset, "table": table}
+    return page_or_partial(
+        request, "dashboard/campaigns/list.html", "dashboard/campaigns/_table.html", context
+    )
+
+
+@managers
+def campaign_create(request):
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid() and (campaign := form.save(user=request.user)):
+            messages.success(request, f"Campaign “{campaign}” created.")
+            return redirect("dashboard:campaign-detail", pk=campaign.pk)
+        return _render_form(request, form, None, status=400)
+    return _render_form(request, form, None)
+
+
+@managers
+def campaign_edit(request, pk: int):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if not campaign.is_active:
+        messages.error(request, f"The campaign is {campaign.status}; it can no longer be edited.")
+        return redirect("dashboard:campaign-detail", pk=campaign.pk)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST":
+        if form.is_valid() and (saved := form.save()):
+            messages.success(request, f"Campaign “{saved}” saved.")
+            return redirect("dashboard:campaign-detail", pk=saved.pk)
+        return _render_form(request, form, campaign, status=400)
+    return _render_form(request, form, campaign)
+
+
+def _render_form(request, form, campaign, *, status=200):
+    preview = _preview(form.data if form.is_bound else _initial_as_text(form))
+    context = {"form": form, "campaign": campaign, "preview": preview}
+    return render(request, "dashboard/campaigns/form.html", context, status=status)
+
+
+def _initial_as_text(form: CampaignForm) -> dict:
+    """The unbound form's values as the browser would send them."""
+    return {name: form[name].value() for name in form.fields}
+
+
+def _preview(data) -> dict:
+    """How many clients a filter matches and the send window in words, from raw form input."""
+    codes_field = ListField(required=False, item_validator=operator_code_validator)
+    tags_field = ListField(required=False)
+    probe = Campaign()
+    problems = []
+    try:
+        probe.operator_codes = codes_field.clean(data.get("operator_codes", ""))
+    except ValidationError:
+        problems.append("operator codes")
+    try:
+        probe.tags = tags_field.clean(data.get("tags", ""))
+    except ValidationError:
+        problems.append("tags")
+    opens = CampaignForm.base_fields["send_window_start"]
+    closes = CampaignForm.base_fields["send_window_end"]
+    try:
+        probe.send_window_start = opens.clean(data.get("send_window_start") or None)
+        probe.send_window_end = closes.clean(data.get("send_window_end") or None)
+    except ValidationError:
+        probe.send_window_start = probe.send_window_end = None
+    if probe.has_send_window and probe.send_window_start == probe.send_window_end:
+        window_text = "The window must not open and close at the same time."
+    elif (probe.send_window_start is None) != (probe.send_window_end is None):
+        window_text = "Give both ends of the send window, or neither."
+    else:
+        window_text = probe.send_window_text()
+    return {
+        "matching": None if problems else probe.matching_clients().count(),
+        "problems": problems,
+        "window_text": window_text,
+    }
+
+
+@managers
+@require_safe
+def campaign_preview(request):
+    """The form's live hint: matching clients and the send window in plain words."""
+    data = request.GET
+    if "campaign" in data and data["campaign"].isdigit():
+        campaign = Campaign.objects.filter(pk=data["campaign"]).first()
+        if campaign is not None and campaign.has_started:
+            # The filter is fixed; its values are not posted by the disabled inputs.
+            data = data.copy()
+            data["operator_codes"] = ", ".join(campaign.operator_codes)
+            data["tags"] = ", ".join(campaign.tags)
+    return render(request, "dashboard/campaigns/_preview.html", {"preview": _preview(data)})
+
+
+def _message_table(request, campaign: Campaign):
+    status = request.GET.get("status", "")
+    if status not in MessageStatus.values:
+        status = ""
+    queryset = campaign.messages.all()
+    if status:
+        queryset = queryset.filter(status=status)
+    table = MessageTable(queryset, order_by="id")
+    RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
+    return table, status
+
+
+@readers
+@require_safe
+@vary_on_headers("HX-Request")
+def campaign_detail(request, pk: int):
+    campaign = get_object_or_404(Campaign.objects.select_related("counts", "created_by"), pk=pk)
+    table, status = _message_table(request, campaign)
+    context = {
+        "campaign": campaign,
+        "table": table,
+        "status_filter": status,
+        "status_choices": MessageStatus.choices,
+        **_live_context(campaign),
+    }
+    return page_or_partial(
+        request,
+        "dashboard/campaigns/detail.html",
+        "dashboard/campaigns/_messages.html",
+        context,
+        target="campaign-messages",
+    )
+
+
+def _live_context(campaign: Campaign) -> dict:
+    figures = stats.campaign_stats(campaign)
+    return {
+        "campaign": campaign,
+        "figures": figures,
+        "percent": round(figures["progress"] * 100, 1),
+        "polling": campaign.is_active,
+        "actions": _available_actions(campaign),
+        "retry_available": integrations.retry_available(),
+    }
+
+
+@readers
+@require_safe
+def campaign_live(request, pk: int):
+    """Counters, progress and status, polled every 2 s until the campaign is done."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    context = _live_context(campaign)
+    status = 200 if campaign.is_active else STOP_POLLING
+    return render(request, "dashboard/campaigns/_live.html", context, status=status)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    done: str
+    question: str
+    style: str
+    allowed_from: tuple[str, ...]
+
+
+ACTIONS = {
+    action.name: action
+    for action in (
+        Action(
+            "pause",
+            "Pause",
+            "paused",
+            "No new messages go out until you resume it.",
+            "warning",
+            (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
+        ),
+        Action(
+            "resume",
+            "Resume",
+            "resumed",
+            "Sending continues where it stopped, within the campaign's window.",
+            "success",
+            (CampaignStatus.PAUSED,),
+        ),
+        Action(
+            "cancel",
+            "Cancel",
+            "cancelled",
+            "Every message not yet sent is cancelled. This cannot be undone.",
+            "danger",
+            (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED),
+        ),
+        Action(
+            "retry",
+            "Retry failed",
+            "retried",
+            "Failed messages go back to the queue and are tried again before the end.",
+            "secondary",
+            (CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.FINISHED),
+        ),
+        Action(
+            "delete",
+            "Delete",
+            "deleted",
+            "The campaign and its messages are deleted; a running campaign is cancelled first. "
+            "This cannot be undone.",
+            "outline-danger",
+            tuple(CampaignStatus.values),
+        ),
+    )
+}
+
+
+def _available_actions(campaign: Campaign) -> list[Action]:
+    available = [a for a in ACTIONS.values() if campaign.status in a.allowed_from]
+    counts = getattr(campaign, "counts", None)
+    if not integrations.retry_available() or not counts or not counts.failed:
+        available = [a for a in available if a.name != "retry"]
+    return available
+
+
+def _perform(action: str, campaign: Campaign) -> str:
+    if action == "pause":
+        services.pause_campaign(campaign=campaign)
+        return "Campaign paused."
+    if action == "resume":
+        services.resume_campaign(campaign=campaign)
+        return "Campaign resumed."
+    if action == "cancel":
+        services.cancel_campaign(campaign=campaign)
+        return "Campaign cancelled; its unsent messages are cancelled."
+    if action == "retry":
+        result = integrations.retry_failed(campaign=campaign)
+        if isinstance(result, int):
+            return f"{result} failed message(s) queued again."
+        return "Failed messages queued again."
+    services.delete_campaign(campaign=campaign)
+    return f"Campaign “{campaign}” deleted."
+
+
+@managers
+def campaign_action(request, pk: int, action: str):
+    """GET asks for confirmation (works without JavaScript); POST does it."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404("No such action.")
+    campaign = get_object_or_404(Campaign.objects.select_related("counts"), pk=pk)
+    if request.method == "POST":
+        try:
+            done = _perform(action, campaign)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("dashboard:campaign-detail", pk=campaign.pk)
+        messages.success(request, done)
+        if action == "delete":
+            return redirect("dashboard:campaign-list")
+        return redirect("dashboard:campaign-detail", pk=campaign.pk)
+    allowed = campaign.status in spec.allowed_from
+    return render(
+        request,
+        "dashboard/campaigns/confirm.html",
+        {"campaign": campaign, "action": spec, "allowed": allowed},
+    )

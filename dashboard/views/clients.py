@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import csv
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+from django_tables2 import RequestConfig
+
+from dashboard.access import managers, readers
+from dashboard.filters import ClientFilter
+from dashboard.forms import ClientForm, ClientImportForm
+from dashboard.tables import ClientMessageTable, ClientTable
+from dashboard.views import page_or_partial, wants_partial
+from messaging import services
+from messaging.models import Client
+from messaging.roles import is_manager
+from messaging.services import CSV_COLUMNS, MalformedFile
+
+log = logging.getLogger(__name__)
+
+
+@readers
+@require_safe
+@vary_on_headers("HX-Request")
+def client_list(request):
+    filterset = ClientFilter(request.GET or None, queryset=Client.objects.all())
+    table = ClientTable(filterset.qs, exclude=() if is_manager(request.user) else ("actions",))
+    if any(request.GET.get(name) for name in filterset.filters):
+        table.empty_text = "No client matches this filter."
+    RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
+    context = {"filter": filterset, "table": table}
+    return page_or_partial(
+        request, "dashboard/clients/list.html", "dashboard/clients/_table.html", context
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@readers
+@require_safe
+def client_export(request):
+    """The clients of the current filter as CSV, in the same format the import reads."""
+    filterset = ClientFilter(request.GET or None, queryset=Client.objects.all())
+    rows = filterset.qs.order_by("phone").values_list(*CSV_COLUMNS)
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(CSV_COLUMNS)
+        for row in rows.iterator(chunk_size=2000):
+            yield writer.writerow(row)
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="herald-clients-{stamp}.csv"'
+    return response
+
+
+@readers
+@require_safe
+@vary_on_headers("HX-Request")
+def client_detail(request, pk: int):
+    client = get_object_or_404(Client, pk=pk)
+    table = ClientMessageTable(
+        client.messages.select_related("campaign").order_by("-id"), order_by="-id"
+    )
+    RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
+    context = {"client": client, "table": table}
+    return page_or_partial(
+        request,
+        "dashboard/clients/detail.html",
+        "dashboard/clients/_messages.html",
+        context,
+        target="client-messages",
+    )
+
+
+@managers
+def client_create(request):
+    return _client_form(request, Client())
+
+
+@managers
+def client_edit(request, pk: int):
+    return _client_form(request, get_object_or_404(Client, pk=pk))
+
+
+# The clients page opens the add and edit forms in a modal (htmx); they also work as pages.
+MODAL_TARGET = "client-modal-content"
+
+
+def _client_form(request, client: Client):
+    in_modal = wants_partial(request, MODAL_TARGET)
+    form = ClientForm(request.POST or None, instance=client)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            client = form.save()
+            saved = f"Client {client.phone} saved."
+            if in_modal:
+                # Closes the modal and refreshes the table behind it (static/js/herald.js).
+                return trigger_client_event(HttpResponse(status=204), "clientSaved", saved)
+            messages.success(request, saved)
+            return redirect("dashboard:client-detail", pk=client.pk)
+        # htmx swaps only 2xx answers: the modal gets its errors with a 200.
+        status = 200 if in_modal else 400
+    template = "dashboard/clients/_form_modal.html" if in_modal else "dashboard/clients/form.html"
+    return render(request, template, {"form": form, "client": client}, status=status)
+
+
+@managers
+def client_delete(request, pk: int):
+    client = get_object_or_404(Client, pk=pk)
+    if request.method == "POST":
+        phone = client.phone
+        services.delete_client(client=client)
+        messages.success(request, f"Client {phone} deleted; their sent messages stay counted.")
+        return redirect("dashboard:client-list")
+    pending = client.messages.filter(status__in=("pending", "sending")).count()
+    return render(request, "dashboard/clients/delete.html", {"client": client, "pending": pending})
+
+
+@managers
+def client_import(request):
+    form = ClientImportForm(request.POST or None, request.FILES or None)
+    result = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                result = services.import_clients_csv(
+                    data=form.cleaned_data["file"].read(),
+                    skip_invalid_rows=form.cleaned_data["skip_invalid_rows"],
+                )
+            except MalformedFile as exc:
+                form.add_error("file", exc.message_dict.get("file", exc.messages))
+            else:
+                status = 200 if result.imported else 400
+    return render(
+        request,
+        "dashboard/clients/import.html",
+        {"form": form, "result": result, "columns": ",".join(CSV_COLUMNS)},
+        status=status,
+    )

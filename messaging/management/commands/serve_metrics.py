@@ -1,0 +1,76 @@
+"""Serve the metrics of the processes sharing PROMETHEUS_MULTIPROC_DIR over HTTP.
+
+The workers (qcluster) record provider latency and retries but serve no HTTP.
+Run this beside them (a sidecar in the worker pod, sharing the directory) so
+Prometheus can scrape what they recorded. Database gauges stay on the web's
+/metrics, so they are not counted twice.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from messaging.metrics import process_registry
+
+log = logging.getLogger(__name__)
+
+
+class MetricsHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        path = self.path.split("?")[0].rstrip("/")
+        if path == "/healthz":
+            self._answer(200, b'{"status": "ok"}', "application/json")
+        elif path != "/metrics":
+            self._answer(404, b"Not found\n", "text/plain")
+        elif not self._authorized():
+            self._answer(401, b"Send Authorization: Bearer <METRICS_TOKEN>.\n", "text/plain")
+        else:
+            self._answer(200, generate_latest(process_registry()), CONTENT_TYPE_LATEST)
+
+    def _authorized(self) -> bool:
+        if not settings.METRICS_TOKEN:
+            return True
+        scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            token.strip().encode(), settings.METRICS_TOKEN.encode()
+        )
+
+    def _answer(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        if status == 401:
+            self.send_header("WWW-Authenticate", 'Bearer realm="metrics"')
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args):  # scrapes every few seconds: keep them quiet
+        log.debug("metrics request %s", format % args)
+
+
+class Command(BaseCommand):
+    help = "Serve the worker processes' metrics (PROMETHEUS_MULTIPROC_DIR) at /metrics."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="0.0.0.0")  # noqa: S104 (a container port)
+        parser.add_argument("--port", type=int, default=9108)
+
+    def handle(self, *args, host: str, port: int, **options):
+        if not settings.PROMETHEUS_MULTIPROC_DIR:
+            raise CommandError("Set PROMETHEUS_MULTIPROC_DIR to the workers' metrics directory.")
+        if not settings.METRICS_TOKEN:
+            log.warning("serving worker metrics without a token: set METRICS_TOKEN to require one")
+        server = ThreadingHTTPServer((host, port), MetricsHandler)
+        self.stdout.write(f"Serving worker metrics on http://{host}:{port}/metrics")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()

@@ -1,0 +1,311 @@
+"""The daily statistics email: what it says, when it is due, and sending it once per day.
+
+Report for day D: the campaigns active in the 24 hours before D's REPORT_TIME
+(in REPORT_TIMEZONE), with their message counts by status as they stand when
+the report is built. Asked for before it is due (a preview), the period ends now.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from messaging import health
+from messaging.emails import RenderedEmail, render_email, send_email
+from messaging.models import Campaign, CampaignStatus, DailyReportRun, SendBucket
+from messaging.models.stats import COUNT_FIELDS
+
+log = logging.getLogger(__name__)
+
+SCHEDULE_NAME = "herald: daily report"
+SCHEDULE_FUNC = "messaging.reports.send_scheduled_report"
+# After a failed send, the scheduled task tries again this much later (while not too late).
+RETRY_AFTER = timedelta(minutes=10)
+STATUSES = [status.value for status in COUNT_FIELDS]
+
+
+# --- When reports are due ------------------------------------------------------
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(settings.REPORT_TIMEZONE)
+
+
+def due_at(day: date) -> datetime:
+    """The moment `day`'s report is due: REPORT_TIME on that day in REPORT_TIMEZONE."""
+    return datetime.combine(day, settings.REPORT_TIME, tzinfo=_zone())
+
+
+def latest_due_day(now: datetime) -> date:
+    """The day of the most recent report due at or before `now`."""
+    day = now.astimezone(_zone()).date()
+    return day if due_at(day) <= now else day - timedelta(days=1)
+
+
+def next_due(now: datetime) -> datetime:
+    """The first report time strictly after `now`."""
+    day = now.astimezone(_zone()).date()
+    while due_at(day) <= now:
+        day += timedelta(days=1)
+    return due_at(day)
+
+
+# --- What the report says ---------------------------------------------------------
+
+
+def success_rate(counts: dict[str, int]) -> float | None:
+    """Sent out of the messages whose delivery was decided (sent, failed, expired).
+
+    Cancelled messages are left out: someone chose not to send them.
+    """
+    decided = counts["sent"] + counts["failed"] + counts["expired"]
+    return counts["sent"] / decided if decided else None
+
+
+def as_percent(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate * 100:.1f}%"
+
+
+@dataclass
+class CampaignLine:
+    id: int
+    name: str
+    status: str
+    counts: dict[str, int]
+    total: int
+    success_rate: float | None
+    sent_in_period: int
+    failed_in_period: int
+
+    @property
+    def success_percent(self) -> str:
+        return as_percent(self.success_rate)
+
+
+@dataclass
+class DailyReport:
+    day: date
+    period_start: datetime
+    period_end: datetime
+    campaigns: list[CampaignLine]
+    totals: dict[str, int]
+    total_messages: int
+    success_rate: float | None
+    sent_in_period: int
+    failed_in_period: int
+    attention: list[str]
+    provider: dict | None
+    email: RenderedEmail = field(repr=False)
+
+    @property
+    def subject(self) -> str:
+        return self.email.subject
+
+    @property
+    def text(self) -> str:
+        return self.email.text
+
+    @property
+    def html(self) -> str:
+        return self.email.html
+
+
+def _campaign_lines(start: datetime, end: datetime) -> list[CampaignLine]:
+    campaigns = (
+        Campaign.objects.filter(start_at__lt=end, end_at__gt=start)
+        .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=start))
+        .select_related("counts")
+        .order_by("start_at", "id")
+    )
+    buckets = {
+        row["campaign_id"]: row
+        for row in SendBucket.objects.filter(minute__gte=start, minute__lt=end)
+        .order_by()
+        .values("campaign_id")
+        .annotate(sent=Sum("sent"), failed=Sum("failed"))
+    }
+    lines = []
+    for campaign in campaigns:
+        counts_row = getattr(campaign, "counts", None)
+        counts = counts_row.as_dict() if counts_row else dict.fromkeys(STATUSES, 0)
+        bucket = buckets.get(campaign.pk, {})
+        lines.append(
+            CampaignLine(
+                id=campaign.pk,
+                name=str(campaign),
+                status=campaign.status,
+                counts=counts,
+                total=sum(counts.values()),
+                success_rate=success_rate(counts),
+                sent_in_period=bucket.get("sent") or 0,
+                failed_in_period=bucket.get("failed") or 0,
+            )
+        )
+    return lines
+
+
+def _attention(lines: list[CampaignLine], provider: dict | None) -> list[str]:
+    notes = []
+    if provider and provider.get("credentials_rejected"):
+        notes.append(
+            "The provider rejects Herald's credentials (401/403): sending is stopped "
+            "until PROVIDER_TOKEN is fixed."
+        )
+    if provider and provider.get("state") in ("open", "half_open"):
+        notes.append(
+            f"The provider looks down: the circuit breaker is {provider['state'].replace('_', '-')}"
+            " and sending is held."
+        )
+    for line in lines:
+        if line.counts["failed"]:
+            notes.append(f"{line.name} (#{line.id}): {line.counts['failed']} failed.")
+        if line.counts["expired"]:
+            notes.append(f"{line.name} (#{line.id}): {line.counts['expired']} expired unsent.")
+        if line.status == CampaignStatus.PAUSED:
+            notes.append(f"{line.name} (#{line.id}) is paused.")
+    return notes
+
+
+def build_daily_report(day: date | None = None, *, now: datetime | None = None) -> DailyReport:
+    """The report for `day` (today in REPORT_TIMEZONE by default), rendered and with its figures."""
+    now = now or timezone.now()
+    day = day or now.astimezone(_zone()).date()
+    period_end = min(due_at(day), now)
+    period_start = period_end - timedelta(hours=24)
+    lines = _campaign_lines(period_start, period_end)
+    totals = dict.fromkeys(STATUSES, 0)
+    for line in lines:
+        for status, n in line.counts.items():
+            totals[status] += n
+    provider = health.provider_status()
+    figures = {
+        "day": day,
+        "period_start": period_start,
+        "period_end": period_end,
+        "campaigns": lines,
+        "totals": totals,
+        "total_messages": sum(totals.values()),
+        "success_rate": success_rate(totals),
+        "sent_in_period": sum(line.sent_in_period for line in lines),
+        "failed_in_period": sum(line.failed_in_period for line in lines),
+        "attention": _attention(lines, provider),
+        "provider": provider,
+    }
+    context = {
+        **figures,
+        "success_percent": as_percent(figures["success_rate"]),
+        "report_timezone": settings.REPORT_TIMEZONE,
+    }
+    return DailyReport(**figures, email=render_email("daily_report", context))
+
+
+# --- Sending ---------------------------------------------------------------------
+
+
+def send_daily_report(
+    day: date | None = None,
+    recipients: Sequence[str] | None = None,
+    *,
+    once: bool = False,
+    now: datetime | None = None,
+) -> bool:
+    """Email the report for `day` to `recipients` (REPORT_RECIPIENTS by default).
+
+    With `once`, first claim the day (a unique DailyReportRun row): if another
+    worker already has it, send nothing. A send that fails releases its claim and
+    raises. Returns whether an email went out.
+    """
+    now = now or timezone.now()
+    recipients = list(settings.REPORT_RECIPIENTS if recipients is None else recipients)
+    if not recipients:
+        log.warning("daily report not sent: no recipients (set REPORT_RECIPIENTS)")
+        return False
+    report = build_daily_report(day, now=now)
+    claim = None
+    if once:
+        try:
+            with transaction.atomic():
+                claim = DailyReportRun.objects.create(
+                    day=report.day, claimed_at=now, recipients=", ".join(recipients)
+                )
+        except IntegrityError:
+            log.info("daily report day=%s already claimed by another worker", report.day)
+            return False
+    try:
+        send_email(report.email, recipients)
+    except Exception:
+        if claim is not None:
+            claim.delete()
+        log.exception("daily report day=%s could not be sent", report.day)
+        raise
+    if claim is not None:
+        DailyReportRun.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
+    log.info(
+        "daily report sent day=%s recipients=%d campaigns=%d",
+        report.day,
+        len(recipients),
+        len(report.campaigns),
+    )
+    return True
+
+
+def send_scheduled_report(now: datetime | None = None) -> str:
+    """The daily schedule's task: send the latest due report once, never a backlog.
+
+    The rule: the report due most recently (at REPORT_TIME in REPORT_TIMEZONE)
+    is sent if no worker has sent it yet and it is at most REPORT_MAX_DELAY_MINUTES
+    late; an older or later one is skipped. Afterwards the schedule is set to the
+    next report time, computed in REPORT_TIMEZONE (django-q2 computes it in
+    TIME_ZONE, which drifts by an hour across daylight saving changes).
+    """
+    now = now or timezone.now()
+    day = latest_due_day(now)
+    late = now - due_at(day)
+    max_delay = timedelta(minutes=settings.REPORT_MAX_DELAY_MINUTES)
+    next_run = next_due(now)
+    try:
+        if late > max_delay:
+            log.warning(
+                "daily report day=%s skipped: the worker ran %d min after it was due "
+                "(REPORT_MAX_DELAY_MINUTES=%d); send it by hand with send_daily_report --date",
+                day,
+                late.total_seconds() // 60,
+                settings.REPORT_MAX_DELAY_MINUTES,
+            )
+            return "skipped"
+        if DailyReportRun.objects.filter(day=day).exists():
+            return "already sent"
+        return "sent" if send_daily_report(day, once=True, now=now) else "not sent"
+    except Exception:
+        if late + RETRY_AFTER <= max_delay:
+            next_run = now + RETRY_AFTER
+        raise
+    finally:
+        _set_next_run(next_run)
+
+
+def _set_next_run(next_run: datetime) -> None:
+    from django_q.models import Schedule
+
+    Schedule.objects.filter(name=SCHEDULE_NAME).update(next_run=next_run)
+
+
+def sync_schedule(now: datetime | None = None) -> None:
+    """Move the schedule to REPORT_TIME if the setting changed since it was set (after migrate)."""
+    from django_q.models import Schedule
+
+    now = now or timezone.now()
+    for schedule in Schedule.objects.filter(name=SCHEDULE_NAME):
+        local = schedule.next_run.astimezone(_zone()) if schedule.next_run else None
+        if local is None or local.time() != settings.REPORT_TIME:
+            schedule.next_run = next_due(now)
+            schedule.save(update_fields=["next_run"])
+            log.info("daily report schedule moved next_run=%s", schedule.next_run.isoformat())

@@ -1,0 +1,46 @@
+// Herald's only script: the client form modal. Everything else is htmx attributes.
+(function () {
+  "use strict";
+
+  function modal() {
+    var element = document.getElementById("client-modal");
+    return element ? bootstrap.Modal.getOrCreateInstance(element) : null;
+  }
+
+  // A form loaded into the modal: show it and put the cursor in the first field to fix.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var content = event.detail.target;
+    if (content.id !== "client-modal-content") return;
+    var element = document.getElementById("client-modal");
+    var focusField = function () {
+      var field = content.querySelector(".is-invalid, input:not([type=hidden]), select");
+      if (field) field.focus();
+    };
+    if (element.classList.contains("show")) {
+      focusField();
+    } else {
+      // Bootstrap focuses the dialog itself once shown; move on to the field after that.
+      element.addEventListener("shown.bs.modal", focusField, { once: true });
+      modal().show();
+    }
+  });
+
+  // Closed: drop the form so its fields do not linger in the page.
+  document.addEventListener("hidden.bs.modal", function (event) {
+    if (event.target.id !== "client-modal") return;
+    document.getElementById("client-modal-content").replaceChildren();
+  });
+
+  // Saved: close the modal and say so (the table refreshes itself on the same event).
+  document.body.addEventListener("clientSaved", function (event) {
+    var dialog = modal();
+    if (dialog) dialog.hide();
+    var region = document.getElementById("messages");
+    if (!region) return;
+    var alert = document.createElement("div");
+    alert.className = "alert alert-success";
+    alert.setAttribute("role", "status");
+    alert.textContent = event.detail.value;
+    region.replaceChildren(alert);
+  });
+})();

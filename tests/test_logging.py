@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from pythonjsonlogger.json import JsonFormatter
+
+from config.logs import IdsFilter, RedactFilter, log_context
+from config.middleware import ids_from_url
+from messaging.models import Message
+from tests.conftest import make_campaign
+from tests.engine.conftest import (  # noqa: F401  (fixtures: a scripted provider over HTTP)
+    fast_retries,
+    make_clients,
+    run_pump,
+    running_campaign,
+    scripted,
+)
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = settings.PROVIDER_TOKEN
+
+
+@pytest.fixture(params=["text", "json"])
+def captured(request):
+    """Every log line, formatted as in production with LOG_FORMAT=text or json."""
+    fmt = settings.LOGGING["formatters"]["text"]["format"]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter(fmt) if request.param == "json" else logging.Formatter(fmt))
+    handler.addFilter(IdsFilter())
+    handler.addFilter(RedactFilter())
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield request.param, stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+
+
+def lines_about(kind: str, output: str, key: str, value: int) -> list[str]:
+    lines = [line for line in output.splitlines() if line.strip()]
+    if kind == "json":
+        records = [json.loads(line) for line in lines]  # every line is JSON
+        return [r["message"] for r in records if r.get(key) == value]
+    return [line for line in lines if f"{key}={value} " in line + " "]
+
+
+def test_every_line_about_one_message_is_found_by_its_id_with_no_token(
+    captured,
+    scripted,  # noqa: F811
+    fast_retries,  # noqa: F811
+    viewer_api,
+):
+    kind, stream = captured
+    make_clients(1)
+    campaign = running_campaign()
+    message = Message.objects.get()
+    scripted.respond(500, "provider down")  # first request fails, the retry succeeds
+    run_pump(scripted.url, token=TOKEN)
+    assert viewer_api.get(f"/api/messages/{message.pk}/").status_code == 200
+
+    output = stream.getvalue()
+    about = lines_about(kind, output, "message_id", message.pk)
+    text = "\n".join(about)
+    assert text.count("provider request") == 2, text
+    assert text.count("provider response") == 2
+    assert "outcome=http_error http_status=500" in text
+    assert "outcome=ok http_status=200" in text
+    assert "message retry scheduled" in text
+    assert f"request method=GET path=/api/messages/{message.pk}/ status=200" in text
+    assert "user=viewer" in text
+    # The same lines carry the campaign and the client too.
+    assert all(f"campaign_id={campaign.pk}" in line for line in about if "provider" in line)
+    assert all(f"client_id={message.client_id}" in line for line in about if "provider" in line)
+    assert lines_about(kind, output, "campaign_id", campaign.pk)
+    # The token went to the provider, and into no log line.
+    assert {r["auth"] for r in scripted.requests} == {f"Bearer {TOKEN}"}
+    assert TOKEN not in output
+
+
+def test_request_lines_carry_the_ids_in_the_url(captured, viewer_api):
+    kind, stream = captured
+    campaign = make_campaign(name="Logged")
+    viewer_api.get(f"/api/campaigns/{campaign.pk}/stats/")
+    viewer_api.get(f"/api/campaigns/{campaign.pk}/messages/")
+    about = lines_about(kind, stream.getvalue(), "campaign_id", campaign.pk)
+    assert any(f"path=/api/campaigns/{campaign.pk}/stats/ status=200" in line for line in about)
+    assert any(f"path=/api/campaigns/{campaign.pk}/messages/ status=200" in line for line in about)
+
+
+def test_ids_from_url_names_and_kwargs():
+    assert ids_from_url("campaign-detail", {"pk": "5"}) == {"campaign_id": 5}
+    assert ids_from_url("client-detail", {"pk": 7}) == {"client_id": 7}
+    assert ids_from_url("message_detail", {"pk": "9"}) == {"message_id": 9}
+    assert ids_from_url("campaign-messages", {"campaign_pk": "3"}) == {"campaign_id": 3}
+    assert ids_from_url("home", {"pk": "3"}) == {}
+
+
+def test_context_ids_join_lines_that_do_not_name_them(captured):
+    kind, stream = captured
+    with log_context(campaign_id=12, client_id=4):
+        logging.getLogger("herald.test").info("something happened message_id=99")
+    [line] = stream.getvalue().splitlines()
+    if kind == "json":
+        record = json.loads(line)
+        assert (record["campaign_id"], record["client_id"], record["message_id"]) == (12, 4, 99)
+        line = record["message"]
+    assert line.endswith("something happened message_id=99 campaign_id=12 client_id=4")
+
+
+def test_tokens_and_secrets_are_scrubbed_from_every_line(captured):
+    _, stream = captured
+    log = logging.getLogger("herald.test")
+    log.info("calling provider with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig")
+    log.warning("token is %s", TOKEN)
+    log.info("api call with Authorization: Token %s", "0123456789abcdef0123456789abcdef01234567")
+    log.info("provider token changed; sending resumes")
+    try:
+        raise RuntimeError(f"refused {TOKEN}")
+    except RuntimeError:
+        log.exception("provider call failed")
+    output = stream.getvalue()
+    assert TOKEN not in output
+    assert "eyJhbGciOiJIUzI1NiJ9" not in output
+    assert "0123456789abcdef" not in output
+    assert output.count("[REDACTED]") == 4
+    assert "provider token changed; sending resumes" in output
+
+
+LOG_IN_A_PROCESS = """
+import logging
+import django
+django.setup()
+from config.logs import log_context
+with log_context(campaign_id=3):
+    logging.getLogger("messaging.engine.pump").info(
+        "provider request message_id=5 client_id=8 Authorization: Bearer eyJhbGciOi.e30.sig"
+    )
+"""
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_configured_logging_adds_ids_and_redacts(log_format):
+    """LOG_FORMAT as an operator sets it, through settings.LOGGING in a fresh process."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings", "LOG_FORMAT": log_format}
+    command = [sys.executable, "-c", LOG_IN_A_PROCESS]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "eyJhbGciOi" not in line
+    if log_format == "json":
+        record = json.loads(line)
+        assert (record["campaign_id"], record["message_id"], record["client_id"]) == (3, 5, 8)
+        assert record["levelname"] == "INFO" and record["name"] == "messaging.engine.pump"
+        line = record["message"]
+    assert line.endswith(
+        "provider request message_id=5 client_id=8 Authorization: Bearer [REDACTED] campaign_id=3"
+    )

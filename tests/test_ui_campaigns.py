@@ -1,0 +1,311 @@
+"""The campaigns pages: form with live preview, detail with live counters, lifecycle actions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard.middleware import TZ_COOKIE
+from messaging import services
+from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
+from messaging.models.stats import add_pending, move_messages
+from tests.conftest import make_campaign, make_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def as_manager(client, manager):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def as_viewer(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "name": "Spring sale",
+        "text": "Hello!",
+        "start_at": "2030-03-01T10:00",
+        "end_at": "2030-03-02T10:00",
+        "operator_codes": "916, 925",
+        "tags": "vip",
+        "send_window_start": "",
+        "send_window_end": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_creating_a_campaign_reads_times_in_the_viewers_time_zone(as_manager, manager):
+    as_manager.cookies[TZ_COOKIE] = "Asia/Vladivostok"
+    response = as_manager.post(reverse("dashboard:campaign-create"), form_data())
+    campaign = Campaign.objects.get()
+    assert response["Location"] == reverse("dashboard:campaign-detail", args=[campaign.pk])
+    assert campaign.start_at == datetime(2030, 3, 1, 10, tzinfo=ZoneInfo("Asia/Vladivostok"))
+    assert campaign.operator_codes == ["916", "925"]
+    assert campaign.tags == ["vip"]
+    assert campaign.created_by == manager
+    assert campaign.counts.total == 0
+
+
+def test_the_form_names_the_time_zone_of_its_times(as_manager):
+    as_manager.cookies[TZ_COOKIE] = "Asia/Tokyo"
+    html = as_manager.get(reverse("dashboard:campaign-create")).content.decode()
+    assert "Start (Asia/Tokyo)" in html
+
+
+def test_bad_campaign_input_shows_field_errors_and_saves_nothing(as_manager):
+    response = as_manager.post(
+        reverse("dashboard:campaign-create"),
+        form_data(
+            text="",
+            end_at="2030-02-01T10:00",
+            operator_codes="916, 12a",
+            send_window_start="21:00",
+        ),
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "This field is required." in html
+    assert "12a: must be exactly 3 digits." in html
+    assert Campaign.objects.count() == 0
+
+
+def test_end_before_start_and_half_a_window_are_field_errors(as_manager):
+    response = as_manager.post(
+        reverse("dashboard:campaign-create"),
+        form_data(end_at="2030-02-01T10:00", send_window_start="21:00"),
+    )
+    html = response.content.decode()
+    assert "End must be after start." in html
+    assert "Give both ends of the send window, or neither." in html
+    assert Campaign.objects.count() == 0
+
+
+def test_preview_counts_matching_clients_and_explains_the_window(as_manager):
+    make_client("79161234567", tag="vip")
+    make_client("79162222222", tag="other")
+    make_client("79251234567", tag="vip")
+    url = reverse("dashboard:campaign-preview")
+    html = as_manager.get(
+        url,
+        {
+            "operator_codes": "916",
+            "tags": "",
+            "send_window_start": "21:00",
+            "send_window_end": "09:00",
+        },
+    ).content.decode()
+    assert "<strong>2</strong> clients match" in html
+    assert "Only between 21:00 and 09:00 in each client&#x27;s local time (overnight" in html
+    html = as_manager.get(url, {"operator_codes": "916", "tags": "vip"}).content.decode()
+    assert "<strong>1</strong> client matches" in html
+    assert "Any time of day" in html
+    html = as_manager.get(url, {"operator_codes": "9x"}).content.decode()
+    assert "Fix the operator codes" in html
+
+
+def test_detail_shows_counters_and_polls_while_active(as_viewer):
+    campaign = make_campaign(name="Autumn", text="Buy <b>now</b>")
+    html = as_viewer.get(reverse("dashboard:campaign-detail", args=[campaign.pk])).content.decode()
+    assert 'hx-trigger="every 2s"' in html
+    assert "Buy &lt;b&gt;now&lt;/b&gt;" in html
+    live = as_viewer.get(reverse("dashboard:campaign-live", args=[campaign.pk]))
+    assert live.status_code == 200
+    assert 'data-count="pending">0<' in live.content.decode()
+
+
+def messages_for(campaign, n: int, status=MessageStatus.PENDING):
+    clients = [make_client(f"7916{campaign.pk:03d}{i:04d}") for i in range(n)]
+    Message.objects.bulk_create(
+        Message(campaign=campaign, client=c, phone=c.phone) for c in clients
+    )
+    add_pending(campaign.pk, n)
+    if status != MessageStatus.PENDING:
+        move_messages(
+            campaign.messages.all(), [MessageStatus.PENDING], status, sent_at=timezone.now()
+        )
+
+
+def test_live_counters_answer_286_to_stop_polling_once_done(as_viewer):
+    campaign = make_campaign()
+    messages_for(campaign, 3, MessageStatus.SENT)
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.FINISHED)
+    live = as_viewer.get(reverse("dashboard:campaign-live", args=[campaign.pk]))
+    html = live.content.decode()
+    assert live.status_code == 286
+    assert 'data-count="sent">3<' in html
+    assert "hx-trigger" not in html
+
+
+def test_message_table_filters_by_status(as_viewer):
+    campaign = make_campaign()
+    messages_for(campaign, 2)
+    first = campaign.messages.order_by("id").first()
+    move_messages(campaign.messages.filter(pk=first.pk), ["pending"], "failed")
+    url = reverse("dashboard:campaign-detail", args=[campaign.pk])
+    html = as_viewer.get(url, {"status": "failed"}).content.decode()
+    assert f'href="/messages/{first.pk}/"' in html
+    assert html.count('href="/messages/') == 1
+    partial = as_viewer.get(
+        url, {"status": "pending"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="campaign-messages"
+    )
+    assert "<nav" not in partial.content.decode()
+    assert partial.content.decode().count('href="/messages/') == 1
+
+
+def test_pause_and_resume_are_confirmed_then_done(as_manager):
+    campaign = make_campaign()
+    url = reverse("dashboard:campaign-action", args=[campaign.pk, "pause"])
+    confirm = as_manager.get(url)
+    assert "Yes, pause" in confirm.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SCHEDULED
+    response = as_manager.post(url, follow=True)
+    assert "Campaign paused." in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.PAUSED
+    as_manager.post(reverse("dashboard:campaign-action", args=[campaign.pk, "resume"]))
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SCHEDULED
+
+
+def test_an_action_not_allowed_now_is_refused_with_a_clear_message(as_manager):
+    campaign = make_campaign()
+    services.cancel_campaign(campaign=campaign)
+    url = reverse("dashboard:campaign-action", args=[campaign.pk, "pause"])
+    assert "A cancelled campaign cannot be paused." in as_manager.get(url).content.decode()
+    response = as_manager.post(url, follow=True)
+    assert "A cancelled campaign cannot be paused." in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.CANCELLED
+
+
+def test_cancel_marks_unsent_messages_cancelled(as_manager):
+    campaign = make_campaign()
+    messages_for(campaign, 2)
+    as_manager.post(reverse("dashboard:campaign-action", args=[campaign.pk, "cancel"]))
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.CANCELLED
+    assert campaign.counts.cancelled == 2
+
+
+def test_delete_removes_the_campaign(as_manager):
+    campaign = make_campaign()
+    response = as_manager.post(reverse("dashboard:campaign-action", args=[campaign.pk, "delete"]))
+    assert response["Location"] == reverse("dashboard:campaign-list")
+    assert not Campaign.objects.exists()
+
+
+def test_unknown_action_is_404(as_manager):
+    campaign = make_campaign()
+    url = reverse("dashboard:campaign-action", args=[campaign.pk, "explode"])
+    assert as_manager.post(url).status_code == 404
+
+
+def test_retry_failed_is_refused_clearly_when_the_engine_cannot_retry(as_manager, monkeypatch):
+    monkeypatch.delattr(services, "retry_failed_messages", raising=False)
+    campaign = make_campaign()
+    response = as_manager.post(
+        reverse("dashboard:campaign-action", args=[campaign.pk, "retry"]), follow=True
+    )
+    assert "not available" in response.content.decode()
+
+
+def test_retry_failed_calls_the_service(as_manager, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        services,
+        "retry_failed_messages",
+        lambda *, campaign: calls.append(campaign.pk) or 2,
+        raising=False,
+    )
+    campaign = make_campaign()
+    messages_for(campaign, 2, MessageStatus.FAILED)
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.RUNNING)
+    detail = as_manager.get(reverse("dashboard:campaign-detail", args=[campaign.pk]))
+    assert "Retry failed" in detail.content.decode()
+    response = as_manager.post(
+        reverse("dashboard:campaign-action", args=[campaign.pk, "retry"]), follow=True
+    )
+    assert calls == [campaign.pk]
+    assert "2 failed message(s) queued again." in response.content.decode()
+
+
+def test_edit_after_start_keeps_the_filter_and_changes_the_text(as_manager):
+    campaign = make_campaign(operator_codes=["916"])
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=CampaignStatus.RUNNING, targets_selected_at=timezone.now()
+    )
+    url = reverse("dashboard:campaign-edit", args=[campaign.pk])
+    html = as_manager.get(url).content.decode()
+    assert "Fixed once the campaign has started." in html
+    campaign.refresh_from_db()
+    local = timezone.localtime
+    response = as_manager.post(
+        url,
+        form_data(
+            text="New text",
+            operator_codes="999",
+            start_at=local(campaign.start_at).strftime("%Y-%m-%dT%H:%M"),
+            end_at=local(campaign.end_at + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.text == "New text"
+    assert campaign.operator_codes == ["916"]
+
+
+def test_a_finished_campaign_cannot_be_edited(as_manager):
+    campaign = make_campaign()
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.FINISHED)
+    response = as_manager.get(reverse("dashboard:campaign-edit", args=[campaign.pk]), follow=True)
+    assert "it can no longer be edited" in response.content.decode()
+
+
+def test_campaign_list_shows_status_and_progress(as_viewer):
+    campaign = make_campaign(name="Winter")
+    messages_for(campaign, 4)
+    first = campaign.messages.order_by("id").first()
+    move_messages(campaign.messages.filter(pk=first.pk), ["pending"], "sent")
+    html = as_viewer.get(reverse("dashboard:campaign-list")).content.decode()
+    assert "Winter" in html and "Scheduled" in html
+    assert "1 of 4 done" in html
+    html = as_viewer.get(reverse("dashboard:campaign-list"), {"status": "finished"}).content
+    assert b"Winter" not in html
+
+
+def test_retry_failed_puts_failed_messages_back_in_the_queue(as_manager):
+    campaign = make_campaign(start_in=timedelta(minutes=-5))
+    messages_for(campaign, 2, MessageStatus.FAILED)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=CampaignStatus.FINISHED, targets_selected_at=timezone.now()
+    )
+    response = as_manager.post(
+        reverse("dashboard:campaign-action", args=[campaign.pk, "retry"]), follow=True
+    )
+    assert "2 failed message(s) queued again." in response.content.decode()
+    campaign.refresh_from_db()
+    assert (campaign.counts.failed, campaign.counts.pending) == (0, 2)
+    assert campaign.status == CampaignStatus.RUNNING
+
+
+def test_preview_of_a_started_campaign_counts_its_fixed_filter(as_manager):
+    make_client("79161234567")
+    make_client("79251234567")
+    campaign = make_campaign(operator_codes=["916"])
+    Campaign.objects.filter(pk=campaign.pk).update(targets_selected_at=timezone.now())
+    html = as_manager.get(
+        reverse("dashboard:campaign-preview"), {"campaign": campaign.pk, "text": "x"}
+    ).content.decode()
+    assert "<strong>1</strong> client matches" in html

@@ -1,0 +1,232 @@
+"""Dashboard figures, chart and provider health; message detail; account; daily report page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from dashboard import figures, integrations
+from dashboard.middleware import TZ_COOKIE
+from messaging.models import (
+    AttemptOutcome,
+    Campaign,
+    CampaignStatus,
+    DeliveryAttempt,
+    Message,
+    ProviderState,
+    SendBucket,
+)
+from messaging.models.stats import add_pending, record_sends
+from tests.conftest import make_campaign, make_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def as_manager(client, manager):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def as_viewer(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+def test_dashboard_shows_figures_and_running_campaigns(as_viewer):
+    make_client("79161234567")
+    make_client("79251234567")
+    running = make_campaign(name="Live one")
+    Campaign.objects.filter(pk=running.pk).update(status=CampaignStatus.RUNNING)
+    make_campaign(name="Later one")
+    record_sends(running.pk, sent=7, failed=2)
+    html = as_viewer.get(reverse("dashboard:home")).content.decode()
+    assert 'data-figure="clients">2<' in html
+    assert 'data-figure="sent-today">7<' in html
+    assert 'data-figure="failed-today">2<' in html
+    assert "Live one" in html and "Later one" not in html
+    assert 'hx-get="/live/"' in html
+
+
+def test_dashboard_live_partial_is_the_fragment_only(as_viewer):
+    response = as_viewer.get(reverse("dashboard:home-live"), HTTP_HX_REQUEST="true")
+    assert "<html" not in response.content.decode()
+    assert "No campaign is sending right now." in response.content.decode()
+
+
+def test_sends_chart_reads_the_last_hour_of_buckets():
+    campaign = make_campaign()
+    now = timezone.now().replace(second=30)
+    record_sends(campaign.pk, sent=10, at=now)
+    record_sends(campaign.pk, sent=4, failed=1, at=now - timedelta(minutes=5))
+    record_sends(campaign.pk, sent=99, at=now - timedelta(minutes=61))
+    chart = figures.sends_chart(now)
+    assert len(chart.bars) == 60
+    assert (chart.total_sent, chart.total_failed, chart.peak) == (14, 1, 10)
+    assert chart.bars[-1].sent == 10
+    assert chart.bars[-6].failed == 1
+    assert chart.bars[-1].sent_height == chart.height - 4
+    assert SendBucket.objects.count() == 3
+
+
+def test_chart_is_an_accessible_inline_svg(as_viewer):
+    campaign = make_campaign()
+    record_sends(campaign.pk, sent=3)
+    html = as_viewer.get(reverse("dashboard:home")).content.decode()
+    assert '<svg viewBox="0 0 600 160" role="img"' in html
+    assert "3 sent, 0 failed" in html
+
+
+def test_provider_health_shows_circuit_and_credentials_problem(as_viewer):
+    ProviderState.objects.update_or_create(
+        pk=1,
+        defaults={
+            "circuit": "open",
+            "credentials_rejected": True,
+            "credentials_detail": "HTTP 401",
+            "latency_ms": 120.4,
+            "error_rate": 0.75,
+        },
+    )
+    html = as_viewer.get(reverse("dashboard:home")).content.decode()
+    assert "Open: holding sends" in html
+    assert "rejects Herald's credentials" in html
+    assert "120 ms" in html
+    assert "75%" in html
+
+
+def test_a_broken_health_source_does_not_break_the_dashboard(as_viewer, monkeypatch):
+    def boom():
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr("messaging.engine.health.provider_health", boom)
+    assert integrations.provider_health() is None
+    response = as_viewer.get(reverse("dashboard:home"))
+    assert response.status_code == 200
+    assert "Provider health is not available." in response.content.decode()
+
+
+def test_message_detail_shows_its_attempt_timeline(as_viewer):
+    client = make_client("79161234567")
+    campaign = make_campaign()
+    message = Message.objects.create(campaign=campaign, client=client, phone=client.phone)
+    add_pending(campaign.pk, 1)
+    start = timezone.now()
+    DeliveryAttempt.objects.create(
+        message=message,
+        started_at=start,
+        duration_ms=3000,
+        outcome=AttemptOutcome.TIMEOUT,
+        response_excerpt="",
+    )
+    DeliveryAttempt.objects.create(
+        message=message,
+        started_at=start + timedelta(seconds=5),
+        duration_ms=42,
+        http_status=200,
+        outcome=AttemptOutcome.OK,
+        response_excerpt='{"code": 0, "message": "<OK>"}',
+    )
+    html = as_viewer.get(reverse("dashboard:message-detail", args=[message.pk])).content.decode()
+    assert html.index("Timed out") < html.index("Accepted")
+    assert "HTTP 200" in html and "42 ms" in html
+    assert "&lt;OK&gt;" in html
+
+
+def test_times_are_shown_in_the_viewers_time_zone_with_its_name(as_viewer):
+    client = make_client("79161234567")
+    url = reverse("dashboard:client-detail", args=[client.pk])
+    as_viewer.cookies[TZ_COOKIE] = "Asia/Tokyo"
+    html = as_viewer.get(url).content.decode()
+    local = timezone.localtime(client.created_at, timezone=ZoneInfo("Asia/Tokyo"))
+    assert f"{local:%Y-%m-%d %H:%M} (Asia/Tokyo)" in html
+    assert "Times in Asia/Tokyo" in html
+
+
+def test_choosing_a_time_zone_sets_the_cookie(as_viewer):
+    response = as_viewer.post(reverse("dashboard:set-timezone"), {"timezone": "America/Lima"})
+    assert response.cookies[TZ_COOKIE].value == "America/Lima"
+    bad = as_viewer.post(reverse("dashboard:set-timezone"), {"timezone": "Mars/Base"})
+    assert TZ_COOKIE not in bad.cookies
+
+
+def test_an_unknown_time_zone_cookie_falls_back_to_the_default(as_viewer, settings):
+    as_viewer.cookies[TZ_COOKIE] = "Nowhere/Land"
+    html = as_viewer.get(reverse("dashboard:home")).content.decode()
+    assert f"Times in {settings.TIME_ZONE}" in html
+
+
+def test_any_member_can_create_rotate_and_revoke_their_api_token(as_viewer, viewer):
+    url = reverse("dashboard:api-token")
+    first = as_viewer.post(url, {"action": "rotate"})
+    key = Token.objects.get(user=viewer).key
+    assert key in first.content.decode()
+    # Shown once: the account page afterwards shows only its start.
+    page = as_viewer.get(reverse("dashboard:account")).content.decode()
+    assert key not in page and key[:6] in page
+    as_viewer.post(url, {"action": "rotate"})
+    assert Token.objects.get(user=viewer).key != key
+    as_viewer.post(url, {"action": "revoke"})
+    assert not Token.objects.filter(user=viewer).exists()
+
+
+def test_report_page_says_when_the_report_is_unavailable(as_manager, monkeypatch):
+    monkeypatch.setattr(integrations, "build_report", lambda: None)
+    html = as_manager.get(reverse("dashboard:report")).content.decode()
+    assert "not available" in html
+
+
+def test_report_preview_and_send_now(as_manager, monkeypatch):
+    preview = integrations.ReportPreview(
+        subject="Herald daily", text="2 sent", html="<p>2 <b>sent</b></p>"
+    )
+    sent = []
+    monkeypatch.setattr(integrations, "build_report", lambda: preview)
+    monkeypatch.setattr(integrations, "send_report_now", lambda: sent.append(1) or True)
+    html = as_manager.get(reverse("dashboard:report")).content.decode()
+    assert "Subject: Herald daily" in html
+    # The HTML body is shown sandboxed, as an escaped srcdoc, never inlined.
+    assert 'srcdoc="&lt;p&gt;2 &lt;b&gt;sent&lt;/b&gt;&lt;/p&gt;"' in html
+    response = as_manager.post(reverse("dashboard:report"), follow=True)
+    assert sent == [1]
+    assert "The daily report was sent." in response.content.decode()
+
+
+def test_report_send_failure_is_a_message_not_a_500(as_manager, monkeypatch):
+    def fail():
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(integrations, "send_report_now", fail)
+    response = as_manager.post(reverse("dashboard:report"), follow=True)
+    assert response.status_code == 200
+    assert "could not be sent (ConnectionRefusedError)" in response.content.decode()
+
+
+def test_report_page_previews_the_real_daily_report(as_viewer):
+    campaign = make_campaign(name="Report me", start_in=timedelta(minutes=-30))
+    record_sends(campaign.pk, sent=1)
+    html = as_viewer.get(reverse("dashboard:report")).content.decode()
+    assert "Subject:" in html
+    assert "Report me" in html
+    assert "srcdoc=" in html
+    assert "Send now" not in html  # Viewers preview only
+
+
+def test_send_now_emails_the_report_to_the_recipients(as_manager, settings, mailoutbox):
+    settings.REPORT_RECIPIENTS = ["boss@example.com"]
+    response = as_manager.post(reverse("dashboard:report"), follow=True)
+    assert "The daily report was sent." in response.content.decode()
+    assert [m.to for m in mailoutbox] == [["boss@example.com"]]
+
+
+def test_send_now_without_recipients_says_so(as_manager, settings, mailoutbox):
+    settings.REPORT_RECIPIENTS = []
+    response = as_manager.post(reverse("dashboard:report"), follow=True)
+    assert "no recipients are set (REPORT_RECIPIENTS)" in response.content.decode()
+    assert mailoutbox == []
