@@ -97,7 +97,17 @@ def run_one(db: str, scenario: str, params: dict, extra_env: dict[str, str]) -> 
     finally:
         close_db()
     print(JSON_PREFIX + json.dumps(result, default=str), flush=True)
-    anomaly = any(result.get(k) for k in ("error", "missed", "lost", "requests_after_end_at"))
+    anomaly = any(
+        result.get(k)
+        for k in (
+            "error",
+            "missed",
+            "lost",
+            "requests_after_end_at",
+            "server_errors",
+            "schema_violations",
+        )
+    )
     if os.environ.get("BENCH_KEEP") or anomaly:
         # The cluster's and web server's logs stay for a look.
         print(f"kept {env.workdir}", flush=True)
