@@ -48,13 +48,6 @@ class ClientForm(forms.ModelForm):
         }
         help_texts = {"operator_code": "3 digits; leave empty to take digits 2-4 of the phone."}
 
-    def clean(self):
-        cleaned = super().clean()
-        phone = cleaned.get("phone")
-        if phone and not cleaned.get("operator_code") and "operator_code" not in self.errors:
-            cleaned["operator_code"] = Client.default_operator_code(phone)
-        return cleaned
-
     def save(self, commit: bool = True) -> Client:
         created = self.instance.pk is None
         client = super().save(commit=commit)

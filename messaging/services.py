@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from messaging import scheduling
@@ -158,26 +158,9 @@ def import_clients_csv(*, data: bytes, skip_invalid_rows: bool = False) -> Impor
         result.imported = False
         return result
 
-    now = timezone.now()
-    phones = list(clean)
     with transaction.atomic():
-        existing: set[str] = set()
-        for start in range(0, len(phones), 5000):
-            chunk = phones[start : start + 5000]
-            existing.update(Client.objects.filter(phone__in=chunk).values_list("phone", flat=True))
-        objs = [
-            Client(phone=phone, created_at=now, updated_at=now, **values)
-            for phone, values in clean.items()
-        ]
-        Client.objects.bulk_create(
-            objs,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["phone"],
-            update_fields=["operator_code", "tag", "timezone", "updated_at"],
-        )
-    result.updated = len(existing)
-    result.created = len(phones) - result.updated
+        result.created = _upsert_clients(clean)
+    result.updated = len(clean) - result.created
     log.info(
         "clients imported created=%d updated=%d rejected=%d",
         result.created,
@@ -185,6 +168,62 @@ def import_clients_csv(*, data: bytes, skip_invalid_rows: bool = False) -> Impor
         len(result.rejected),
     )
     return result
+
+
+UPSERT_BATCH = 1000  # SQLite: rows per statement (6,000 parameters, inside its limit)
+UPSERT_CONFLICT = (
+    " ON CONFLICT (phone) DO UPDATE SET operator_code = excluded.operator_code, "
+    "tag = excluded.tag, timezone = excluded.timezone, updated_at = excluded.updated_at"
+)
+
+
+def _upsert_clients(rows: dict[str, dict[str, str]]) -> int:
+    """INSERT ... ON CONFLICT (phone) DO UPDATE in a few statements; returns how many are new.
+
+    Rows were validated above; going around the ORM's per-object work makes a
+    100,000-row import several times faster. PostgreSQL takes the columns as four
+    arrays (unnest), SQLite a thousand-row VALUES list per statement.
+    """
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = Client._meta.db_table
+    columns = "(phone, operator_code, tag, timezone, created_at, updated_at)"
+    items = list(rows.items())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} {columns} "  # noqa: S608 (table from the model)
+                "SELECT p, o, t, z, %s, %s FROM unnest(%s::text[], %s::text[], %s::text[], "
+                "%s::text[]) AS u(p, o, t, z)"
+                + UPSERT_CONFLICT
+                +
+                # xmax is 0 on a row this statement inserted, not on one it updated.
+                " RETURNING (xmax = 0)",
+                [
+                    stamp,
+                    stamp,
+                    [phone for phone, _ in items],
+                    [v["operator_code"] for _, v in items],
+                    [v["tag"] for _, v in items],
+                    [v["timezone"] for _, v in items],
+                ],
+            )
+            return sum(1 for (inserted,) in cursor.fetchall() if inserted)
+        phones = [phone for phone, _ in items]
+        existing = 0
+        for start in range(0, len(phones), 5000):
+            existing += Client.objects.filter(phone__in=phones[start : start + 5000]).count()
+        for start in range(0, len(items), UPSERT_BATCH):
+            batch = items[start : start + UPSERT_BATCH]
+            params = []
+            for phone, v in batch:
+                params += [phone, v["operator_code"], v["tag"], v["timezone"], stamp, stamp]
+            cursor.execute(
+                f"INSERT INTO {table} {columns} VALUES "  # noqa: S608 (table from the model)
+                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch))
+                + UPSERT_CONFLICT,
+                params,
+            )
+        return len(items) - existing
 
 
 # --- Campaigns -----------------------------------------------------------------

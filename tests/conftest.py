@@ -33,6 +33,19 @@ def viewer(db):
     return make_user("viewer", VIEWERS)
 
 
+@pytest.fixture
+def as_manager(client, manager):
+    """Django's test client signed in as a Manager (for the web UI)."""
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def as_viewer(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
 def token_client(user) -> APIClient:
     token, _ = Token.objects.get_or_create(user=user)
     api = APIClient()

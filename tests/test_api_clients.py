@@ -124,3 +124,9 @@ def test_delete_client_cancels_unsent_and_keeps_sent_history(manager_api):
     later_counts = recount(later.pk)
     assert (later_counts.pending, later_counts.cancelled) == (1, 1)
     assert CampaignCounts.objects.get(pk=later.pk).as_dict() == later_counts.as_dict()
+
+
+def test_full_clean_fills_the_default_operator_code():
+    client = Client(phone="79161234567", timezone="UTC")
+    client.full_clean()
+    assert client.operator_code == "916"

@@ -18,18 +18,6 @@ from tests.conftest import make_campaign, make_client
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_manager(client, manager):
-    client.force_login(manager)
-    return client
-
-
-@pytest.fixture
-def as_viewer(client, viewer):
-    client.force_login(viewer)
-    return client
-
-
 def form_data(**overrides) -> dict:
     data = {
         "name": "Spring sale",

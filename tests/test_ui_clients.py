@@ -17,18 +17,6 @@ from tests.conftest import make_campaign, make_client
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_manager(client, manager):
-    client.force_login(manager)
-    return client
-
-
-@pytest.fixture
-def as_viewer(client, viewer):
-    client.force_login(viewer)
-    return client
-
-
 def test_client_table_filters_by_tag_and_phone_search(as_viewer):
     make_client("79161234567", tag="vip")
     make_client("79251234567", tag="regular")

@@ -49,9 +49,17 @@ class Client(models.Model):
         return self.phone
 
     def save(self, *args, **kwargs) -> None:
+        self._fill_operator_code()
+        super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None) -> None:
+        # Before validation, so a blank code passes the 3-digit constraint.
+        self._fill_operator_code()
+        super().clean_fields(exclude=exclude)
+
+    def _fill_operator_code(self) -> None:
         if not self.operator_code and self.phone:
             self.operator_code = self.default_operator_code(self.phone)
-        super().save(*args, **kwargs)
 
     @staticmethod
     def default_operator_code(phone: str) -> str:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests.cluster import running_cluster
 
 # Sync Playwright runs an event loop in the test's thread; the ORM calls the tests
 # make to arrange data are still plain synchronous code.
@@ -71,19 +70,6 @@ def sign_in(page, username: str, password: str) -> None:
     page.get_by_role("heading", name="Dashboard").wait_for()
 
 
-def database_env() -> dict[str, str]:
-    """Point a child process at the database the live server uses."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return {"SQLITE_PATH": str(db["NAME"]), "DATABASE_URL": ""}
-    user = db["USER"] or "postgres"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    host = db["HOST"] or "127.0.0.1"
-    return {"DATABASE_URL": f"postgres://{user}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"}
-
-
 @pytest.fixture
 def sending_cluster():
     """A real django-q2 cluster sending to Herald's local provider, as `make run` does.
@@ -93,30 +79,9 @@ def sending_cluster():
     """
     from messaging.localprovider import LocalProvider
 
-    with LocalProvider(token=settings.PROVIDER_TOKEN, latency_ms=20) as provider:
-        env = {
-            **os.environ,
-            **database_env(),
-            "DJANGO_SETTINGS_MODULE": "config.test_settings",
-            "PROVIDER_URL": provider.url,
-            "PROVIDER_RATE_LIMIT": "4",
-            "ENGINE_PUMPS": "1",
-            "Q_WORKERS": "2",
-        }
-        proc = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            yield provider
-        finally:
-            os.killpg(proc.pid, signal.SIGINT)  # SIGINT: how django-q2 stops cleanly
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    provider = LocalProvider(token=settings.PROVIDER_TOKEN, latency_ms=20)
+    with (
+        provider,
+        running_cluster(provider.url, PROVIDER_RATE_LIMIT="4", ENGINE_PUMPS="1", Q_WORKERS="2"),
+    ):
+        yield provider

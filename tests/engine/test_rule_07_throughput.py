@@ -35,28 +35,27 @@ def test_token_bucket_never_grants_more_than_the_rate():
     assert take_tokens(10, 3, now=now + timedelta(seconds=5.1)) == 1
 
 
-def _pump_in_thread(url, results, **kw):
-    try:
-        results.append(run_pump(url, **kw))
-    finally:
-        connection.close()
+def run_pumps_concurrently(url: str, count: int, **kw) -> None:
+    """`count` pumps at once, each in its own thread with its own connection (as workers)."""
+
+    def one():
+        try:
+            run_pump(url, **kw)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_global_rate_cap_holds_across_two_pumps(provider):
     make_clients(60)
     campaign = running_campaign()
-    results: list = []
-    threads = [
-        threading.Thread(
-            target=_pump_in_thread, args=(provider.url, results), kwargs={"rate_limit": 20}
-        )
-        for _ in range(2)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_pumps_concurrently(provider.url, 2, rate_limit=20)
     assert CampaignCounts.objects.get(pk=campaign.pk).sent == 60
     arrivals = sorted(r["at"] for r in provider.requests())
     # Over any full second, at most the rate plus one second of burst.
@@ -72,17 +71,7 @@ def test_large_campaign_is_shared_by_several_pumps(provider):
     provider.configure(latency_ms=20)
     make_clients(400)
     campaign = running_campaign()
-    results: list = []
-    threads = [
-        threading.Thread(
-            target=_pump_in_thread, args=(provider.url, results), kwargs={"concurrency": 4}
-        )
-        for _ in range(2)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_pumps_concurrently(provider.url, 2, concurrency=4)
     assert CampaignCounts.objects.get(pk=campaign.pk).sent == 400
     # Each pump leases with its own token: both took part.
     tokens = set(Message.objects.values_list("lease_token", flat=True))
