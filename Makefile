@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint format install schema clean ops-check
+.PHONY: run test test-fast lint format install schema clean ops-check bench chaos
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ format: install
 
 schema: install
 	DEBUG=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file schema.yml
+
+# Benchmarks and resilience runs: quick sizes by default, BENCH_FULL=1 for the full ones;
+# BENCH_DBS="sqlite" narrows the databases (default: sqlite postgres). Figures are printed.
+bench: install
+	$(BIN)/python -m bench --suite bench
+
+chaos: install
+	$(BIN)/python -m bench --suite chaos
 
 # Offline checks of Dockerfile, docker-compose.yml and k8s/ (no Docker engine or cluster).
 ops-check: install

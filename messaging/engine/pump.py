@@ -11,12 +11,13 @@ and several pumps share a large campaign.
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import threading
 import time
 import uuid
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as dtime
@@ -46,7 +47,11 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5  # how often campaign states and the provider gate are re-read
 RECLAIM_EVERY_SECONDS = 5.0
-FLUSH_EVERY_SECONDS = 0.2
+# Fewer, larger write transactions: on SQLite every write waits for the one writer lock,
+# and a waiter sleeps in steps of 1-100 ms, stalling the loop (bench/README.md, profile).
+FLUSH_EVERY_SECONDS = 0.5
+HEARTBEAT_SECONDS = 2.0  # well inside SLOT_STALE_SECONDS
+CLAIM_BATCHES = 2  # claim this many times PROVIDER_CONCURRENCY when the queue runs low
 FLUSH_BATCH = 200
 IDLE_WAIT_SECONDS = 10.0  # keep looping when work becomes due this soon
 SLOT_STALE_SECONDS = 10.0
@@ -113,12 +118,16 @@ class Pump:
         self.campaigns: dict[int, CampaignView] = {}
         self.queue: deque[Job] = deque()
         self.inflight: dict[Future, Job] = {}
+        # Futures put themselves here when done: cheaper than wait() on every in-flight future
+        # each time round the loop.
+        self.completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
         self.done: list[tuple[Job, ProviderResult | str]] = []
         self.gate = Gate.GO
         self.probe_inflight = False
         self.last_flush = time.monotonic()
         self.last_tick = 0.0
         self.last_reclaim = 0.0
+        self.last_heartbeat = 0.0
         self.rotation = 0
         self.latencies: deque[int] = deque(maxlen=200)
         self.stolen = False
@@ -165,7 +174,7 @@ class Pump:
             self.queue.clear()
             for future in list(self.inflight):
                 future.result()
-            self._collect()
+                self._take(future)
             self._flush()
             executor.shutdown(wait=True)
             lifecycle.finish_done(self.clock())
@@ -173,7 +182,7 @@ class Pump:
         return reason
 
     def _claim_size(self) -> int:
-        size = self.concurrency * 2
+        size = self.concurrency * CLAIM_BATCHES
         if not self.limiter.unlimited:
             # Under a rate cap, hold no more than about two seconds of sending, far
             # inside the lease, so claimed messages never wait long enough to be reclaimed.
@@ -190,7 +199,8 @@ class Pump:
 
     def _tick(self, now: datetime) -> None:
         self.last_tick = time.monotonic()
-        if self.slot is not None:
+        if self.slot is not None and time.monotonic() - self.last_heartbeat >= HEARTBEAT_SECONDS:
+            self.last_heartbeat = time.monotonic()
             alive = PumpSlot.objects.filter(slot=self.slot, token=self.token).update(
                 heartbeat_at=now
             )
@@ -340,6 +350,7 @@ class Pump:
                 self.probe_inflight = True
             future = executor.submit(self._send, job, view.text, view.end_at)
             self.inflight[future] = job
+            future.add_done_callback(self.completed.put)
 
     def _send(self, job: Job, text: str, end_at: datetime) -> ProviderResult | str:
         # Checked right before the request: none starts at or after end_at, and its
@@ -372,17 +383,31 @@ class Pump:
         return result
 
     def _collect(self) -> None:
+        """Take every finished request, waiting up to 20 ms for the first one."""
         if not self.inflight:
             return
-        finished, _ = wait(list(self.inflight), timeout=0.02, return_when=FIRST_COMPLETED)
+        try:
+            finished = [self.completed.get(timeout=0.02)]
+        except queue.Empty:
+            return
+        while True:
+            try:
+                finished.append(self.completed.get_nowait())
+            except queue.Empty:
+                break
         for future in finished:
-            job = self.inflight.pop(future)
-            result = future.result()
-            self.done.append((job, result))
-            if isinstance(result, ProviderResult):
-                # Judged at once, not at the next flush: a refused token or a dead
-                # provider must stop new requests immediately.
-                self._judge(result)
+            self._take(future)
+
+    def _take(self, future: Future) -> None:
+        job = self.inflight.pop(future, None)
+        if job is None:  # already taken (the loop's end takes futures directly)
+            return
+        result = future.result()
+        self.done.append((job, result))
+        if isinstance(result, ProviderResult):
+            # Judged at once, not at the next flush: a refused token or a dead
+            # provider must stop new requests immediately.
+            self._judge(result)
 
     # --- recording ------------------------------------------------------------------
 

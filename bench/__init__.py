@@ -1,0 +1,1 @@
+"""Herald's benchmarks and resilience runs (`make bench`, `make chaos`)."""

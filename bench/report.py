@@ -1,0 +1,83 @@
+"""The summary table printed after a run: one row per scenario and database."""
+
+from __future__ import annotations
+
+
+def _fmt(value) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 10 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+# (scenario, figure key, label, target text)
+FIGURES = [
+    ("throughput", "rate", "msg/s end to end", ">= 1200"),
+    ("throughput", "bare_rate", "bare client loop msg/s (ceiling)", ""),
+    ("throughput", "single_rate", "one-at-a-time loop msg/s", ""),
+    ("throughput", "vs_bare", "engine / bare ceiling", ">= 0.8"),
+    ("throughput", "vs_single", "engine / one-at-a-time", ">= 25"),
+    ("throughput", "max_receipts_per_msg", "max receipts per msgId", "1"),
+    ("throughput", "cluster_cpu_ms_per_msg", "cluster CPU ms per message", ""),
+    ("throughput", "bare_cpu_ms_per_msg", "bare loop CPU ms per message", ""),
+    ("throughput", "rate_log_warning", "msg/s with LOG_LEVEL=WARNING", ""),
+    ("throughput", "vs_bare_log_warning", "  / bare ceiling", ""),
+    ("throughput", "cluster_cpu_ms_per_msg_log_warning", "  cluster CPU ms per message", ""),
+    ("throughput", "worker_peak_rss_mb", "worker peak RSS MB", "<= 250"),
+    ("start_latency", "in_window_max_s", "in-window: creation -> 1st request s (max)", "<= 2"),
+    ("start_latency", "scheduled_max_s", "scheduled: start_at -> 1st request s (max)", "<= 35"),
+    ("reads", "worst_median_ms", "worst median of the pages ms", "<= 50"),
+    ("reads", "worst_p95_ms", "worst p95 of the pages ms", "<= 100"),
+    ("reads", "errors", "errors", "0"),
+    ("reads", "web_peak_rss_mb", "web process peak RSS MB", ""),
+    ("writes", "import_rows_per_s", "CSV import rows/s (new clients)", ">= 20000"),
+    ("writes", "reimport_rows_per_s", "CSV re-import rows/s (all updates)", ""),
+    ("writes", "select_targets_s", "select_targets s", "<= 20"),
+    ("faults", "sent", "sent", ""),
+    ("faults", "failed", "failed", ""),
+    ("faults", "expired", "expired", ""),
+    ("faults", "lost", "lost", "0"),
+    ("faults", "recorded_sent_twice", "recorded sent twice", "0"),
+    ("faults", "requests_after_end_at", "requests after end_at", "0"),
+    ("faults", "receipts_duplicated", "duplicate receipts (garbage 200s)", ""),
+    ("faults", "counters_match_rows", "counters match rows", "True"),
+    ("crash", "in_flight_at_kill", "in flight at kill", ""),
+    ("crash", "duplicate_receipts", "duplicate receipts", "<= in flight"),
+    ("crash", "all_sent", "every message sent", "True"),
+    ("crash", "recorded_sent_twice", "recorded sent twice", "0"),
+    ("crash", "seconds_kill_to_finished", "kill -> finished s", ""),
+    ("fuzz", "server_errors", "server errors", "0"),
+    ("fuzz", "schema_violations", "responses violating the schema", "0"),
+    ("fuzz", "failures_by_kind", "all failures by kind", ""),
+    ("load", "errors", "errors", "0"),
+    ("load", "p50_ms", "p50 ms", ""),
+    ("load", "p99_ms", "p99 ms", ""),
+    ("load", "requests_per_s", "requests/s", ""),
+    ("load", "campaign_msgs_per_s_under_load", "campaign msg/s meanwhile", ""),
+]
+
+
+def print_table(results: list[dict], *, full: bool) -> None:
+    rows = []
+    for result in results:
+        scenario, db = result.get("scenario"), result.get("db")
+        if "error" in result:
+            rows.append((scenario, db, "ERROR", result["error"][:60], ""))
+            continue
+        for fs, key, label, target in FIGURES:
+            if fs == scenario and key in result:
+                rows.append((scenario, db, label, _fmt(result[key]), target))
+    headers = ("scenario", "db", "figure", "value", "target")
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(5)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print()
+    print(f"Herald benchmarks ({'full' if full else 'quick'} sizes)")
+    print(line.format(*headers))
+    print(line.format(*("-" * w for w in widths)))
+    for row in rows:
+        print(line.format(*(str(c) for c in row)))

@@ -1,0 +1,180 @@
+"""The benchmark runner: `python -m bench` (or `make bench` / `make chaos`).
+
+    python -m bench                          # quick sizes, SQLite and PostgreSQL, make bench set
+    BENCH_FULL=1 python -m bench             # the issue's full sizes
+    python -m bench --suite chaos            # resilience runs (faults, crash, fuzz, load)
+    python -m bench --db sqlite --scenario throughput --clients 10000
+
+Each scenario runs in its own child process with a fresh database (a SQLite file under a
+temporary directory, or the PostgreSQL database `bench`, dropped and created again), the
+local provider as a separate process and, where it sends, a real `qcluster`. Every child
+prints one JSON line; the parent prints them as they come and one table at the end.
+Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+
+from bench.harness import ROOT, BenchEnv, close_db, drop_postgres, setup_django
+
+JSON_PREFIX = "BENCH_JSON "
+
+QUICK = {
+    "throughput": {"count": 10_000},
+    "start_latency": {},
+    "reads": {"clients": 100_000, "messages": 100_000, "campaigns": 200, "repeat": 30},
+    "writes": {"csv_rows": 100_000, "targets": 200_000},
+    "faults": {"count": 5_000, "outage_s": 10, "length_s": 60},
+    "crash": {"count": 5_000},
+    "fuzz": {"max_examples": 10, "max_time": 60},
+    "load": {"users": 32, "seconds": 15, "count": 10_000},
+}
+FULL = {
+    "throughput": {"count": 100_000},
+    "start_latency": {},
+    "reads": {"clients": 1_000_000, "messages": 1_000_000, "campaigns": 200, "repeat": 50},
+    "writes": {"csv_rows": 100_000, "targets": 1_000_000},
+    "faults": {"count": 20_000, "outage_s": 30, "length_s": 240},
+    "crash": {"count": 20_000},
+    "fuzz": {"max_examples": 50, "max_time": 300},
+    "load": {"users": 32, "seconds": 60, "count": 50_000},
+}
+SUITES = {
+    "bench": ["throughput", "start_latency", "reads", "writes"],
+    "chaos": ["faults", "crash", "fuzz", "load"],
+}
+
+
+def scenario_function(name: str):
+    if name == "throughput":
+        from bench.throughput import throughput
+
+        return throughput
+    if name == "start_latency":
+        from bench.latency import start_latency
+
+        return start_latency
+    if name == "reads":
+        from bench.reads import reads
+
+        return reads
+    if name == "writes":
+        from bench.writes import writes
+
+        return writes
+    if name in ("faults", "crash"):
+        from bench import chaos
+
+        return getattr(chaos, name)
+    if name == "fuzz":
+        from bench.fuzz import fuzz
+
+        return fuzz
+    if name == "load":
+        from bench.load import load
+
+        return load
+    raise SystemExit(f"unknown scenario {name!r}")
+
+
+def run_one(db: str, scenario: str, params: dict, extra_env: dict[str, str]) -> int:
+    """In a child: a fresh database, one scenario, one JSON line."""
+    env = BenchEnv(db=db, extra=extra_env)
+    try:
+        setup_django(env)
+        result = scenario_function(scenario)(env, **params)
+    except Exception as exc:
+        traceback.print_exc()
+        result = {"scenario": scenario, "db": db, "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        close_db()
+    print(JSON_PREFIX + json.dumps(result, default=str), flush=True)
+    anomaly = any(
+        result.get(k)
+        for k in (
+            "error",
+            "missed",
+            "lost",
+            "requests_after_end_at",
+            "server_errors",
+            "schema_violations",
+        )
+    )
+    if os.environ.get("BENCH_KEEP") or anomaly:
+        # The cluster's and web server's logs stay for a look.
+        print(f"kept {env.workdir}", flush=True)
+    else:
+        shutil.rmtree(env.workdir, ignore_errors=True)
+        if db == "postgres":
+            drop_postgres()
+    return 0 if "error" not in result else 1
+
+
+def spawn(db: str, scenario: str, params: dict, extra_env: dict[str, str]) -> dict:
+    argv = [sys.executable, "-m", "bench", "--child", "--db", db, "--scenario", scenario]
+    argv += ["--params", json.dumps(params), "--env", json.dumps(extra_env)]
+    started = time.monotonic()
+    print(f"--- {scenario} on {db} {params}", flush=True)
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    result = None
+    for line in proc.stdout:
+        if line.startswith(JSON_PREFIX):
+            result = json.loads(line[len(JSON_PREFIX) :])
+            print(json.dumps(result), flush=True)
+        else:
+            print("    " + line.rstrip(), flush=True)
+    proc.wait()
+    if result is None:
+        result = {"scenario": scenario, "db": db, "error": f"child exited {proc.returncode}"}
+    result["wall_s"] = round(time.monotonic() - started, 1)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--suite", choices=sorted(SUITES), default="bench")
+    parser.add_argument("--db", action="append", choices=["sqlite", "postgres"])
+    parser.add_argument("--scenario", action="append")
+    parser.add_argument("--full", action="store_true", default=bool(os.environ.get("BENCH_FULL")))
+    parser.add_argument("--clients", type=int, help="override the size of a sending scenario")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--params", default="{}", help=argparse.SUPPRESS)
+    parser.add_argument("--env", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        return run_one(args.db[0], args.scenario[0], json.loads(args.params), json.loads(args.env))
+
+    sizes = FULL if args.full else QUICK
+    dbs = args.db or os.environ.get("BENCH_DBS", "sqlite postgres").split()
+    scenarios = args.scenario or SUITES[args.suite]
+    results = []
+    for db in dbs:
+        for scenario in scenarios:
+            params = dict(sizes[scenario])
+            if args.clients and "count" in params:
+                params["count"] = args.clients
+            results.append(spawn(db, scenario, params, chaos_env(scenario)))
+    from bench.report import print_table
+
+    print_table(results, full=args.full)
+    return 0 if all("error" not in r for r in results) else 1
+
+
+def chaos_env(scenario: str) -> dict[str, str]:
+    """Resilience runs lower PROVIDER_READ_TIMEOUT so leases (connect + read + 20 s) are short."""
+    if scenario in ("faults", "crash"):
+        return {"PROVIDER_READ_TIMEOUT": "2", "PROVIDER_CONNECT_TIMEOUT": "1"}
+    return {}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
