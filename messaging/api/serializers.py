@@ -76,6 +76,12 @@ class ImportResultSerializer(serializers.Serializer):
     rejected = RowErrorSerializer(many=True)
 
 
+class ImportFileErrorSerializer(serializers.Serializer):
+    """The file as a whole was refused (missing, empty, not UTF-8, not this CSV)."""
+
+    file = serializers.ListField(child=serializers.CharField())
+
+
 class StatusCountsSerializer(serializers.Serializer):
     pending = serializers.IntegerField()
     sending = serializers.IntegerField(help_text="In flight at a worker right now.")
@@ -83,6 +89,13 @@ class StatusCountsSerializer(serializers.Serializer):
     failed = serializers.IntegerField()
     expired = serializers.IntegerField()
     cancelled = serializers.IntegerField()
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "21:00"}
+)
+class TimeOfDayField(serializers.TimeField):
+    """A wall-clock time without a zone (the client's own), so not OpenAPI's `format: time`."""
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -124,6 +137,16 @@ class CampaignSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField(
         help_text="Share of messages in a final status (0 to 1)."
     )
+    send_window_start = TimeOfDayField(
+        required=False,
+        allow_null=True,
+        help_text="Start of the daily window in each client's local time (HH:MM).",
+    )
+    send_window_end = TimeOfDayField(
+        required=False,
+        allow_null=True,
+        help_text="End of the daily window; may be before the start (wraps midnight).",
+    )
 
     class Meta:
         model = Campaign
@@ -149,12 +172,6 @@ class CampaignSerializer(serializers.ModelSerializer):
             "text": {"help_text": "The message text sent to every matching client."},
             "start_at": {"help_text": "When sending may start (ISO 8601 with offset)."},
             "end_at": {"help_text": "Deadline: no request starts at or after it."},
-            "send_window_start": {
-                "help_text": "Start of the daily window in each client's local time (HH:MM)."
-            },
-            "send_window_end": {
-                "help_text": "End of the daily window; may be before the start (wraps midnight)."
-            },
         }
 
     @extend_schema_field(serializers.FloatField())

@@ -8,6 +8,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
@@ -24,6 +25,7 @@ from messaging.api.serializers import (
     CampaignStatsSerializer,
     ClientImportSerializer,
     ClientSerializer,
+    ImportFileErrorSerializer,
     ImportResultSerializer,
     MessageDetailSerializer,
     MessageSerializer,
@@ -81,7 +83,14 @@ class ClientViewSet(viewsets.ModelViewSet):
             "the rows and reasons, nothing saved) unless `skip_invalid_rows` is true."
         ),
         request={"multipart/form-data": ClientImportSerializer},
-        responses={200: ImportResultSerializer, 400: ImportResultSerializer},
+        responses={
+            200: ImportResultSerializer,
+            400: PolymorphicProxySerializer(
+                component_name="ImportRefused",
+                serializers=[ImportResultSerializer, ImportFileErrorSerializer],
+                resource_type_field_name=None,
+            ),
+        },
         examples=[
             OpenApiExample(
                 "Two rows imported",
