@@ -22,3 +22,6 @@ urlpatterns = [
     path("api/", include("messaging.api.urls")),
     path("", include("dashboard.urls")),
 ]
+
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"

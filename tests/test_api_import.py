@@ -104,3 +104,9 @@ def test_viewer_cannot_import(viewer_api):
     response = upload(viewer_api, "phone,operator_code,tag,timezone\n79161111111,,a,UTC\n")
     assert response.status_code == 403
     assert Client.objects.count() == 0
+
+
+def test_a_bad_skip_invalid_rows_is_a_field_error(manager_api):
+    response = upload(manager_api, "phone,operator_code,tag,timezone\n", skip_invalid_rows="{}")
+    assert response.status_code == 400
+    assert "skip_invalid_rows" in response.json()

@@ -66,3 +66,11 @@ def test_docs_redirect_anonymous_to_login(client):
     response = client.get("/docs/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("url", ["/api/messages/%C2%B2/", "/api/clients/abc/", "/api/nothing/"])
+def test_unknown_api_urls_answer_json_404_not_a_server_error(viewer_api, url):
+    response = viewer_api.get(url)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}

@@ -27,8 +27,9 @@ def add_error_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             responses.setdefault("401", _json(ERROR, "Not signed in: no or a bad token."))
             responses.setdefault("403", _json(ERROR, "Signed in, but the role may not do this."))
-            if "{" in path:
-                responses.setdefault("404", _json(ERROR, "No such object."))
+            if "{" in path or method == "get":
+                # Lists answer 404 for a page past the end too.
+                responses.setdefault("404", _json(ERROR, "No such object, or no such page."))
             if method in ("post", "put", "patch") or "?" in path:
                 responses.setdefault("400", _json(FIELD_ERRORS, "Invalid input."))
             if method == "get" and any(

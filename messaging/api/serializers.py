@@ -76,12 +76,6 @@ class ImportResultSerializer(serializers.Serializer):
     rejected = RowErrorSerializer(many=True)
 
 
-class ImportFileErrorSerializer(serializers.Serializer):
-    """The file as a whole was refused (missing, empty, not UTF-8, not this CSV)."""
-
-    file = serializers.ListField(child=serializers.CharField())
-
-
 class StatusCountsSerializer(serializers.Serializer):
     pending = serializers.IntegerField()
     sending = serializers.IntegerField(help_text="In flight at a worker right now.")

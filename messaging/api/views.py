@@ -8,7 +8,6 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
@@ -20,12 +19,12 @@ from rest_framework.views import APIView
 
 from messaging import services, stats
 from messaging.api.filters import CampaignFilter, ClientFilter, MessageFilter
+from messaging.api.schema import FIELD_ERRORS
 from messaging.api.serializers import (
     CampaignSerializer,
     CampaignStatsSerializer,
     ClientImportSerializer,
     ClientSerializer,
-    ImportFileErrorSerializer,
     ImportResultSerializer,
     MessageDetailSerializer,
     MessageSerializer,
@@ -60,6 +59,7 @@ class ClientViewSet(viewsets.ModelViewSet):
     queryset = Client.objects.order_by("id")
     serializer_class = ClientSerializer
     filterset_class = ClientFilter
+    lookup_value_regex = "[0-9]+"  # ASCII digits: "²" is a digit to \d but not an id
     filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
     ordering_fields = ["id", "phone", "operator_code", "tag", "timezone", "created_at"]
     ordering = ["id"]
@@ -85,10 +85,17 @@ class ClientViewSet(viewsets.ModelViewSet):
         request={"multipart/form-data": ClientImportSerializer},
         responses={
             200: ImportResultSerializer,
-            400: PolymorphicProxySerializer(
-                component_name="ImportRefused",
-                serializers=[ImportResultSerializer, ImportFileErrorSerializer],
-                resource_type_field_name=None,
+            400: OpenApiResponse(
+                description=(
+                    "Refused, nothing saved: the import report with the rejected rows, "
+                    "or a list of messages per field (file, skip_invalid_rows)."
+                ),
+                response={
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/ImportResult"},
+                        FIELD_ERRORS,
+                    ]
+                },
             ),
         },
         examples=[
@@ -140,6 +147,7 @@ class ClientViewSet(viewsets.ModelViewSet):
     ),
 )
 class CampaignViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = "[0-9]+"
     serializer_class = CampaignSerializer
     filterset_class = CampaignFilter
 
@@ -214,6 +222,7 @@ class CampaignMessagesViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 @extend_schema_view(retrieve=extend_schema(summary="One message with its delivery attempts"))
 class MessageViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = "[0-9]+"
     serializer_class = MessageDetailSerializer
     queryset = Message.objects.prefetch_related("delivery_attempts")
 
