@@ -10,11 +10,15 @@ own, so `grep message_id=42` and `jq 'select(.message_id == 42)'` both work.
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import MappingProxyType
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 ID_FIELDS = ("campaign_id", "message_id", "client_id")
 _ID_IN_TEXT = re.compile(r"\b(campaign_id|message_id|client_id)=(\d+)\b")
@@ -52,22 +56,28 @@ class IdsFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
-        found = {key: int(value) for key, value in _ID_IN_TEXT.findall(text)}
-        missing = {k: v for k, v in _context.get().items() if k in ID_FIELDS and k not in found}
+        # Keep the formatted text: the redaction filter and the formatter read it again.
+        record.msg, record.args = text, ()
+        found = (
+            {key: int(value) for key, value in _ID_IN_TEXT.findall(text)} if "_id=" in text else {}
+        )
+        context = _context.get()
+        missing = {k: v for k, v in context.items() if k in ID_FIELDS and k not in found}
         if missing:
-            text += "".join(f" {key}={value}" for key, value in missing.items())
-            record.msg, record.args = text, ()
+            record.msg += "".join(f" {key}={value}" for key, value in missing.items())
         for key, value in {**found, **missing}.items():
             setattr(record, key, value)
         return True
 
 
 # `Bearer <anything>` and a DRF key (`Token` and 40 hex digits); not the word "token".
-_CREDENTIALS = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{6,}|\b(token)\s+[0-9a-f]{40}\b")
+_CREDENTIALS = r"(?i:\b(bearer)\s+[A-Za-z0-9._~+/=-]{6,}|\b(token)\s+[0-9a-f]{40}\b)"
 REDACTED = "[REDACTED]"
 
 
-def _secret_values() -> list[str]:
+@functools.cache
+def _pattern() -> re.Pattern:
+    """The configured secrets and the credential forms in one pattern (built once)."""
     from django.conf import settings
 
     names = (
@@ -79,13 +89,25 @@ def _secret_values() -> list[str]:
     )
     values = [getattr(settings, name, "") for name in names]
     # Very short values would scrub ordinary words; they are not secrets worth the name.
-    return sorted((v for v in values if isinstance(v, str) and len(v) >= 6), key=len, reverse=True)
+    secrets = sorted(
+        {v for v in values if isinstance(v, str) and len(v) >= 6}, key=len, reverse=True
+    )
+    alternatives = [re.escape(secret) for secret in secrets] + [_CREDENTIALS]
+    return re.compile("|".join(f"(?:{a})" for a in alternatives))
+
+
+@receiver(setting_changed)
+def _forget_secrets(**kwargs) -> None:
+    _pattern.cache_clear()
+
+
+def _scrub(match: re.Match) -> str:
+    word = match.group(1) or match.group(2)
+    return f"{word} {REDACTED}" if word else REDACTED
 
 
 def redact(text: str) -> str:
-    for secret in _secret_values():
-        text = text.replace(secret, REDACTED)
-    return _CREDENTIALS.sub(lambda m: f"{m.group(1) or m.group(2)} {REDACTED}", text)
+    return _pattern().sub(_scrub, text)
 
 
 class RedactFilter(logging.Filter):
