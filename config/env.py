@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import zoneinfo
 from datetime import time
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -78,3 +79,12 @@ def env_timezone(name: str, default: str) -> str:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ImproperlyConfigured(f"{name} {raw!r} is not an IANA time zone") from None
     return raw
+
+
+def env_http_url(name: str, default: str) -> str:
+    """An http:// or https:// URL with a host, without a trailing slash."""
+    raw = os.environ.get(name) or default
+    parsed = urlsplit(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ImproperlyConfigured(f"{name} must be an http:// or https:// URL, got {raw!r}")
+    return raw.rstrip("/")

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import (
     env_bool,
     env_float,
+    env_http_url,
     env_int,
     env_list,
     env_str,
@@ -187,7 +188,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Sending provider -------------------------------------------------------
-PROVIDER_URL = env_str("PROVIDER_URL", "http://127.0.0.1:8001/v1").rstrip("/")
+PROVIDER_URL = env_http_url("PROVIDER_URL", "http://127.0.0.1:8001/v1")
 PROVIDER_TOKEN = env_str("PROVIDER_TOKEN", "local-dev-token")
 PROVIDER_CONCURRENCY = env_int("PROVIDER_CONCURRENCY", 32, minimum=1)
 PROVIDER_RATE_LIMIT = env_float("PROVIDER_RATE_LIMIT", 0, minimum=0)  # msg/s; 0 = no cap

@@ -37,6 +37,7 @@ def test_report_settings_are_read_from_the_environment():
         ({"REPORT_MAX_DELAY_MINUTES": "0"}, "REPORT_MAX_DELAY_MINUTES must be at least 1"),
         ({"WORKER_HEARTBEAT_MAX_AGE": "10"}, "WORKER_HEARTBEAT_MAX_AGE must be at least 60"),
         ({"METRICS_PUBLIC": "maybe"}, "METRICS_PUBLIC must be a boolean"),
+        ({"PROVIDER_URL": "probe.example/v1"}, "PROVIDER_URL must be an http:// or https:// URL"),
         (
             {"PROMETHEUS_MULTIPROC_DIR": "/nonexistent/prometheus"},
             "PROMETHEUS_MULTIPROC_DIR '/nonexistent/prometheus' is not a directory",
