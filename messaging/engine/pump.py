@@ -51,8 +51,8 @@ RECLAIM_EVERY_SECONDS = 5.0
 # and a waiter sleeps in steps of 1-100 ms, stalling the loop (bench/README.md, profile).
 FLUSH_EVERY_SECONDS = 0.5
 HEARTBEAT_SECONDS = 2.0  # well inside SLOT_STALE_SECONDS
-CLAIM_BATCHES = 2  # claim this many times PROVIDER_CONCURRENCY when the queue runs low
-FLUSH_BATCH = 200
+CLAIM_BATCHES = 4  # claim this many times PROVIDER_CONCURRENCY when the queue runs low
+FLUSH_BATCH = 500
 IDLE_WAIT_SECONDS = 10.0  # keep looping when work becomes due this soon
 SLOT_STALE_SECONDS = 10.0
 

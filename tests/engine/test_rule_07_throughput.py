@@ -85,5 +85,5 @@ def test_claims_under_a_rate_cap_stay_far_inside_the_lease(provider):
     from messaging.provider import ProviderClient
 
     pump = Pump(client=ProviderClient(url=provider.url), concurrency=32, rate_limit=1)
-    assert pump._claim_size() == 2  # two seconds of sending at 1 msg/s, not 64 messages
-    assert Pump(client=ProviderClient(url=provider.url), concurrency=32)._claim_size() == 64
+    assert pump._claim_size() == 2  # two seconds of sending at 1 msg/s, not 128 messages
+    assert Pump(client=ProviderClient(url=provider.url), concurrency=32)._claim_size() == 128
