@@ -53,6 +53,7 @@ FLUSH_EVERY_SECONDS = 0.5
 HEARTBEAT_SECONDS = 2.0  # well inside SLOT_STALE_SECONDS
 CLAIM_BATCHES = 4  # claim this many times PROVIDER_CONCURRENCY when the queue runs low
 FLUSH_BATCH = 500
+CLAIM_PAUSE_SECONDS = 0.1  # after a claim found nothing due
 IDLE_WAIT_SECONDS = 10.0  # keep looping when work becomes due this soon
 SLOT_STALE_SECONDS = 10.0
 
@@ -128,6 +129,7 @@ class Pump:
         self.last_tick = 0.0
         self.last_reclaim = 0.0
         self.last_heartbeat = 0.0
+        self.next_claim = 0.0
         self.rotation = 0
         self.latencies: deque[int] = deque(maxlen=200)
         self.stolen = False
@@ -153,7 +155,11 @@ class Pump:
                 if time.monotonic() - started >= self.budget:
                     reason = "budget"
                     break
-                if self.gate is Gate.GO and len(self.queue) < self.concurrency:
+                if (
+                    self.gate is Gate.GO
+                    and len(self.queue) < self.concurrency
+                    and time.monotonic() >= self.next_claim
+                ):
                     self._claim(now, self._claim_size())
                 elif self.gate is Gate.PROBE and not self.queue and not self.probe_inflight:
                     self._claim(now, 1)
@@ -162,6 +168,7 @@ class Pump:
                 if self.done and (
                     len(self.done) >= FLUSH_BATCH
                     or time.monotonic() - self.last_flush >= FLUSH_EVERY_SECONDS
+                    or not (self.queue or self.inflight)  # nothing else to wait for
                 ):
                     self._flush()
                 if not self.queue and not self.inflight and not self.done:
@@ -256,12 +263,16 @@ class Pump:
         ids = list(self.campaigns)
         if not ids:
             return
+        before = len(self.queue)
         # Rotate so every running campaign gets its share of each claim.
         self.rotation = (self.rotation + 1) % len(ids)
         ids = ids[self.rotation :] + ids[: self.rotation]
         per_campaign = max(1, limit // len(ids))
         for campaign_id in ids:
             self._claim_campaign(self.campaigns[campaign_id], now, per_campaign)
+        if len(self.queue) == before:
+            # Nothing due: look again shortly rather than on every turn of the loop.
+            self.next_claim = time.monotonic() + CLAIM_PAUSE_SECONDS
 
     def _claim_campaign(self, view: CampaignView, now: datetime, limit: int) -> None:
         lease_until = now + timedelta(seconds=lease_seconds())
