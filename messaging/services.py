@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from messaging import scheduling
@@ -50,6 +51,21 @@ def delete_client(*, client: Client) -> None:
 
 
 CSV_COLUMNS = ("phone", "operator_code", "tag", "timezone")
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): the
+# export puts an apostrophe before such a value, and the import takes it off again.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
+def from_spreadsheet_safe(value: str) -> str:
+    """Undo `spreadsheet_safe`, so an exported file imports back unchanged."""
+    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
 @dataclass
@@ -108,7 +124,12 @@ def _read_csv_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
         if len(values) != len(header):
             parsed.append((line, {"__columns__": f"{len(values)}"}))
             continue
-        parsed.append((line, {h: v.strip() for h, v in zip(header, values, strict=True)}))
+        parsed.append(
+            (
+                line,
+                {h: from_spreadsheet_safe(v.strip()) for h, v in zip(header, values, strict=True)},
+            )
+        )
     return parsed
 
 
@@ -229,6 +250,14 @@ def _upsert_clients(rows: dict[str, dict[str, str]]) -> int:
 # --- Campaigns -----------------------------------------------------------------
 
 
+def _locked(campaign: Campaign) -> Campaign:
+    """The campaign's row, locked until the transaction ends.
+
+    A 404 if it was deleted since the caller read it (a concurrent DELETE), not a 500.
+    """
+    return get_object_or_404(Campaign.objects.select_for_update(), pk=campaign.pk)
+
+
 def create_campaign(*, values: dict, user=None) -> Campaign:
     campaign = Campaign(**values, created_by=user if user and user.is_authenticated else None)
     campaign.full_clean(exclude=["created_by"])
@@ -250,7 +279,7 @@ def create_campaign(*, values: dict, user=None) -> Campaign:
 def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
     """Apply an edit. After start only text, end, name and send window may change."""
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        campaign = _locked(campaign)
         if campaign.status in (CampaignStatus.FINISHED, CampaignStatus.CANCELLED):
             raise ValidationError(
                 {"status": [f"The campaign is {campaign.status}; it can no longer be edited."]}
@@ -293,7 +322,7 @@ def pause_campaign(*, campaign: Campaign) -> Campaign:
 
 def resume_campaign(*, campaign: Campaign) -> Campaign:
     with transaction.atomic():
-        current = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        current = _locked(campaign)
         target = CampaignStatus.RUNNING if current.has_started else CampaignStatus.SCHEDULED
         return _transition(
             current, allowed_from=(CampaignStatus.PAUSED,), to=target, verb="resumed"
@@ -314,7 +343,7 @@ def _transition(
     campaign: Campaign, *, allowed_from, to: str, verb: str, reason: str = ""
 ) -> Campaign:
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        campaign = _locked(campaign)
         if campaign.status not in allowed_from:
             raise TransitionRefused({"status": [f"A {campaign.status} campaign cannot be {verb}."]})
         previous = campaign.status
@@ -338,7 +367,7 @@ def _transition(
 def retry_failed_messages(*, campaign: Campaign) -> int:
     """Send the failed messages of a campaign again (before its end); returns how many."""
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        campaign = _locked(campaign)
         now = timezone.now()
         if campaign.status == CampaignStatus.CANCELLED:
             raise TransitionRefused({"status": ["A cancelled campaign cannot retry messages."]})

@@ -181,3 +181,27 @@ def test_message_detail_has_attempts(viewer_api):
     assert body["phone"] == "79161234567"
     assert body["delivery_attempts"][0]["outcome"] == "ok"
     assert body["delivery_attempts"][0]["http_status"] == 200
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda services, c: services.update_campaign(campaign=c, values={"name": "Renamed"}),
+        lambda services, c: services.pause_campaign(campaign=c),
+        lambda services, c: services.resume_campaign(campaign=c),
+        lambda services, c: services.cancel_campaign(campaign=c),
+        lambda services, c: services.retry_failed_messages(campaign=c),
+    ],
+    ids=["edit", "pause", "resume", "cancel", "retry"],
+)
+def test_a_change_to_a_campaign_deleted_meanwhile_is_a_404_not_a_500(change):
+    # Found by the API fuzzing: a PATCH read the campaign, a concurrent DELETE removed it.
+    from django.http import Http404
+
+    from messaging import services
+
+    stale = make_campaign()
+    Campaign.objects.filter(pk=stale.pk).delete()
+    with pytest.raises(Http404):
+        change(services, stale)
+    assert not Campaign.objects.exists()
