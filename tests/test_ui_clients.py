@@ -178,6 +178,23 @@ def test_csv_export_follows_the_current_filter_and_reimports(as_viewer):
     ]
 
 
+def test_csv_export_never_hands_a_spreadsheet_a_formula_and_reimports_unchanged(as_viewer):
+    from messaging import services
+
+    formula = '=HYPERLINK("http://evil.example","click")'
+    make_client("79161234567", tag=formula)
+    make_client("79251234567", tag="-5% off")
+    response = as_viewer.get(reverse("dashboard:client-export"))
+    exported = b"".join(response.streaming_content)
+    rows = list(csv.reader(io.StringIO(exported.decode())))
+    assert [row[2] for row in rows[1:]] == ["'" + formula, "'-5% off"]
+
+    Client.objects.update(tag="changed")
+    result = services.import_clients_csv(data=exported)
+    assert (result.created, result.updated, result.rejected) == (0, 2, [])
+    assert sorted(Client.objects.values_list("tag", flat=True)) == ["-5% off", formula]
+
+
 def test_export_link_carries_the_filter(as_viewer):
     html = as_viewer.get(reverse("dashboard:client-list"), {"tag": "vip"}).content.decode()
     assert reverse("dashboard:client-export") + "?tag=vip" in html

@@ -21,7 +21,7 @@ from dashboard.views import page_or_partial, wants_partial
 from messaging import services
 from messaging.models import Client
 from messaging.roles import is_manager
-from messaging.services import CSV_COLUMNS, MalformedFile
+from messaging.services import CSV_COLUMNS, MalformedFile, spreadsheet_safe
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,10 @@ class _Echo:
 @readers
 @require_safe
 def client_export(request):
-    """The clients of the current filter as CSV, in the same format the import reads."""
+    """The clients of the current filter as CSV, in the same format the import reads.
+
+    A tag that a spreadsheet would run as a formula is written with an apostrophe first.
+    """
     filterset = ClientFilter(request.GET or None, queryset=Client.objects.all())
     rows = filterset.qs.order_by("phone").values_list(*CSV_COLUMNS)
     writer = csv.writer(_Echo())
@@ -57,7 +60,7 @@ def client_export(request):
     def lines():
         yield writer.writerow(CSV_COLUMNS)
         for row in rows.iterator(chunk_size=2000):
-            yield writer.writerow(row)
+            yield writer.writerow([spreadsheet_safe(value) for value in row])
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
