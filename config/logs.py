@@ -20,14 +20,6 @@ from types import MappingProxyType
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-# No Herald format prints a line's source file, function, thread or process: not collecting
-# them saves a walk up the stack and a few lookups per line, which the engine's two lines
-# per provider request feel (the Logging HOWTO, "Optimization").
-logging._srcfile = None
-logging.logThreads = False
-logging.logProcesses = False
-logging.logMultiprocessing = False
-
 ID_FIELDS = ("campaign_id", "message_id", "client_id")
 _ID_IN_TEXT = re.compile(r"\b(campaign_id|message_id|client_id)=(\d+)\b")
 # An immutable mapping, replaced (never changed) when ids are added.
