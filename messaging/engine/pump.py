@@ -281,6 +281,10 @@ class Pump:
                 Message.objects.filter(
                     campaign_id=view.id, status=MessageStatus.PENDING, next_attempt_at__lte=now
                 )
+                # Most overdue first, in the order of the partial index of due messages: by id
+                # (the model's default), PostgreSQL walks the primary key past every message
+                # already sent, or sorts all pending ones, on each claim.
+                .order_by("next_attempt_at")
                 .select_for_update(skip_locked=True, of=("self",))
                 .values_list("id", "phone", "client_id", "client__timezone", "attempts")[:limit]
             )
