@@ -134,6 +134,9 @@ def test_campaign_counters_reach_sent_live(page, sending_cluster):
     expect(live.locator('[data-count="sent"]')).to_have_text(str(SENDS), timeout=60_000)
     expect(live.locator('[data-live="status"]')).to_have_text("Finished", timeout=15_000)
     assert sending_cluster.receipts()["unique"] == SENDS
+    # The message table followed the sending by itself too.
+    statuses = page.locator("#campaign-messages tbody .badge")
+    expect(statuses.filter(has_text="Sent")).to_have_count(SENDS, timeout=15_000)
     # Finished: the counters stop polling.
     expect(page.locator("#campaign-live")).not_to_have_attribute("hx-trigger", "every 2s")
     campaign.refresh_from_db()
