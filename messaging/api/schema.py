@@ -21,7 +21,7 @@ def _json(schema: dict, description: str) -> dict:
 
 
 def add_error_responses(result, generator, request, public):
-    """Document 400/401/403/404 on every operation that can give them."""
+    """Document 400/401/403/404 (and 414) on every operation that can give them."""
     for path, methods in result.get("paths", {}).items():
         for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
@@ -36,4 +36,13 @@ def add_error_responses(result, generator, request, public):
                 p.get("in") == "query" for p in operation.get("parameters", [])
             ):
                 responses.setdefault("400", _json(FIELD_ERRORS, "Invalid query parameter."))
+                # gunicorn refuses a request line over 4,094 bytes before Django sees it.
+                responses.setdefault(
+                    "414",
+                    {
+                        "description": "Query string too long: the web server refuses a "
+                        "request line over 4,094 bytes (a plain HTML page).",
+                        "content": {"text/html": {"schema": {"type": "string"}}},
+                    },
+                )
     return result
