@@ -30,6 +30,10 @@ def pg_url(dbname: str = PG_DB) -> str:
 
 def recreate_postgres(dbname: str = PG_DB) -> None:
     """Drop and create the benchmark database (never touches any other database)."""
+    drop_postgres(dbname, create=True)
+
+
+def drop_postgres(dbname: str = PG_DB, *, create: bool = False) -> None:
     assert dbname == PG_DB or dbname.startswith("bench_"), dbname
     import psycopg
 
@@ -39,19 +43,8 @@ def recreate_postgres(dbname: str = PG_DB) -> None:
             (dbname,),
         )
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-        conn.execute(f'CREATE DATABASE "{dbname}"')
-
-
-def drop_postgres(dbname: str = PG_DB) -> None:
-    assert dbname == PG_DB or dbname.startswith("bench_"), dbname
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-            (dbname,),
-        )
-        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+        if create:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
 
 
 @dataclass
