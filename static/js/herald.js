@@ -1,6 +1,17 @@
-// Herald's only script: the client form modal. Everything else is htmx attributes.
+// Herald's only script: the viewer's time zone on a first visit, and the client form modal.
+// Everything else is htmx attributes.
 (function () {
   "use strict";
+
+  // No zone chosen yet: take the browser's, so times read as the viewer's own from the next
+  // page on. A zone chosen on the account page (the same cookie) is never replaced; the
+  // server ignores a value that is not a known IANA zone.
+  if (!/(?:^|;\s*)herald_tz=/.test(document.cookie)) {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && /^[A-Za-z0-9_+\/-]+$/.test(zone)) {
+      document.cookie = "herald_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  }
 
   function modal() {
     var element = document.getElementById("client-modal");

@@ -240,3 +240,23 @@ def test_clients_table_works_without_javascript(chromium, live_server, settings)
         expect(rows.first).to_have_text("79160000005")
     finally:
         context.close()
+
+
+def test_times_follow_the_browsers_zone_until_one_is_chosen(chromium, live_server):
+    make_user("vera", VIEWERS)
+    context = chromium.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        sign_in(page, "vera", "pw-vera")
+        times_in = page.get_by_role("link", name=re.compile(r"^Times in "))
+        expect(times_in).to_have_text("Times in Asia/Tokyo")
+
+        times_in.click()
+        page.get_by_label("Show times in").select_option("Europe/Moscow")
+        page.get_by_role("button", name="Use this time zone").click()
+        expect(page.get_by_text("Times are now shown in Europe/Moscow.")).to_be_visible()
+        page.goto("/campaigns/")
+        expect(times_in).to_have_text("Times in Europe/Moscow")  # the choice stays
+    finally:
+        context.close()
