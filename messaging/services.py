@@ -277,13 +277,19 @@ def create_campaign(*, values: dict, user=None) -> Campaign:
 
 
 def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
-    """Apply an edit. After start only text, end, name and send window may change."""
+    """Apply an edit. After start only text, end, name and send window may change.
+
+    Moving the end later gives the expired messages another chance (they are unsent, and
+    the edit applies to unsent messages): they wait again, and a finished campaign runs
+    again to send them.
+    """
     with transaction.atomic():
         campaign = _locked(campaign)
-        if campaign.status in (CampaignStatus.FINISHED, CampaignStatus.CANCELLED):
+        if campaign.status == CampaignStatus.CANCELLED:
             raise ValidationError(
-                {"status": [f"The campaign is {campaign.status}; it can no longer be edited."]}
+                {"status": ["The campaign is cancelled; it can no longer be edited."]}
             )
+        old_end = campaign.end_at
         changed = {k: v for k, v in values.items() if getattr(campaign, k) != v}
         if campaign.has_started:
             refused = [f for f in changed if f not in EDITABLE_AFTER_START]
@@ -302,8 +308,30 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
             setattr(campaign, key, value)
         campaign.full_clean(exclude=["created_by"])
         campaign.save()
+        revived = 0
+        now = timezone.now()
+        if campaign.has_started and campaign.end_at > max(old_end, now):
+            revived = move_messages(
+                campaign.messages.all(),
+                [MessageStatus.EXPIRED],
+                MessageStatus.PENDING,
+                next_attempt_at=now,
+                lease_token=None,
+                lease_until=None,
+                last_error="",
+            )
+            if revived and campaign.status == CampaignStatus.FINISHED:
+                campaign.status = CampaignStatus.RUNNING
+                campaign.finished_at = None
+                campaign.save(update_fields=["status", "finished_at", "updated_at"])
+                changed["status"] = campaign.status
         scheduling.campaign_saved(campaign, changed=set(changed))
-    log.info("campaign edited campaign_id=%s fields=%s", campaign.pk, ",".join(sorted(changed)))
+    log.info(
+        "campaign edited campaign_id=%s fields=%s expired_messages_pending_again=%d",
+        campaign.pk,
+        ",".join(sorted(changed)),
+        revived,
+    )
     return campaign
 
 

@@ -254,11 +254,20 @@ def test_edit_after_start_keeps_the_filter_and_changes_the_text(as_manager):
     assert campaign.operator_codes == ["916"]
 
 
-def test_a_finished_campaign_cannot_be_edited(as_manager):
+def test_a_cancelled_campaign_cannot_be_edited(as_manager):
     campaign = make_campaign()
-    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.FINISHED)
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.CANCELLED)
     response = as_manager.get(reverse("dashboard:campaign-edit", args=[campaign.pk]), follow=True)
     assert "it can no longer be edited" in response.content.decode()
+    assert reverse("dashboard:campaign-edit", args=[campaign.pk]) not in response.content.decode()
+
+
+def test_a_finished_campaign_offers_edit_to_extend_it(as_manager):
+    campaign = make_campaign()
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.FINISHED)
+    page = as_manager.get(reverse("dashboard:campaign-detail", args=[campaign.pk]))
+    assert reverse("dashboard:campaign-edit", args=[campaign.pk]) in page.content.decode()
+    assert as_manager.get(reverse("dashboard:campaign-edit", args=[campaign.pk])).status_code == 200
 
 
 def test_campaign_list_shows_status_and_progress(as_viewer):

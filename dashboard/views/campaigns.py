@@ -56,7 +56,7 @@ def campaign_create(request):
 @managers
 def campaign_edit(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
-    if not campaign.is_active:
+    if not campaign.is_editable:
         messages.error(request, f"The campaign is {campaign.status}; it can no longer be edited.")
         return redirect("dashboard:campaign-detail", pk=campaign.pk)
     form = CampaignForm(request.POST or None, instance=campaign)

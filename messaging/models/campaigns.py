@@ -73,6 +73,11 @@ class Campaign(models.Model):
         )
 
     @property
+    def is_editable(self) -> bool:
+        """Anything but cancelled: a finished campaign can still be extended to resend."""
+        return self.status != CampaignStatus.CANCELLED
+
+    @property
     def has_started(self) -> bool:
         return self.targets_selected_at is not None
 

@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from messaging import services
-from messaging.models import Campaign, Message, MessageStatus
+from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
+from messaging.models.stats import recount
 from tests.engine.conftest import TOKEN, make_clients, run_pump, running_campaign
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +85,46 @@ def test_window_edit_after_start_reconsiders_waiting_messages(provider):
     )
     run_pump(provider.url)
     assert Message.objects.get().status == MessageStatus.SENT
+
+
+def test_moving_the_end_later_gives_expired_messages_another_chance(provider):
+    # The window opens after the end: the message expires and the campaign finishes...
+    make_clients(1, tz="UTC")
+    utc_now = timezone.now().astimezone(ZoneInfo("UTC"))
+    opening = (utc_now + timedelta(hours=2)).time().replace(second=0, microsecond=0)
+    closing = (utc_now + timedelta(hours=4)).time().replace(second=0, microsecond=0)
+    campaign = running_campaign(
+        length=timedelta(hours=1), send_window_start=opening, send_window_end=closing
+    )
+    run_pump(provider.url)
+    campaign.refresh_from_db()
+    assert Message.objects.get().status == MessageStatus.EXPIRED
+    assert campaign.status == CampaignStatus.FINISHED
+
+    # ...until the end moves past the opening: it waits again and the campaign runs again.
+    services.update_campaign(
+        campaign=campaign, values={"end_at": campaign.end_at + timedelta(hours=5)}
+    )
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.RUNNING
+    assert recount(campaign.pk).as_dict() == campaign.counts.as_dict()
+    assert campaign.counts.pending == 1 and campaign.counts.expired == 0
+    run_pump(provider.url)
+    waiting = Message.objects.get()
+    assert waiting.status == MessageStatus.PENDING and waiting.next_attempt_at > timezone.now()
+    with time_machine.travel(waiting.next_attempt_at + timedelta(seconds=1), tick=True):
+        run_pump(provider.url)
+    assert Message.objects.get().status == MessageStatus.SENT
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED
+    assert provider.receipts()["unique"] == 1
+
+
+def test_a_cancelled_campaign_cannot_be_edited():
+    campaign = running_campaign()
+    services.cancel_campaign(campaign=campaign)
+    with pytest.raises(ValidationError) as refused:
+        services.update_campaign(
+            campaign=campaign, values={"end_at": campaign.end_at + timedelta(hours=1)}
+        )
+    assert "cancelled" in str(refused.value)
