@@ -311,19 +311,8 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
         revived = 0
         now = timezone.now()
         if campaign.has_started and campaign.end_at > max(old_end, now):
-            revived = move_messages(
-                campaign.messages.all(),
-                [MessageStatus.EXPIRED],
-                MessageStatus.PENDING,
-                next_attempt_at=now,
-                lease_token=None,
-                lease_until=None,
-                last_error="",
-            )
-            if revived and campaign.status == CampaignStatus.FINISHED:
-                campaign.status = CampaignStatus.RUNNING
-                campaign.finished_at = None
-                campaign.save(update_fields=["status", "finished_at", "updated_at"])
+            revived = _send_again(campaign, MessageStatus.EXPIRED, now)
+            if revived:
                 changed["status"] = campaign.status
         scheduling.campaign_saved(campaign, changed=set(changed))
     log.info(
@@ -401,19 +390,27 @@ def retry_failed_messages(*, campaign: Campaign) -> int:
             raise TransitionRefused({"status": ["A cancelled campaign cannot retry messages."]})
         if campaign.end_at <= now:
             raise TransitionRefused({"end_at": ["The campaign has ended; extend it first."]})
-        moved = move_messages(
-            campaign.messages.all(),
-            [MessageStatus.FAILED],
-            MessageStatus.PENDING,
-            next_attempt_at=now,
-            lease_token=None,
-        )
-        if moved and campaign.status == CampaignStatus.FINISHED:
-            campaign.status = CampaignStatus.RUNNING
-            campaign.finished_at = None
-            campaign.save(update_fields=["status", "finished_at", "updated_at"])
+        moved = _send_again(campaign, MessageStatus.FAILED, now)
         scheduling.campaign_saved(campaign, changed={"status"})
     log.info("failed messages queued again campaign_id=%s count=%d", campaign.pk, moved)
+    return moved
+
+
+def _send_again(campaign: Campaign, status: str, now) -> int:
+    """Queue the campaign's messages in `status` again; a finished campaign runs again."""
+    moved = move_messages(
+        campaign.messages.all(),
+        [status],
+        MessageStatus.PENDING,
+        next_attempt_at=now,
+        lease_token=None,
+        lease_until=None,
+        last_error="",
+    )
+    if moved and campaign.status == CampaignStatus.FINISHED:
+        campaign.status = CampaignStatus.RUNNING
+        campaign.finished_at = None
+        campaign.save(update_fields=["status", "finished_at", "updated_at"])
     return moved
 
 

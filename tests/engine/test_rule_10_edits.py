@@ -36,11 +36,17 @@ def test_filter_edit_after_start_is_refused_with_a_clear_message():
     assert Campaign.objects.get(pk=campaign.pk).tags == []
 
 
-def test_end_edit_after_start_applies_to_unsent_messages(provider):
-    make_clients(1, tz="UTC")
+def window_from_2_to_4_hours_ahead() -> tuple:
+    """A UTC send window that opens after the end of a campaign one hour long."""
     utc_now = timezone.now().astimezone(ZoneInfo("UTC"))
     opening = (utc_now + timedelta(hours=2)).time().replace(second=0, microsecond=0)
     closing = (utc_now + timedelta(hours=4)).time().replace(second=0, microsecond=0)
+    return opening, closing
+
+
+def test_end_edit_after_start_applies_to_unsent_messages(provider):
+    make_clients(1, tz="UTC")
+    opening, closing = window_from_2_to_4_hours_ahead()
     campaign = running_campaign(
         length=timedelta(hours=1), send_window_start=opening, send_window_end=closing
     )
@@ -90,9 +96,7 @@ def test_window_edit_after_start_reconsiders_waiting_messages(provider):
 def test_moving_the_end_later_gives_expired_messages_another_chance(provider):
     # The window opens after the end: the message expires and the campaign finishes...
     make_clients(1, tz="UTC")
-    utc_now = timezone.now().astimezone(ZoneInfo("UTC"))
-    opening = (utc_now + timedelta(hours=2)).time().replace(second=0, microsecond=0)
-    closing = (utc_now + timedelta(hours=4)).time().replace(second=0, microsecond=0)
+    opening, closing = window_from_2_to_4_hours_ahead()
     campaign = running_campaign(
         length=timedelta(hours=1), send_window_start=opening, send_window_end=closing
     )
