@@ -54,6 +54,13 @@ class ProviderResult:
     def sent(self) -> bool:
         return self.verdict is Verdict.SENT
 
+    @property
+    def unreachable(self) -> bool:
+        """No answer from a working provider: a timeout, a connection error or an HTTP
+        error status (5xx, 429...). A malformed 200 is a failed send, but the provider
+        answered it."""
+        return self.verdict is Verdict.TRANSIENT and self.outcome != AttemptOutcome.BAD_RESPONSE
+
 
 def _excerpt(text: str) -> str:
     text = " ".join(text.split())

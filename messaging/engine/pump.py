@@ -559,7 +559,10 @@ class Pump:
         failed = result.verdict is Verdict.TRANSIENT
         if self.probe_inflight:
             self.probe_inflight = False
-            if failed:
+            # The probe asks whether the provider is up: any answer from it says yes, even
+            # a malformed one (that message is retried as usual). One unlucky answer from a
+            # flaky provider must not double the hold.
+            if result.unreachable:
                 circuit.trip(now, f"probe failed: {result.reason}")
                 self.gate = Gate.HOLD
             else:

@@ -106,3 +106,25 @@ def test_a_provider_failing_a_third_of_requests_does_not_trip_the_circuit():
     for _ in range(window.size):
         window.add(True)
     assert window.should_trip()
+
+
+@pytest.mark.parametrize(
+    ("fault", "closes"),
+    [({"garbage_rate": 1.0}, True), ({"error_rate": 1.0}, False), ({"outage": True}, False)],
+    ids=["malformed answer: up", "5xx: down", "outage: down"],
+)
+def test_the_probe_asks_whether_the_provider_answers(provider, settings, fault, closes):
+    settings.CIRCUIT_COOLDOWN_SECONDS = 60
+    settings.CIRCUIT_MAX_COOLDOWN_SECONDS = 600
+    make_clients(1)
+    running_campaign()
+    circuit.trip(timezone.now(), "down")
+    provider.configure(**fault)
+    with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=True):
+        run_pump(provider.url, budget=1, concurrency=4)
+        state = ProviderState.get()
+    assert provider.stats()["total"] == 1  # one probe, nothing else while it was out
+    assert (state.circuit == CircuitState.CLOSED) is closes
+    if not closes:
+        assert state.cooldown_seconds == 120  # a failed probe doubles the hold
+    assert Message.objects.get().status == MessageStatus.PENDING  # retried either way
