@@ -306,3 +306,38 @@ def test_preview_of_a_started_campaign_counts_its_fixed_filter(as_manager):
         reverse("dashboard:campaign-preview"), {"campaign": campaign.pk, "text": "x"}
     ).content.decode()
     assert "<strong>1</strong> client matches" in html
+
+
+def test_extending_a_finished_campaign_in_the_form_sends_its_expired_messages(as_manager):
+    from messaging.models.stats import recount
+
+    campaign = make_campaign()
+    client = make_client("79161234567")
+    ended = timezone.now() - timedelta(minutes=10)
+    Message.objects.create(
+        campaign=campaign, client=client, phone=client.phone, status=MessageStatus.EXPIRED
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=CampaignStatus.FINISHED,
+        targets_selected_at=ended - timedelta(minutes=20),
+        start_at=ended - timedelta(minutes=20),
+        end_at=ended,
+    )
+    recount(campaign.pk)
+    campaign.refresh_from_db()
+    url = reverse("dashboard:campaign-edit", args=[campaign.pk])
+    local = timezone.localtime
+    response = as_manager.post(
+        url,
+        form_data(
+            operator_codes="",
+            tags="",
+            start_at=local(campaign.start_at).strftime("%Y-%m-%dT%H:%M"),
+            end_at=local(timezone.now() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.RUNNING
+    assert Message.objects.get().status == MessageStatus.PENDING
+    assert campaign.counts.pending == 1 and campaign.counts.expired == 0
