@@ -311,7 +311,8 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
         revived = 0
         now = timezone.now()
         if campaign.has_started and campaign.end_at > max(old_end, now):
-            revived = _send_again(campaign, MessageStatus.EXPIRED, now)
+            # The expiry's reason no longer holds.
+            revived = _send_again(campaign, MessageStatus.EXPIRED, now, last_error="")
             if revived:
                 changed["status"] = campaign.status
         scheduling.campaign_saved(campaign, changed=set(changed))
@@ -396,7 +397,7 @@ def retry_failed_messages(*, campaign: Campaign) -> int:
     return moved
 
 
-def _send_again(campaign: Campaign, status: str, now) -> int:
+def _send_again(campaign: Campaign, status: str, now, **fields) -> int:
     """Queue the campaign's messages in `status` again; a finished campaign runs again."""
     moved = move_messages(
         campaign.messages.all(),
@@ -404,8 +405,7 @@ def _send_again(campaign: Campaign, status: str, now) -> int:
         MessageStatus.PENDING,
         next_attempt_at=now,
         lease_token=None,
-        lease_until=None,
-        last_error="",
+        **fields,
     )
     if moved and campaign.status == CampaignStatus.FINISHED:
         campaign.status = CampaignStatus.RUNNING
