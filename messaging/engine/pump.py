@@ -598,6 +598,9 @@ def _insert_attempts(attempts: list[tuple[int, ProviderResult]]) -> None:
         ", ".join(quote(c) for c in columns),
         ", ".join(["%s"] * len(columns)),
     )
+    # The column's length, as bulk_create would have checked: the excerpt is cut by the
+    # provider client already, but a raw INSERT of a longer one fails the whole flush.
+    excerpt_length = DeliveryAttempt._meta.get_field("response_excerpt").max_length
     rows = [
         (
             message_id,
@@ -605,7 +608,7 @@ def _insert_attempts(attempts: list[tuple[int, ProviderResult]]) -> None:
             r.duration_ms,
             r.http_status,
             r.outcome,
-            r.excerpt[:200],
+            r.excerpt[:excerpt_length],
         )
         for message_id, r in attempts
     ]
