@@ -280,6 +280,20 @@ if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
 # /readyz wants a worker heartbeat (a django-q2 schedule, every minute) no older than this.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180, minimum=60)
 
+# --- Retention (messaging/housekeeping.py, a daily django-q2 schedule) -----------
+# Days each kind of row is kept; 0 keeps it forever. Campaign totals survive (counters).
+RETENTION_ATTEMPTS_DAYS = env_int("RETENTION_ATTEMPTS_DAYS", 90, minimum=0)
+RETENTION_MESSAGES_DAYS = env_int("RETENTION_MESSAGES_DAYS", 90, minimum=0)
+RETENTION_SEND_BUCKETS_DAYS = env_int("RETENTION_SEND_BUCKETS_DAYS", 90, minimum=0)
+RETENTION_TASK_RESULTS_DAYS = env_int("RETENTION_TASK_RESULTS_DAYS", 30, minimum=0)
+RETENTION_SESSIONS_DAYS = env_int("RETENTION_SESSIONS_DAYS", 7, minimum=0)
+# Rows per DELETE (each its own short transaction), and how long one run may take
+# before it queues a continuation (well under Q_TIMEOUT).
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000, minimum=1)
+RETENTION_MAX_SECONDS = env_int("RETENTION_MAX_SECONDS", 120, minimum=1)
+if Q_CLUSTER["timeout"] <= RETENTION_MAX_SECONDS:
+    raise ImproperlyConfigured("RETENTION_MAX_SECONDS must be less than Q_TIMEOUT")
+
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
