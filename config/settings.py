@@ -370,3 +370,14 @@ SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.load_extra_data",
     "social_core.pipeline.user.user_details",
 )
+
+# --- Web request metrics (django-prometheus) -----------------------------------
+# Requests by view, method and status, and latency histograms, served by our own
+# /metrics (config/views.py; summed over gunicorn's processes through
+# PROMETHEUS_MULTIPROC_DIR). The two middlewares wrap every other one, so these
+# lines stay at the end of the settings.
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
