@@ -40,6 +40,7 @@ from messaging.models import (
     SendBucket,
 )
 from messaging.models.messages import FINAL_STATUSES
+from messaging.models.stats import lock_campaigns
 
 log = logging.getLogger(__name__)
 
@@ -111,16 +112,14 @@ class _Run:
 
     def _campaign_batch(self, campaign_id: int, cutoff: datetime) -> int:
         with transaction.atomic():
-            # Lock the campaign as its lifecycle does (campaign row first, then its
+            # Lock the campaign as every status change does (campaign row first, then its
             # messages): an edit that reopens it waits, or we see it reopened and stop.
-            still_closed = (
-                Campaign.objects.select_for_update()
-                .filter(
+            still_closed = lock_campaigns([campaign_id]) and (
+                Campaign.objects.filter(
                     pk=campaign_id,
                     status__in=(CampaignStatus.FINISHED, CampaignStatus.CANCELLED),
                     finished_at__lt=cutoff,
-                )
-                .exists()
+                ).exists()
             )
             if not still_closed:
                 return 0
