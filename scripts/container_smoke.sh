@@ -57,10 +57,19 @@ trap cleanup EXIT
 [ -x "$CONTAINER_BUILD" ] || fail "no container build script at $CONTAINER_BUILD"
 
 log "build $IMAGE"
+# A secrets file in the build context, as operators keep herald.env for the k8s secret:
+# .dockerignore must keep it (and the tests, CI and benchmarks) out of the image.
+canary=smoke-canary-$$.env
+echo "SECRET_KEY=must-not-be-in-the-image" >"$canary"
 build_start=$(date +%s)
-IMAGE=$IMAGE "$CONTAINER_BUILD" . 2>&1 | tail -n 3
+IMAGE=$IMAGE "$CONTAINER_BUILD" . 2>&1 | tail -n 3 || { rm -f "$canary"; fail "the build failed"; }
 build_secs=$(( $(date +%s) - build_start ))
+rm -f "$canary"
 echo "image build: ${build_secs} s (whole container-build.sh run)"
+leaked=$(podman run --rm --network host --entrypoint sh "$IMAGE" -c \
+    "cd /app && ls -d $canary tests bench .ci scripts k8s Makefile docker-compose.yml .git 2>/dev/null || true")
+[ -z "$leaked" ] || fail "the image holds what .dockerignore should keep out: $leaked"
+echo "image content: no *.env, tests, bench, CI, scripts, k8s, Makefile or compose file"
 
 log "fresh database $DB_NAME"
 "$PY" - "$DB_URL_BASE" "$DB_NAME" <<'EOF'
