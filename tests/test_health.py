@@ -155,7 +155,7 @@ def test_readyz_is_ready_as_soon_as_a_real_cluster_is_up(client):
     with running_cluster("http://127.0.0.1:9/v1", Q_WORKERS="1", ENGINE_PUMPS="1") as proc:
         deadline = time.monotonic() + 60  # a bound on start-up, not a measurement
         while WorkerHeartbeat.last_seen() is None and time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert proc.poll() is None, proc.log()[-2000:]
             time.sleep(0.2)
         response = client.get("/readyz")
     assert response.status_code == 200, response.json()
