@@ -24,6 +24,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/<slug:action>/", campaigns.campaign_action, name="campaign-action"),
     path("messages/<int:pk>/", message_views.message_detail, name="message-detail"),
     path("reports/daily/", reports.daily_report, name="report"),
+    path("reports/daily/html/", reports.daily_report_html, name="report-html"),
     path("account/", account.account, name="account"),
     path("account/timezone/", account.set_timezone, name="set-timezone"),
     path("account/token/", account.api_token, name="api-token"),
