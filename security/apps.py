@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SecurityConfig(AppConfig):
+    """Sign-in throttling and audit, hashed API tokens, deployment checks."""
+
+    name = "security"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from security import checks  # noqa: F401  (registers the system checks)
