@@ -5,6 +5,7 @@ The README lists every variable. Bad values raise ImproperlyConfigured at start.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -17,6 +18,7 @@ from config.env import (
     env_http_url,
     env_int,
     env_list,
+    env_rate,
     env_str,
     env_time,
     env_timezone,
@@ -47,7 +49,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # TLS, headers, cookies and the Content-Security-Policy: see "Security" below.
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, for superusers only (security/admin_site.py).
+    "security.admin_apps.SuperuserAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,7 +58,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -68,6 +70,7 @@ INSTALLED_APPS = [
     "messaging",
     "dashboard",
     "security",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -159,10 +162,12 @@ WHITENOISE_USE_FINDERS = True
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # `Token <key>` against hashed keys; counts anonymous and failed attempts per address.
+        "security.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["messaging.api.permissions.ManagerWritesViewerReads"],
+    "DEFAULT_THROTTLE_CLASSES": ["security.throttles.UserThrottle"],
     "DEFAULT_PAGINATION_CLASS": "messaging.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -245,7 +250,11 @@ AUTH0_ENABLED = bool(AUTH0_DOMAIN and AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET)
 DEFAULT_ROLE = env_str("DEFAULT_ROLE", "Viewers")
 if DEFAULT_ROLE not in {"Managers", "Viewers"}:
     raise ImproperlyConfigured("DEFAULT_ROLE must be Managers or Viewers")
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user name or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 # --- Email and the daily report ---------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
@@ -318,6 +327,32 @@ if not SECURE_PROXY_SSL:
     # check --deploy reports as W004/W008. That is only right on the host itself:
     # config.security's check warns when a public host name is served that way.
     SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008"]
+
+# The address of a request (sign-in lockouts, API throttles, audit): behind this many
+# proxies that append to X-Forwarded-For (the ingress), the client is the one they saw.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1 if SECURE_PROXY_SSL else 0, minimum=0)
+
+# Sign-in throttling (django-axes, security/signin.py says why): after
+# SIGNIN_FAILURE_LIMIT failures for one user name, or from one address, sign-in is
+# refused (429, Retry-After) for SIGNIN_LOCKOUT_MINUTES; the login form, /admin/ and
+# any other authenticate() alike. A success resets the count.
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "security.addresses.client_ip"
+AXES_LOCKOUT_CALLABLE = "security.signin.lockout_response"
+# Our audit trail (security/audit.py) records and logs every attempt already.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+
+# REST API throttles (security/throttles.py): per user or token, and per address for
+# anonymous requests and wrong keys. "N/second|minute|hour|day", or "off".
+API_THROTTLE_USER = env_rate("API_THROTTLE_USER", "1200/minute")
+API_THROTTLE_ANON = env_rate("API_THROTTLE_ANON", "60/minute")
+# API tokens expire this many days after creation (0: never); expired keys get 401.
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 0, minimum=0)
 
 # django-csp: scripts and styles only from Herald's own static files; no inline
 # script, style attribute or eval anywhere (tests/test_templates_csp_ready.py). The

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from dashboard import figures, integrations
 from dashboard.middleware import TZ_COOKIE
@@ -148,17 +147,3 @@ def test_an_unknown_time_zone_cookie_falls_back_to_the_default(as_viewer, settin
     as_viewer.cookies[TZ_COOKIE] = "Nowhere/Land"
     html = as_viewer.get(reverse("dashboard:home")).content.decode()
     assert f"Times in {settings.TIME_ZONE}" in html
-
-
-def test_any_member_can_create_rotate_and_revoke_their_api_token(as_viewer, viewer):
-    url = reverse("dashboard:api-token")
-    first = as_viewer.post(url, {"action": "rotate"})
-    key = Token.objects.get(user=viewer).key
-    assert key in first.content.decode()
-    # Shown once: the account page afterwards shows only its start.
-    page = as_viewer.get(reverse("dashboard:account")).content.decode()
-    assert key not in page and key[:6] in page
-    as_viewer.post(url, {"action": "rotate"})
-    assert Token.objects.get(user=viewer).key != key
-    as_viewer.post(url, {"action": "revoke"})
-    assert not Token.objects.filter(user=viewer).exists()

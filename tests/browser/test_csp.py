@@ -21,7 +21,8 @@ def watch_csp(page) -> list[str]:
         "console",
         lambda message: (
             violations.append(message.text)
-            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
+            if "Content Security Policy" in message.text
+            or "Content-Security-Policy" in message.text
             else None
         ),
     )
