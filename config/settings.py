@@ -138,6 +138,8 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
+# A client created without a time zone (API, form) gets this one.
+CLIENT_DEFAULT_TIMEZONE = env_timezone("CLIENT_DEFAULT_TIMEZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
 
@@ -328,8 +330,11 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 UI_PAGE_SIZE = env_int("UI_PAGE_SIZE", 25, minimum=5)
-# Largest CSV the import page accepts.
-UI_IMPORT_MAX_BYTES = env_int("UI_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Largest CSV the client import accepts, in the web UI and the API (413 there).
+# UI_IMPORT_MAX_BYTES is its earlier name, still read.
+IMPORT_MAX_BYTES = env_int(
+    "IMPORT_MAX_BYTES", env_int("UI_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024), minimum=1024
+)
 
 if AUTH0_ENABLED:
     AUTHENTICATION_BACKENDS = ["social_core.backends.auth0.Auth0OAuth2", *AUTHENTICATION_BACKENDS]

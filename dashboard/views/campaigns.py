@@ -118,7 +118,7 @@ def _preview(data) -> dict:
 def campaign_preview(request):
     """The form's live hint: matching clients and the send window in plain words."""
     data = request.GET
-    if "campaign" in data and data["campaign"].isdigit():
+    if "campaign" in data and data["campaign"].isascii() and data["campaign"].isdigit():
         campaign = Campaign.objects.filter(pk=data["campaign"]).first()
         if campaign is not None and campaign.has_started:
             # The filter is fixed; its values are not posted by the disabled inputs.

@@ -3,11 +3,29 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from messaging import services
 from messaging.api.errors import as_drf_error
 from messaging.models import Campaign, Client, DeliveryAttempt, Message, MessageStatus
-from messaging.validators import operator_code_validator
+from messaging.phones import normalise_phone
+from messaging.validators import operator_code_validator, phone_validator
+
+PHONE_HELP = (
+    "A Russian mobile number. Stored and returned as 11 ASCII digits starting with 7 "
+    "(79161234567); the API also accepts it as typed, the same as the web forms and the CSV "
+    "import do: +79161234567, +7 (916) 123-45-67, 8 916 123 45 67, 89161234567 or "
+    "9161234567 (spaces, brackets, dots and dashes anywhere). Only the digits 0-9: other "
+    "Unicode digits (٩, ²) are refused with a 400."
+)
+
+
+@extend_schema_field({"type": "string", "example": "+7 (916) 123-45-67"})
+class PhoneField(serializers.CharField):
+    """A phone as typed, normalised before it is validated (messaging.phones)."""
+
+    def to_internal_value(self, data):
+        return normalise_phone(super().to_internal_value(data))
 
 
 @extend_schema_serializer(
@@ -25,6 +43,16 @@ from messaging.validators import operator_code_validator
     ]
 )
 class ClientSerializer(serializers.ModelSerializer):
+    phone = PhoneField(
+        max_length=40,
+        validators=[
+            phone_validator,
+            UniqueValidator(
+                queryset=Client.objects.all(), message="A client with this phone already exists."
+            ),
+        ],
+        help_text=PHONE_HELP,
+    )
     operator_code = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -38,7 +66,6 @@ class ClientSerializer(serializers.ModelSerializer):
         fields = ["id", "phone", "operator_code", "tag", "timezone", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {
-            "phone": {"help_text": "11 digits starting with 7, e.g. 79161234567."},
             "tag": {"help_text": "Free text label used by campaign filters (may be empty)."},
             "timezone": {"help_text": "IANA time zone name, e.g. Europe/Moscow."},
         }
@@ -52,7 +79,12 @@ class ClientSerializer(serializers.ModelSerializer):
 
 class ClientImportSerializer(serializers.Serializer):
     file = serializers.FileField(
-        help_text="CSV with the header phone,operator_code,tag,timezone (UTF-8)."
+        help_text=(
+            "CSV with the header phone,operator_code,tag,timezone (UTF-8, commas); "
+            "operator_code and tag may be left out. Phones may be typed as in the forms "
+            "(+7 (916) 123-45-67, 8 916 123 45 67). At most IMPORT_MAX_BYTES (20 MiB by "
+            "default): a larger file is refused with 413."
+        )
     )
     skip_invalid_rows = serializers.BooleanField(
         default=False,
@@ -65,15 +97,27 @@ class ClientImportSerializer(serializers.Serializer):
 
 class RowErrorSerializer(serializers.Serializer):
     line = serializers.IntegerField(help_text="Line number in the file (the header is line 1).")
-    phone = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    phone = serializers.CharField(
+        help_text="The row's phone (normalised when valid, else as written); empty if none."
+    )
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per column; `row` for a row with the wrong number of values.",
+    )
 
 
 class ImportResultSerializer(serializers.Serializer):
     imported = serializers.BooleanField(help_text="False when invalid rows rejected the file.")
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
-    rejected = RowErrorSerializer(many=True)
+    rejected_count = serializers.IntegerField(help_text="Every rejected row, counted.")
+    rejected = RowErrorSerializer(
+        many=True,
+        help_text=(
+            "The first 1,000 rejected rows with their reasons; ask with ?rejected_csv=1 for a "
+            "CSV of every one."
+        ),
+    )
 
 
 class StatusCountsSerializer(serializers.Serializer):
