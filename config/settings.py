@@ -153,10 +153,18 @@ WHITENOISE_USE_FINDERS = True
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: a Bearer (or other) scheme gets a 401 naming the Token scheme.
+        "messaging.api.strict.WrongSchemeAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["messaging.api.permissions.ManagerWritesViewerReads"],
+    # JSON or a form; JSON sent as a form (curl -d without Content-Type) is a clear 415.
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "messaging.api.strict.FormParserRefusingJson",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "messaging.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -197,8 +197,11 @@ class CampaignForm(forms.ModelForm):
         }
         try:
             if self.instance.pk is None:
-                return services.create_campaign(values=values, user=user)
-            return services.update_campaign(campaign=self.instance, values=values)
+                campaign = services.create_campaign(values=values, user=user)
+            else:
+                campaign = services.update_campaign(campaign=self.instance, values=values)
+            # The page shown next says `running` for a campaign whose window holds now.
+            return services.start_if_due(campaign=campaign)
         except ValidationError as exc:
             add_service_errors(self, exc)
             return None

@@ -7,6 +7,7 @@ from rest_framework.validators import UniqueValidator
 
 from messaging import services
 from messaging.api.errors import as_drf_error
+from messaging.api.strict import OffsetDateTimeField, RejectUnknownFieldsMixin
 from messaging.models import Campaign, Client, DeliveryAttempt, Message, MessageStatus
 from messaging.phones import normalise_phone
 from messaging.validators import operator_code_validator, phone_validator
@@ -42,7 +43,7 @@ class PhoneField(serializers.CharField):
         )
     ]
 )
-class ClientSerializer(serializers.ModelSerializer):
+class ClientSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     phone = PhoneField(
         max_length=40,
         validators=[
@@ -67,7 +68,10 @@ class ClientSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {
             "tag": {"help_text": "Free text label used by campaign filters (may be empty)."},
-            "timezone": {"help_text": "IANA time zone name, e.g. Europe/Moscow."},
+            "timezone": {
+                "help_text": "IANA time zone name, e.g. Europe/Moscow. Left out: the "
+                "CLIENT_DEFAULT_TIMEZONE setting (Europe/Moscow unless set)."
+            },
         }
 
     def validate(self, attrs):
@@ -77,7 +81,7 @@ class ClientSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ClientImportSerializer(serializers.Serializer):
+class ClientImportSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     file = serializers.FileField(
         help_text=(
             "CSV with the header phone,operator_code,tag,timezone (UTF-8, commas); "
@@ -158,7 +162,14 @@ def _unique(items: list[str]) -> list[str]:
         )
     ]
 )
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    start_at = OffsetDateTimeField(
+        help_text="When sending may start: ISO 8601 with an offset or Z "
+        "(2026-12-01T10:00:00+03:00); a time without one is refused with a 400."
+    )
+    end_at = OffsetDateTimeField(
+        help_text="Deadline, with an offset or Z: no request starts at or after it."
+    )
     operator_codes = serializers.ListField(
         child=serializers.CharField(max_length=3, validators=[operator_code_validator]),
         required=False,
@@ -208,8 +219,6 @@ class CampaignSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "name": {"help_text": "Optional label."},
             "text": {"help_text": "The message text sent to every matching client."},
-            "start_at": {"help_text": "When sending may start (ISO 8601 with offset)."},
-            "end_at": {"help_text": "Deadline: no request starts at or after it."},
         }
 
     @extend_schema_field(serializers.FloatField())
@@ -237,10 +246,14 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         user = self.context["request"].user
-        return services.create_campaign(values=validated_data, user=user)
+        campaign = services.create_campaign(values=validated_data, user=user)
+        # An in-window campaign answers `running`, not a `scheduled` stale a moment later.
+        return services.start_if_due(campaign=campaign)
 
     def update(self, instance, validated_data):
-        return services.update_campaign(campaign=instance, values=validated_data)
+        campaign = services.update_campaign(campaign=instance, values=validated_data)
+        # An edit that brings the start to now answers `running`, like a create.
+        return services.start_if_due(campaign=campaign)
 
 
 class CampaignStatsSerializer(serializers.Serializer):
@@ -250,9 +263,18 @@ class CampaignStatsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     done = serializers.IntegerField(help_text="Messages in a final status.")
     progress = serializers.FloatField(help_text="done / total (0 to 1).")
-    sent_last_minute = serializers.IntegerField(help_text="Messages sent in the last minute.")
+    minute_start = serializers.DateTimeField(
+        help_text="Start of the current clock minute (UTC) the two counts below refer to."
+    )
+    sent_this_minute = serializers.IntegerField(
+        help_text="Messages sent since minute_start (the current minute, still filling): exact."
+    )
+    sent_previous_minute = serializers.IntegerField(
+        help_text="Messages sent in the whole minute before minute_start: exact. Sends are "
+        "counted per clock minute, so there is no exact 'last 60 seconds' figure."
+    )
     send_rate_per_second = serializers.FloatField(
-        help_text="Average messages per second over the last minute."
+        help_text="sent_previous_minute / 60: the average rate over the previous whole minute."
     )
 
 
@@ -303,6 +325,13 @@ class MessageDetailSerializer(MessageSerializer):
     class Meta(MessageSerializer.Meta):
         fields = [*MessageSerializer.Meta.fields, "delivery_attempts"]
         read_only_fields = fields
+
+
+class RetryFailedSerializer(serializers.Serializer):
+    requeued = serializers.IntegerField(help_text="Failed messages queued again.")
+    campaign = CampaignSerializer(
+        help_text="The campaign after the retry (a finished one runs again)."
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

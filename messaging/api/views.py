@@ -15,7 +15,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -32,7 +32,9 @@ from messaging.api.serializers import (
     MessageDetailSerializer,
     MessageSerializer,
     OverallStatsSerializer,
+    RetryFailedSerializer,
 )
+from messaging.api.strict import FormParserRefusingJson, refuse_body
 from messaging.models import Campaign, Client, Message
 
 log = logging.getLogger(__name__)
@@ -149,7 +151,7 @@ class ClientViewSet(viewsets.ModelViewSet):
         detail=False,
         methods=["post"],
         url_path="import",
-        parser_classes=[MultiPartParser, FormParser],
+        parser_classes=[MultiPartParser, FormParserRefusingJson],
     )
     def import_csv(self, request):
         too_large = _import_too_large(request.META.get("CONTENT_LENGTH"), slack=64 * 1024)
@@ -207,7 +209,11 @@ def _import_too_large(size, *, slack: int = 0) -> Response | None:
     list=extend_schema(summary="List campaigns"),
     create=extend_schema(
         summary="Create a campaign",
-        description="Starts within 2 s if now is between start_at and end_at, else at start_at.",
+        description=(
+            "A campaign whose window holds now starts in this request: the answer says "
+            "`running` and its messages are counted as pending. A future one answers "
+            "`scheduled` and starts by itself at start_at. Times need an offset or Z."
+        ),
         responses={201: CampaignSerializer, 400: BAD_REQUEST},
     ),
     retrieve=extend_schema(summary="Get a campaign with its counts"),
@@ -237,6 +243,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
         services.delete_campaign(campaign=instance)
 
     def _lifecycle(self, request, operation):
+        refuse_body(request)
         campaign = operation(campaign=self.get_object())
         campaign = self.get_queryset().get(pk=campaign.pk)
         return Response(CampaignSerializer(campaign, context={"request": request}).data)
@@ -268,6 +275,28 @@ class CampaignViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._lifecycle(request, services.cancel_campaign)
+
+    @extend_schema(
+        summary="Retry the failed messages",
+        description=(
+            "The same action as the web UI's “Retry failed”: every failed message goes "
+            "back to the queue and is tried again before the campaign's end; a finished "
+            "campaign runs again. Refused with 400 for a cancelled campaign or one whose "
+            "end has passed (extend `end_at` first). No body."
+        ),
+        request=None,
+        responses={200: RetryFailedSerializer, 400: BAD_REQUEST},
+    )
+    @action(detail=True, methods=["post"], url_path="retry-failed")
+    def retry_failed(self, request, pk=None):
+        refuse_body(request)
+        requeued = services.retry_failed_messages(campaign=self.get_object())
+        campaign = self.get_queryset().get(pk=pk)
+        body = {
+            "requeued": requeued,
+            "campaign": CampaignSerializer(campaign, context={"request": request}).data,
+        }
+        return Response(body)
 
     @extend_schema(summary="Campaign statistics", responses=CampaignStatsSerializer)
     @action(detail=True, methods=["get"])
