@@ -5,10 +5,12 @@ The README lists every variable. Bad values raise ImproperlyConfigured at start.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 from config.env import (
     env_bool,
@@ -22,6 +24,14 @@ from config.env import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# `make run` writes a git-ignored .env (DEBUG=1 and a generated SECRET_KEY) so that every
+# manage.py command typed by hand works locally. Variables already in the environment win;
+# HERALD_ENV_FILE names another file, or none when empty. Containers have no .env
+# (.dockerignore) and get everything from their environment.
+_env_file = os.environ.get("HERALD_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file:
+    load_dotenv(_env_file, override=False)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
