@@ -21,7 +21,7 @@ PHONE_HELP = (
 )
 
 
-@extend_schema_field({"type": "string", "example": "+7 (916) 123-45-67"})
+@extend_schema_field({"type": "string", "example": "79161234567"})
 class PhoneField(serializers.CharField):
     """A phone as typed, normalised before it is validated (messaging.phones)."""
 

@@ -85,7 +85,8 @@ class RejectUnknownFieldsMixin:
 
     def to_internal_value(self, data):
         if hasattr(data, "keys"):
-            known = set(self.fields)
+            # A browser form (the browsable API) posts its CSRF token with the fields.
+            known = {*self.fields, "csrfmiddlewaretoken"}
             unknown = sorted(str(key) for key in data if key not in known)
             if unknown:
                 writable = ", ".join(sorted(n for n, f in self.fields.items() if not f.read_only))
