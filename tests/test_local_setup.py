@@ -131,3 +131,10 @@ def test_make_password_resets_the_sign_in():
         ["make", "-n", "-C", str(REPO), "password"], capture_output=True, text=True, check=True
     )
     assert "manage.py create_signin_user --reset" in dry.stdout
+
+
+def test_docker_compose_takes_no_debug_from_the_local_env_file():
+    """Compose substitutes ${VAR} from the same .env: DEBUG=1 must never reach a container."""
+    compose = (REPO / "docker-compose.yml").read_text()
+    assert "${DEBUG" not in compose
+    assert "env_file" not in compose
