@@ -5,12 +5,14 @@ The README lists every variable. Bad values raise ImproperlyConfigured at start.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 from config.env import (
     env_bool,
@@ -26,6 +28,14 @@ from config.env import (
 from config.security import KNOWN_PLACEHOLDER_SECRET_KEYS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# `make run` writes a git-ignored .env (DEBUG=1 and a generated SECRET_KEY) so that every
+# manage.py command typed by hand works locally. Variables already in the environment win;
+# HERALD_ENV_FILE names another file, or none when empty. Containers have no .env
+# (.dockerignore) and get everything from their environment.
+_env_file = os.environ.get("HERALD_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file:
+    load_dotenv(_env_file, override=False)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -150,6 +160,8 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
+# A client created without a time zone (API, form) gets this one.
+CLIENT_DEFAULT_TIMEZONE = env_timezone("CLIENT_DEFAULT_TIMEZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
 
@@ -163,12 +175,20 @@ WHITENOISE_USE_FINDERS = True
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: a Bearer (or other) scheme gets a 401 naming the Token scheme.
+        "messaging.api.strict.WrongSchemeAuthentication",
         # `Token <key>` against hashed keys; counts anonymous and failed attempts per address.
         "security.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["messaging.api.permissions.ManagerWritesViewerReads"],
     "DEFAULT_THROTTLE_CLASSES": ["security.throttles.UserThrottle"],
+    # JSON or a form; JSON sent as a form (curl -d without Content-Type) is a clear 415.
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "messaging.api.strict.FormParserRefusingJson",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "messaging.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -441,8 +461,11 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 UI_PAGE_SIZE = env_int("UI_PAGE_SIZE", 25, minimum=5)
-# Largest CSV the import page accepts.
-UI_IMPORT_MAX_BYTES = env_int("UI_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Largest CSV the client import accepts, in the web UI and the API (413 there).
+# UI_IMPORT_MAX_BYTES is its earlier name, still read.
+IMPORT_MAX_BYTES = env_int(
+    "IMPORT_MAX_BYTES", env_int("UI_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024), minimum=1024
+)
 
 if AUTH0_ENABLED:
     AUTHENTICATION_BACKENDS = ["social_core.backends.auth0.Auth0OAuth2", *AUTHENTICATION_BACKENDS]
