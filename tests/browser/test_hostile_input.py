@@ -37,7 +37,7 @@ RAW_MARKERS = [
     "<img src=x",
     "<svg onload",
     'href="javascript:',
-    "src=\"javascript:",
+    'src="javascript:',
     "5555",  # {{ 1234|add:4321 }} evaluated
 ]
 
@@ -47,7 +47,9 @@ DOM_CHECK = """() => {
     for (const attr of el.attributes) {
       if (/^on/i.test(attr.name)) bad.push(`${el.tagName} ${attr.name}`);
       if (['href', 'src', 'action', 'formaction', 'data'].includes(attr.name)
-          && /^\\s*javascript:/i.test(attr.value)) bad.push(`${el.tagName} ${attr.name}=javascript:`);
+          && /^\\s*javascript:/i.test(attr.value)) {
+        bad.push(`${el.tagName} ${attr.name}=javascript:`);
+      }
     }
   }
   for (const script of document.querySelectorAll('script')) {
