@@ -33,10 +33,24 @@ pytestmark = [
 ]
 
 
-def section(text: str, title: str) -> str:
-    start = text.index(f"\n## {title}\n")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else None]
+def section(text: str, title: str, level: int = 2) -> str:
+    """The lines under a heading, up to the next heading of the same or a higher level.
+
+    Lines inside code fences are never headings (shell comments start with "#" too).
+    """
+    lines, inside, in_fence = [], False, False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("```"):
+            in_fence = not in_fence
+        heading = re.match(r"(#+) ", line) if not in_fence else None
+        if heading and inside and len(heading.group(1)) <= level:
+            break
+        if heading and line.strip() == f"{'#' * level} {title}":
+            inside = True
+        if inside:
+            lines.append(line)
+    assert lines, f"no section {title!r}"
+    return "".join(lines)
 
 
 def shell_blocks(markdown: str) -> list[str]:
@@ -173,6 +187,32 @@ def test_every_rest_api_command_in_the_readme_works_as_pasted(running):
     rejected = (clone / "rejected.csv").read_text().splitlines()
     assert rejected[0] == "phone,operator_code,tag,timezone,line,errors"
     assert rejected[1].startswith("7926,,vip,Nowhere/City,")
+
+
+def run_blocks(markdown: str, clone: Path, port: int, provider_port: int):
+    script = "\n".join(shell_blocks(markdown))
+    script = script.replace("127.0.0.1:8000", f"127.0.0.1:{port}").replace(
+        "127.0.0.1:8001", f"127.0.0.1:{provider_port}"
+    )
+    prelude = 'set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; echo; }\n'
+    return subprocess.run(
+        ["bash", "-c", prelude + script],
+        cwd=clone,
+        env=newcomer_env(clone),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_the_local_provider_and_daily_report_commands_work_as_pasted(running):
+    clone, port, provider_port = running
+    text = README.read_text()
+    provider = run_blocks(section(text, "The local provider", 3), clone, port, provider_port)
+    assert provider.returncode == 0, provider.stdout + provider.stderr
+    assert '"outage": true' in provider.stdout or '"outage":true' in provider.stdout
+    report = run_blocks(section(text, "Daily report", 3), clone, port, provider_port)
+    assert report.returncode == 0, report.stdout + report.stderr
 
 
 def test_manage_commands_in_the_readme_run_with_the_venv(running):
