@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from messaging.models import Campaign, Client
+from security.tokens import issue_token
 from tests.conftest import make_campaign, make_client
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,7 @@ def test_a_real_form_still_works(manager_api):
 
 @pytest.mark.parametrize("scheme", ["Bearer", "Basic", "JWT"])
 def test_another_auth_scheme_gets_a_401_naming_token(manager, scheme):
-    key = Token.objects.create(user=manager).key
+    key = issue_token(user=manager)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"{scheme} {key}")
     response = api.get("/api/clients/")
@@ -75,7 +75,7 @@ def test_another_auth_scheme_gets_a_401_naming_token(manager, scheme):
 
 
 def test_the_token_scheme_still_works_in_any_case(manager):
-    key = Token.objects.create(user=manager).key
+    key = issue_token(user=manager)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"token {key}")
     assert api.get("/api/clients/").status_code == 200

@@ -49,7 +49,7 @@ def repair_phones(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("messaging", "0005_fewer_message_indexes")]
+    dependencies = [("messaging", "0014_retention_schedule")]
 
     operations = [
         migrations.AlterField(
