@@ -175,6 +175,15 @@ class CampaignForm(forms.ModelForm):
                     field.disabled = True
                     field.help_text = "Fixed once the campaign has started."
 
+    @staticmethod
+    def normalise_text(text: str) -> str:
+        """Browsers post a textarea's line breaks as CRLF; a phone needs only LF (and the
+        SMS counter, in the browser and in messaging/sms.py, counts one character)."""
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+    def clean_text(self) -> str:
+        return self.normalise_text(self.cleaned_data["text"])
+
     def save(self, commit: bool = True, *, user=None) -> Campaign | None:
         """Create or edit through the services; None (with errors on the form) if refused."""
         values = {

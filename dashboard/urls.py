@@ -18,6 +18,7 @@ urlpatterns = [
     path("campaigns/", campaigns.campaign_list, name="campaign-list"),
     path("campaigns/new/", campaigns.campaign_create, name="campaign-create"),
     path("campaigns/preview/", campaigns.campaign_preview, name="campaign-preview"),
+    path("campaigns/test-send/", campaigns.campaign_test_send, name="campaign-test-send"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign-detail"),
     path("campaigns/<int:pk>/live/", campaigns.campaign_live, name="campaign-live"),
     path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign-edit"),

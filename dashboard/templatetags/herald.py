@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import template
 
+from messaging.outcomes import describe_outcome
+
 register = template.Library()
 
 CAMPAIGN_BADGES = {
@@ -40,3 +42,14 @@ def outcome_badge(outcome: str) -> str:
 @register.filter
 def percent_of(part: int, total: int) -> float:
     return round(100 * part / total, 1) if total else 0.0
+
+
+@register.filter
+def test_send_reason(test_send) -> str:
+    """A test send's outcome in plain words."""
+    return describe_outcome(
+        test_send.outcome,
+        test_send.http_status,
+        reason=test_send.reason,
+        duration_ms=test_send.duration_ms,
+    )

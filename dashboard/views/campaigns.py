@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_tables2 import RequestConfig
 
@@ -16,8 +16,8 @@ from dashboard.access import managers, readers
 from dashboard.filters import CampaignFilter
 from dashboard.forms import CampaignForm, ListField
 from dashboard.tables import CampaignTable, MessageTable
-from dashboard.views import page_or_partial
-from messaging import services, stats
+from dashboard.views import page_or_partial, wants_partial
+from messaging import services, sms, stats, testsend
 from messaging.models import Campaign, CampaignStatus, MessageStatus
 from messaging.validators import operator_code_validator
 
@@ -68,10 +68,47 @@ def campaign_edit(request, pk: int):
     return _render_form(request, form, campaign)
 
 
-def _render_form(request, form, campaign, *, status=200):
+def _render_form(request, form, campaign, *, status=200, extra=None):
     preview = _preview(form.data if form.is_bound else _initial_as_text(form))
-    context = {"form": form, "campaign": campaign, "preview": preview}
+    context = {
+        "form": form,
+        "campaign": campaign,
+        "preview": preview,
+        **_composer_context(form["text"].value()),
+        **(extra or {}),
+    }
     return render(request, "dashboard/campaigns/form.html", context, status=status)
+
+
+def _composer_context(text: str | None) -> dict:
+    """The SMS composer's first counts (the script keeps them current while typing)."""
+    return {"sms": sms.measure(text or ""), "sms_config": sms.composer_config()}
+
+
+@managers
+@require_POST
+def campaign_test_send(request):
+    """Send the composer's text to one phone now and show the outcome (htmx: the fragment)."""
+    campaign = None
+    if request.GET.get("campaign", "").isdigit():
+        campaign = Campaign.objects.filter(pk=request.GET["campaign"]).first()
+    text = CampaignForm.normalise_text(request.POST.get("text", ""))
+    context: dict = {"campaign": campaign, "test_send": None, "test_errors": []}
+    try:
+        context["test_send"] = testsend.send_test(
+            phone=request.POST.get("test_phone", ""),
+            text=text,
+            user=request.user,
+            campaign=campaign,
+        )
+        status = 200
+    except ValidationError as exc:
+        context["test_errors"] = exc.messages
+        status = 400
+    if wants_partial(request):
+        # htmx swaps only 2xx answers; the errors are in the fragment.
+        return render(request, "dashboard/campaigns/_test_send.html", context)
+    return render(request, "dashboard/campaigns/test_send.html", context, status=status)
 
 
 def _initial_as_text(form: CampaignForm) -> dict:
@@ -250,9 +287,9 @@ def _available_actions(campaign: Campaign) -> list[Action]:
     return available
 
 
-def _perform(action: str, campaign: Campaign) -> str:
+def _perform(action: str, campaign: Campaign, user) -> str:
     if action == "pause":
-        services.pause_campaign(campaign=campaign)
+        services.pause_campaign(campaign=campaign, user=user)
         return "Campaign paused."
     if action == "resume":
         services.resume_campaign(campaign=campaign)
@@ -278,7 +315,7 @@ def campaign_action(request, pk: int, action: str):
     campaign = get_object_or_404(Campaign.objects.select_related("counts"), pk=pk)
     if request.method == "POST":
         try:
-            done = _perform(action, campaign)
+            done = _perform(action, campaign, request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("dashboard:campaign-detail", pk=campaign.pk)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from messaging.sms import validate_sms_length
 from messaging.validators import validate_operator_codes, validate_tags
 
 
@@ -19,7 +20,7 @@ class Campaign(models.Model):
     """A text sent once to every client matching the filter, between start_at and end_at."""
 
     name = models.CharField(max_length=200, blank=True, default="")
-    text = models.TextField()
+    text = models.TextField(validators=[validate_sms_length])
     start_at = models.DateTimeField()
     end_at = models.DateTimeField()
     operator_codes = models.JSONField(
@@ -37,6 +38,15 @@ class Campaign(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Who paused it and when, for "why isn't it sending?" (kept after a resume, unused then).
+    paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    paused_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
