@@ -18,6 +18,7 @@ from dashboard.forms import CampaignForm, ListField
 from dashboard.tables import CampaignTable, MessageTable
 from dashboard.views import page_or_partial, wants_partial
 from messaging import services, sms, stats, testsend
+from messaging.diagnosis import explain_campaign
 from messaging.models import Campaign, CampaignStatus, MessageStatus
 from messaging.validators import operator_code_validator
 
@@ -206,6 +207,7 @@ def _live_context(campaign: Campaign) -> dict:
         "figures": figures,
         "percent": round(figures["progress"] * 100, 1),
         "polling": campaign.is_active,
+        "diagnosis": explain_campaign(campaign),
         "actions": _available_actions(campaign),
         "retry_available": integrations.retry_available(),
     }
