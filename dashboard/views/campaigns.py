@@ -15,7 +15,7 @@ from dashboard import integrations
 from dashboard.access import managers, readers
 from dashboard.filters import CampaignFilter
 from dashboard.forms import CampaignForm, ListField
-from dashboard.tables import CampaignTable, MessageTable
+from dashboard.tables import CampaignTable, MessageTable, with_last_attempt
 from dashboard.views import page_or_partial, wants_partial
 from messaging import services, sms, stats, testsend
 from messaging.diagnosis import explain_campaign
@@ -173,7 +173,7 @@ def _message_table(request, campaign: Campaign):
     queryset = campaign.messages.all()
     if status:
         queryset = queryset.filter(status=status)
-    table = MessageTable(queryset, order_by="id")
+    table = MessageTable(with_last_attempt(queryset), order_by="id")
     RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
     return table, status
 
