@@ -28,7 +28,7 @@ from messaging.models import (
 )
 from messaging.models.campaigns import EDITABLE_AFTER_START, FILTER_FIELDS
 from messaging.models.stats import move_messages
-from messaging.validators import known_timezones
+from messaging.validators import known_timezones, tag_key
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +191,11 @@ def import_clients_csv(*, data: bytes, skip_invalid_rows: bool = False) -> Impor
     return result
 
 
-UPSERT_BATCH = 1000  # SQLite: rows per statement (6,000 parameters, inside its limit)
+UPSERT_BATCH = 1000  # SQLite: rows per statement (7,000 parameters, inside its limit)
 UPSERT_CONFLICT = (
     " ON CONFLICT (phone) DO UPDATE SET operator_code = excluded.operator_code, "
-    "tag = excluded.tag, timezone = excluded.timezone, updated_at = excluded.updated_at"
+    "tag = excluded.tag, tag_key = excluded.tag_key, timezone = excluded.timezone, "
+    "updated_at = excluded.updated_at"
 )
 
 
@@ -207,14 +208,14 @@ def _upsert_clients(rows: dict[str, dict[str, str]]) -> int:
     """
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())
     table = Client._meta.db_table
-    columns = "(phone, operator_code, tag, timezone, created_at, updated_at)"
+    columns = "(phone, operator_code, tag, tag_key, timezone, created_at, updated_at)"
     items = list(rows.items())
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"INSERT INTO {table} {columns} "  # noqa: S608 (table from the model)
-                "SELECT p, o, t, z, %s, %s FROM unnest(%s::text[], %s::text[], %s::text[], "
-                "%s::text[]) AS u(p, o, t, z)"
+                "SELECT p, o, t, k, z, %s, %s FROM unnest(%s::text[], %s::text[], %s::text[], "
+                "%s::text[], %s::text[]) AS u(p, o, t, k, z)"
                 + UPSERT_CONFLICT
                 +
                 # xmax is 0 on a row this statement inserted, not on one it updated.
@@ -225,6 +226,7 @@ def _upsert_clients(rows: dict[str, dict[str, str]]) -> int:
                     [phone for phone, _ in items],
                     [v["operator_code"] for _, v in items],
                     [v["tag"] for _, v in items],
+                    [tag_key(v["tag"]) for _, v in items],
                     [v["timezone"] for _, v in items],
                 ],
             )
@@ -237,10 +239,18 @@ def _upsert_clients(rows: dict[str, dict[str, str]]) -> int:
             batch = items[start : start + UPSERT_BATCH]
             params = []
             for phone, v in batch:
-                params += [phone, v["operator_code"], v["tag"], v["timezone"], stamp, stamp]
+                params += [
+                    phone,
+                    v["operator_code"],
+                    v["tag"],
+                    tag_key(v["tag"]),
+                    v["timezone"],
+                    stamp,
+                    stamp,
+                ]
             cursor.execute(
                 f"INSERT INTO {table} {columns} VALUES "  # noqa: S608 (table from the model)
-                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch))
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(batch))
                 + UPSERT_CONFLICT,
                 params,
             )

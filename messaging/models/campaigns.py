@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from messaging.sms import validate_sms_length
-from messaging.validators import validate_operator_codes, validate_tags
+from messaging.validators import tag_key, validate_operator_codes, validate_tags
 
 
 class CampaignStatus(models.TextChoices):
@@ -111,8 +111,13 @@ class Campaign(models.Model):
         if self.operator_codes:
             clients = clients.filter(operator_code__in=self.operator_codes)
         if self.tags:
-            clients = clients.filter(tag__in=self.tags)
+            clients = clients.filter(tag_key__in=self.tag_keys)
         return clients
+
+    @property
+    def tag_keys(self) -> list[str]:
+        """The tags as matching compares them: `VIP` finds clients tagged `vip`."""
+        return sorted({tag_key(t) for t in self.tags})
 
     def send_window_text(self) -> str:
         """The send window in plain words, for people reading the campaign."""
