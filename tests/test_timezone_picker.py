@@ -9,7 +9,7 @@ from tests.conftest import make_client
 
 
 def test_russia_comes_first_then_utc_and_the_world_without_technical_names():
-    (russia_label, russia), (other_label, others) = timezone_choices()
+    (russia_label, russia), (_other_label, others) = timezone_choices()
     assert str(russia_label) == "Russia"
     assert [value for value, _ in russia][:2] == ["Europe/Kaliningrad", "Europe/Moscow"]
     assert {value for value, _ in russia} <= set(RUSSIAN_ZONES)
