@@ -22,6 +22,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign-detail"),
     path("campaigns/<int:pk>/live/", campaigns.campaign_live, name="campaign-live"),
     path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign-edit"),
+    path("campaigns/<int:pk>/duplicate/", campaigns.campaign_duplicate, name="campaign-duplicate"),
     path("campaigns/<int:pk>/<slug:action>/", campaigns.campaign_action, name="campaign-action"),
     path("messages/<int:pk>/", message_views.message_detail, name="message-detail"),
     path("reports/daily/", reports.daily_report, name="report"),

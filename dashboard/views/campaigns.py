@@ -37,7 +37,13 @@ def campaign_list(request):
     if any(request.GET.get(name) for name in filterset.filters):
         table.empty_text = "No campaign matches this filter."
     RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
-    context = {"filter": filterset, "table": table}
+    # Progress bars follow the sending while an active campaign is on the page.
+    shown = [row.record for row in table.page.object_list] if table.page else []
+    context = {
+        "filter": filterset,
+        "table": table,
+        "polling": any(campaign.is_active for campaign in shown),
+    }
     return page_or_partial(
         request, "dashboard/campaigns/list.html", "dashboard/campaigns/_table.html", context
     )
@@ -45,13 +51,26 @@ def campaign_list(request):
 
 @managers
 def campaign_create(request):
-    form = CampaignForm(request.POST or None)
+    return _create(request)
+
+
+@managers
+def campaign_duplicate(request, pk: int):
+    """The create form filled from another campaign: everything but the times."""
+    source = get_object_or_404(Campaign, pk=pk)
+    return _create(request, source=source)
+
+
+def _create(request, *, source: Campaign | None = None):
+    initial = source.duplicate_values() if source else None
+    form = CampaignForm(request.POST or None, initial=initial)
+    extra = {"source": source}
     if request.method == "POST":
         if form.is_valid() and (campaign := form.save(user=request.user)):
             messages.success(request, f"Campaign “{campaign}” created.")
             return redirect("dashboard:campaign-detail", pk=campaign.pk)
-        return _render_form(request, form, None, status=400)
-    return _render_form(request, form, None)
+        return _render_form(request, form, None, status=400, extra=extra)
+    return _render_form(request, form, None, extra=extra)
 
 
 @managers

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 
 from messaging.sms import validate_sms_length
 from messaging.validators import tag_key, validate_operator_codes, validate_tags
@@ -113,6 +114,18 @@ class Campaign(models.Model):
         if self.tags:
             clients = clients.filter(tag_key__in=self.tag_keys)
         return clients
+
+    def duplicate_values(self) -> dict:
+        """What a copy of this campaign starts with: everything but the times."""
+        name = _("%(name)s (copy)") % {"name": self.name} if self.name else ""
+        return {
+            "name": name[: self._meta.get_field("name").max_length],
+            "text": self.text,
+            "operator_codes": list(self.operator_codes),
+            "tags": list(self.tags),
+            "send_window_start": self.send_window_start,
+            "send_window_end": self.send_window_end,
+        }
 
     @property
     def tag_keys(self) -> list[str]:
