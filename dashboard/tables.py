@@ -12,6 +12,15 @@ TIME = "Y-m-d H:i"
 FULL_PAGE_LINK = {"a": {"hx-boost": "false"}}
 
 
+def _column_name(bound_column) -> str:
+    return str(bound_column.header or "")
+
+
+# On a phone (below 576 px, static/css/herald.css) each row of these tables becomes a
+# card: every cell shows its column's name from data-label, so nothing scrolls sideways.
+CARD_CELLS = {"data-label": _column_name}
+
+
 class ClientTable(tables.Table):
     phone = tables.Column(
         linkify=("dashboard:client-detail", {"pk": tables.A("pk")}), attrs=FULL_PAGE_LINK
@@ -23,7 +32,7 @@ class ClientTable(tables.Table):
         template_name="dashboard/clients/_row_actions.html",
         orderable=False,
         verbose_name="",
-        attrs={"td": {"class": "text-end text-nowrap"}},
+        attrs={"td": {"class": "text-end text-nowrap cell-actions", **CARD_CELLS}},
     )
 
     class Meta:
@@ -31,7 +40,7 @@ class ClientTable(tables.Table):
         fields = ["phone", "operator_code", "tag", "timezone", "created_at"]
         order_by = "phone"
         empty_text = "No clients yet. Add one, or import a CSV file."
-        attrs = {"class": "table table-hover align-middle"}
+        attrs = {"class": "table table-hover align-middle table-cards", "td": CARD_CELLS}
 
 
 class CampaignTable(tables.Table):
@@ -76,7 +85,10 @@ class MessageTable(tables.Table):
         model = Message
         fields = ["id", "phone", "status", "attempts", "sent_at", "last_error"]
         empty_text = "No messages here. Messages are created when the campaign starts."
-        attrs = {"class": "table table-sm table-hover align-middle table-cards"}
+        attrs = {
+            "class": "table table-sm table-hover align-middle table-cards",
+            "td": CARD_CELLS,
+        }
 
 
 def with_last_attempt(messages: QuerySet) -> QuerySet:
