@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from messaging import services
 from messaging.diagnosis import COUNT_CAP, explain_campaign
-from messaging.models import CircuitState, Message, ProviderState, SendBucket
+from messaging.models import Campaign, CircuitState, Message, ProviderState, SendBucket
 from tests.engine.conftest import make_clients, running_campaign
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +138,17 @@ def test_counts_stop_at_the_cap(monkeypatch):
     diagnosis = explain_campaign(campaign, now=NOW)
     assert diagnosis.reasons[0].text.startswith("more than 2 messages are waiting")
     assert COUNT_CAP == 10_000
+
+
+def test_pausing_through_the_api_or_the_page_records_who(manager, manager_api, as_manager):
+    campaign = running_campaign(
+        start_at=NOW - timedelta(minutes=6), end_at=NOW + timedelta(hours=1)
+    )
+    assert manager_api.post(f"/api/campaigns/{campaign.pk}/pause/").status_code == 200
+    campaign.refresh_from_db()
+    assert (campaign.paused_by, campaign.paused_at) == (manager, NOW)
+    services.resume_campaign(campaign=campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(paused_by=None, paused_at=None)
+    assert as_manager.post(f"/campaigns/{campaign.pk}/pause/").status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.paused_by == manager
