@@ -109,7 +109,7 @@ def describe_message(
     waiting = next_attempt_at is not None and next_attempt_at > now
     if attempts == 0:
         if waiting:
-            return _("Waiting for the client's send window (opens at %(time)s).") % {
+            return _("Waiting for the client's send window; goes out at %(time)s.") % {
                 "time": _clock(next_attempt_at)
             }
         return _("Waiting to be sent.")

@@ -149,3 +149,11 @@ def test_a_cancelled_campaign_says_what_became_of_its_messages(as_viewer):
         html = as_viewer.get(url).content.decode()
         assert "19 sent, 51 cancelled" in html
         assert "70 of 70 done" not in html
+
+
+def test_a_message_waiting_for_its_window_says_when_it_goes_out():
+    with timezone.override("UTC"):
+        words = describe_message(
+            status="pending", attempts=0, next_attempt_at=NOW + timedelta(hours=2), now=NOW
+        )
+    assert words == "Waiting for the client's send window; goes out at 16:30."
