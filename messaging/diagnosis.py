@@ -133,8 +133,8 @@ def explain_campaign(
                 ),
             )
         )
-    elif provider.circuit == CircuitState.OPEN:
-        until = provider.opened_until or now
+    elif provider.circuit == CircuitState.OPEN and (provider.opened_until or now) > now:
+        until = provider.opened_until
         reasons.append(
             Reason(
                 "outage",
@@ -145,7 +145,8 @@ def explain_campaign(
                 % {"when": _when(until, now, seconds=True)},
             )
         )
-    elif provider.circuit == CircuitState.HALF_OPEN:
+    elif provider.circuit in (CircuitState.OPEN, CircuitState.HALF_OPEN):
+        # Open past its hold, or half open: the next request is the probe.
         reasons.append(
             Reason(
                 "outage",

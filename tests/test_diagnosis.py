@@ -152,3 +152,14 @@ def test_pausing_through_the_api_or_the_page_records_who(manager, manager_api, a
     assert as_manager.post(f"/campaigns/{campaign.pk}/pause/").status_code == 302
     campaign.refresh_from_db()
     assert campaign.paused_by == manager
+
+
+def test_an_outage_past_its_hold_says_the_provider_is_being_tested():
+    campaign = started(2)
+    ProviderState.objects.update_or_create(
+        pk=1,
+        defaults={"circuit": CircuitState.OPEN, "opened_until": NOW - timedelta(seconds=1)},
+    )
+    diagnosis = explain_campaign(campaign, now=NOW)
+    assert diagnosis.codes == ["outage"]
+    assert "one message is testing it" in diagnosis.reasons[0].text
