@@ -51,6 +51,15 @@ def encoding_of(text: str) -> str:
     return GSM7 if all(ch in _BASIC or ch in _EXTENDED for ch in text) else UCS2
 
 
+def non_gsm_characters(text: str) -> list[str]:
+    """The distinct characters that force UCS-2, in order of appearance (e.g. “smart quotes”)."""
+    seen: list[str] = []
+    for ch in text:
+        if ch not in _BASIC and ch not in _EXTENDED and ch not in seen:
+            seen.append(ch)
+    return seen
+
+
 def _cost(ch: str, encoding: str) -> int:
     if encoding == GSM7:
         return 2 if ch in _EXTENDED else 1

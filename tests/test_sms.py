@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from messaging.models import Campaign
-from messaging.sms import GSM7, UCS2, measure
+from messaging.sms import GSM7, UCS2, measure, non_gsm_characters
 from tests.sms_cases import BOUNDARY_CASES
 
 
@@ -31,6 +31,11 @@ def test_any_character_outside_gsm7_makes_the_text_ucs2():
     assert measure("Hello ✓").encoding == UCS2
     # An emoji is two UTF-16 units, as a phone counts it.
     assert measure("🙂").units == 2
+
+
+def test_the_characters_forcing_ucs2_are_named_once_each():
+    assert non_gsm_characters("“Hi” — “you”") == ["“", "”", "—"]
+    assert non_gsm_characters("Plain {text} €") == []
 
 
 def test_empty_text_takes_no_part():

@@ -102,7 +102,11 @@ def _render_form(request, form, campaign, *, status=200, extra=None):
 
 def _composer_context(text: str | None) -> dict:
     """The SMS composer's first counts (the script keeps them current while typing)."""
-    return {"sms": sms.measure(text or ""), "sms_config": sms.composer_config()}
+    return {
+        "sms": sms.measure(text or ""),
+        "sms_non_gsm": sms.non_gsm_characters(text or "")[:20],
+        "sms_config": sms.composer_config(),
+    }
 
 
 @managers

@@ -64,6 +64,13 @@
       show("per-part", info.perPart);
       show("remaining", info.remaining);
       show("preview", field.value);
+      var nonGsm = [];
+      Array.from(field.value).forEach(function (ch) {
+        if (!basic.has(ch) && !extended.has(ch) && nonGsm.indexOf(ch) === -1) nonGsm.push(ch);
+      });
+      show("non-gsm", nonGsm.slice(0, 20).join(" "));
+      var because = composer.querySelector('[data-sms="ucs2-because"]');
+      if (because) because.hidden = nonGsm.length === 0;
       var tooLong = composer.querySelector('[data-sms="too-long"]');
       if (tooLong) tooLong.hidden = info.parts <= config.max_parts;
       var bubble = composer.querySelector(".sms-bubble");

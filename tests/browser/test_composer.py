@@ -45,6 +45,9 @@ def test_composer_counts_match_python_at_the_part_boundaries(page):
         "Black Friday at Herald: everything -30% today only! Reply STOP to opt out."
     )
     assert counts(page) == ("GSM-7", 74, 1)
+    expect(page.locator('#sms-composer [data-sms="ucs2-because"]')).to_be_hidden()
+    text_field.fill("Black Friday — “everything” -30%")
+    expect(page.locator('#sms-composer [data-sms="non-gsm"]')).to_have_text("— “ ”")
     screenshot(page, "composer")
 
 
