@@ -86,3 +86,12 @@ def test_viewers_cannot_send_a_test(as_viewer, to_local_provider):
     response = as_viewer.post(URL, {"text": "Hi", "test_phone": "79161234567"})
     assert response.status_code == 403
     assert TestSend.objects.count() == 0
+
+
+def test_the_campaign_page_lists_its_recent_tests_and_its_sms_size(as_manager, to_local_provider):
+    campaign = make_campaign(text="Привет")
+    as_manager.post(f"{URL}?campaign={campaign.pk}", {"text": "Hi", "test_phone": "79161234567"})
+    html = as_manager.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Recent test sends" in html
+    assert "manager → 79161234567: accepted by the provider" in html
+    assert "UCS-2 · 1 SMS part · 6 characters" in html

@@ -19,7 +19,7 @@ from dashboard.tables import CampaignTable, MessageTable, with_last_attempt
 from dashboard.views import page_or_partial, wants_partial
 from messaging import services, sms, stats, testsend
 from messaging.diagnosis import explain_campaign
-from messaging.models import Campaign, CampaignStatus, MessageStatus
+from messaging.models import Campaign, CampaignStatus, MessageStatus, TestSend
 from messaging.validators import operator_code_validator
 
 # htmx stops polling on this status (https://htmx.org/docs/#polling).
@@ -212,6 +212,8 @@ def campaign_detail(request, pk: int):
         "table": table,
         "status_filter": status,
         "status_choices": MessageStatus.choices,
+        "sms": sms.measure(campaign.text),
+        "test_sends": TestSend.objects.filter(campaign=campaign).select_related("user")[:5],
         **_live_context(campaign),
     }
     return page_or_partial(
