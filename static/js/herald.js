@@ -42,6 +42,18 @@
     document.getElementById("client-modal-content").replaceChildren();
   });
 
+  // The campaign's message table follows a running campaign, but not while keyboard focus is
+  // inside it (a refresh would take the focus away). Here, not as an hx-trigger filter,
+  // because htmx evaluates those with new Function(), which the CSP forbids.
+  // The campaign list's progress follows the sending the same way.
+  var refreshed = { messages: "campaign-messages", campaigns: "campaigns-table" };
+  document.body.addEventListener("htmx:confirm", function (event) {
+    var container = refreshed[event.target.dataset.refresh];
+    if (!container) return;
+    var table = document.getElementById(container);
+    if (table && table.contains(document.activeElement)) event.preventDefault();
+  });
+
   // Saved: close the modal and say so (the table refreshes itself on the same event).
   document.body.addEventListener("clientSaved", function (event) {
     var dialog = modal();
