@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 GSM7 = "GSM-7"
@@ -110,16 +109,6 @@ def validate_sms_length(text: str) -> None:
                 "multi": multi,
             },
         )
-
-
-def describe(info: SmsMeasure) -> str:
-    """The counter's line in words, as the page shows it before any script runs."""
-    return _("%(characters)d characters · %(encoding)s · %(parts)d SMS (%(remaining)d left)") % {
-        "characters": info.characters,
-        "encoding": info.encoding,
-        "parts": info.parts,
-        "remaining": info.remaining,
-    }
 
 
 def composer_config() -> dict:
