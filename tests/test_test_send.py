@@ -95,3 +95,9 @@ def test_the_campaign_page_lists_its_recent_tests_and_its_sms_size(as_manager, t
     assert "Recent test sends" in html
     assert "manager → 79161234567: accepted by the provider" in html
     assert "UCS-2 · 1 SMS part · 6 characters" in html
+
+
+def test_an_odd_campaign_parameter_is_ignored_not_a_500(as_manager, to_local_provider):
+    response = as_manager.post(f"{URL}?campaign=²", {"text": "Hi", "test_phone": "79161234567"})
+    assert response.status_code == 200
+    assert TestSend.objects.get().campaign is None

@@ -114,8 +114,9 @@ def _composer_context(text: str | None) -> dict:
 def campaign_test_send(request):
     """Send the composer's text to one phone now and show the outcome (htmx: the fragment)."""
     campaign = None
-    if request.GET.get("campaign", "").isdigit():
-        campaign = Campaign.objects.filter(pk=request.GET["campaign"]).first()
+    pk = request.GET.get("campaign", "")
+    if pk.isascii() and pk.isdigit():  # not "²", which isdigit() but int() refuses
+        campaign = Campaign.objects.filter(pk=pk).first()
     text = CampaignForm.normalise_text(request.POST.get("text", ""))
     context: dict = {"campaign": campaign, "test_send": None, "test_errors": []}
     try:
