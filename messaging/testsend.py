@@ -13,6 +13,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext as _
 
 from messaging.models import Campaign, TestSend
@@ -38,6 +39,7 @@ def send_test(*, phone: str, text: str, user=None, campaign: Campaign | None = N
         errors["text"] = [_("Write the text first.")]
     else:
         try:
+            ProhibitNullCharactersValidator()(text)  # as every form field does
             validate_sms_length(text)
         except ValidationError as exc:
             errors["text"] = exc.messages

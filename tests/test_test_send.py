@@ -78,6 +78,9 @@ def test_bad_phone_or_empty_text_sends_nothing(as_manager, to_local_provider):
     response = as_manager.post(URL, {"text": " ", "test_phone": "79161234567"})
     assert response.status_code == 400
     assert "Write the text first." in response.content.decode()
+    response = as_manager.post(URL, {"text": "a\x00b", "test_phone": "79161234567"})
+    assert response.status_code == 400
+    assert "Null characters are not allowed." in response.content.decode()
     assert TestSend.objects.count() == 0
     assert to_local_provider.receipts()["total"] == 0
 
