@@ -219,18 +219,22 @@ def explain_campaign(
 
 
 def _estimate(diagnosis: Diagnosis, campaign: Campaign, unsent: int, now: datetime) -> None:
-    rate = stats.sent_last_minute(campaign.pk, now=now) / 60
+    per_minute = stats.sent_last_minute(campaign.pk, now=now)
+    rate = per_minute / 60
     if rate <= 0:
         diagnosis.estimate_text = _(
             "No estimate of the finish yet: nothing was sent in the last minute."
         )
         return
     finish = now + timedelta(seconds=unsent / rate)
-    speed = number_format(rate, decimal_pos=1)
+    if rate >= 1:
+        speed = _("%(n)s a second") % {"n": number_format(rate, decimal_pos=1)}
+    else:
+        speed = _("%(n)s a minute") % {"n": number_format(per_minute, force_grouping=True)}
     if finish > campaign.end_at:
         left = unsent - int(rate * max(0.0, (campaign.end_at - now).total_seconds()))
         diagnosis.estimate_text = _(
-            "At the current rate (%(rate)s a second) about %(left)s messages will not be sent "
+            "At the current rate (%(rate)s) about %(left)s messages will not be sent "
             "before the end at %(end)s."
         ) % {
             "rate": speed,
@@ -240,5 +244,5 @@ def _estimate(diagnosis: Diagnosis, campaign: Campaign, unsent: int, now: dateti
         return
     diagnosis.estimate = finish
     diagnosis.estimate_text = _(
-        "At the current rate (%(rate)s a second) the last message should go out around %(when)s."
+        "At the current rate (%(rate)s) the last message should go out around %(when)s."
     ) % {"rate": speed, "when": _when(finish, now)}

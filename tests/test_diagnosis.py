@@ -163,3 +163,10 @@ def test_an_outage_past_its_hold_says_the_provider_is_being_tested():
     diagnosis = explain_campaign(campaign, now=NOW)
     assert diagnosis.codes == ["outage"]
     assert "one message is testing it" in diagnosis.reasons[0].text
+
+
+def test_a_slow_rate_is_given_per_minute():
+    campaign = started(10)
+    SendBucket.objects.create(campaign=campaign, minute=NOW.replace(second=0), sent=3)
+    diagnosis = explain_campaign(campaign, now=NOW)
+    assert diagnosis.estimate_text.startswith("At the current rate (3 a minute)")

@@ -123,6 +123,7 @@ def test_tables_and_the_timeline_show_plain_words_with_the_raw_answer_one_click_
 
     html = as_viewer.get(reverse("dashboard:campaign-detail", args=[campaign.pk])).content.decode()
     assert "The provider refused this number (HTTP 404)." in html
+    assert "{#" not in html and "#}" not in html  # no template comment leaks into the page
     assert "<details" in html and "no such subscriber" in html
     clock = timezone.localtime(retry_at).strftime("%H:%M")
     assert f"No answer within 10 s. Will retry at {clock}." in html
