@@ -219,6 +219,12 @@ def explain_campaign(
 
 
 def _estimate(diagnosis: Diagnosis, campaign: Campaign, unsent: int, now: datetime) -> None:
+    if "window" in diagnosis.codes:
+        # The rate says nothing about messages that wait for hours: no false precision.
+        diagnosis.estimate_text = _(
+            "Messages waiting for their send window go out as it opens, until the end at %(end)s."
+        ) % {"end": _when(campaign.end_at, now)}
+        return
     per_minute = stats.sent_last_minute(campaign.pk, now=now)
     rate = per_minute / 60
     if rate <= 0:

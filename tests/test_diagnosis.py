@@ -170,3 +170,14 @@ def test_a_slow_rate_is_given_per_minute():
     SendBucket.objects.create(campaign=campaign, minute=NOW.replace(second=0), sent=3)
     diagnosis = explain_campaign(campaign, now=NOW)
     assert diagnosis.estimate_text.startswith("At the current rate (3 a minute)")
+
+
+def test_no_rate_estimate_while_messages_wait_for_their_window():
+    campaign = started(3, send_window_start=time(9, 0), send_window_end=time(18, 0))
+    Message.objects.filter(campaign=campaign).update(next_attempt_at=NOW + timedelta(hours=1))
+    SendBucket.objects.create(campaign=campaign, minute=NOW.replace(second=0), sent=120)
+    diagnosis = explain_campaign(campaign, now=NOW)
+    assert diagnosis.estimate is None
+    assert diagnosis.estimate_text == (
+        "Messages waiting for their send window go out as it opens, until the end at 13:00."
+    )
