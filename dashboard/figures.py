@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from messaging import stats
+from messaging import diagnosis
 from messaging.diagnosis import explain_campaign
 from messaging.models import Campaign, CampaignStatus, Client, ProviderState, SendBucket
 
@@ -118,12 +118,14 @@ def _explained(campaigns: list[Campaign]) -> list[Campaign]:
     """Each running campaign with why it is not sending (the provider read once for all)."""
     if campaigns:
         provider = ProviderState.get()
-        sent_last_minute = stats.sent_last_minute(None)
+        now = timezone.now()
+        sent_per_minute = diagnosis.sent_per_minute(None, now)
         for campaign in campaigns:
             campaign.diagnosis = explain_campaign(
                 campaign,
                 provider=provider,
                 counts=getattr(campaign, "counts", None),
-                sent_last_minute_all=sent_last_minute,
+                now=now,
+                sent_per_minute_all=sent_per_minute,
             )
     return campaigns

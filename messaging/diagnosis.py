@@ -51,6 +51,13 @@ class Diagnosis:
         return [r.code for r in self.reasons]
 
 
+def sent_per_minute(campaign_id: int | None, now: datetime) -> int:
+    """Messages sent a minute lately (one campaign, or all): the previous whole clock minute,
+    or this one so far when it is already more (a campaign that just started)."""
+    minutes = stats.sends_by_minute(campaign_id, now=now)
+    return max(minutes["sent_previous_minute"], minutes["sent_this_minute"])
+
+
 def _when(moment: datetime, now: datetime, *, seconds: bool = False) -> str:
     local, today = timezone.localtime(moment), timezone.localtime(now)
     clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
@@ -79,11 +86,11 @@ def explain_campaign(
     now: datetime | None = None,
     provider: ProviderState | None = None,
     counts: CampaignCounts | None = None,
-    sent_last_minute_all: int | None = None,
+    sent_per_minute_all: int | None = None,
 ) -> Diagnosis:
     """Each reason the campaign is not sending (none for a finished or cancelled one).
 
-    `provider`, `counts` and `sent_last_minute_all` may be passed in when the caller
+    `provider`, `counts` and `sent_per_minute_all` may be passed in when the caller
     explains several campaigns at once (the dashboard), to read them once.
     """
     now = now or timezone.now()
@@ -197,12 +204,12 @@ def explain_campaign(
 
     limit = settings.PROVIDER_RATE_LIMIT
     if limit > 0:
-        if sent_last_minute_all is None:
-            sent_last_minute_all = stats.sent_last_minute(None, now=now)
+        if sent_per_minute_all is None:
+            sent_per_minute_all = sent_per_minute(None, now)
         due = Message.objects.filter(
             campaign_id=campaign.pk, status=MessageStatus.PENDING, next_attempt_at__lte=now
         ).exists()
-        if due and sent_last_minute_all / 60 >= RATE_CAP_SHARE * limit:
+        if due and sent_per_minute_all / 60 >= RATE_CAP_SHARE * limit:
             reasons.append(
                 Reason(
                     "rate_cap",
@@ -225,7 +232,7 @@ def _estimate(diagnosis: Diagnosis, campaign: Campaign, unsent: int, now: dateti
             "Messages waiting for their send window go out as it opens, until the end at %(end)s."
         ) % {"end": _when(campaign.end_at, now)}
         return
-    per_minute = stats.sent_last_minute(campaign.pk, now=now)
+    per_minute = sent_per_minute(campaign.pk, now)
     rate = per_minute / 60
     if rate <= 0:
         diagnosis.estimate_text = _(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from messaging.validators import (
@@ -24,6 +25,11 @@ class TagKeyField(models.CharField):
         return value
 
 
+def default_client_timezone() -> str:
+    """A client's zone when none is given: the CLIENT_DEFAULT_TIMEZONE setting."""
+    return settings.CLIENT_DEFAULT_TIMEZONE
+
+
 class Client(models.Model):
     """Someone Herald can send to: a phone with its operator code, a tag and a time zone."""
 
@@ -44,9 +50,9 @@ class Client(models.Model):
     tag_key = TagKeyField(max_length=100, blank=True, default="", editable=False)
     timezone = models.CharField(
         max_length=64,
-        default="Europe/Moscow",
+        default=default_client_timezone,
         validators=[validate_timezone],
-        help_text="IANA time zone name, e.g. Europe/Moscow.",
+        help_text="IANA time zone name, e.g. Europe/Moscow; CLIENT_DEFAULT_TIMEZONE when left out.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
