@@ -202,7 +202,11 @@ class ListField(forms.CharField):
         super().validate(value)
         errors = []
         for item in value:
-            if len(item) > 100:
+            if "\x00" in item:
+                # CharField's own check looks at the whole list's repr and misses it;
+                # PostgreSQL refuses the character in a query (a 500).
+                errors.append(_("Null characters are not allowed."))
+            elif len(item) > 100:
                 errors.append(f"{item[:20]}…: at most 100 characters.")
             elif self.item_validator:
                 try:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from messaging.models import Campaign, TestSend
 from messaging.provider import ProviderClient
 from messaging.sms import validate_sms_length
-from messaging.validators import phone_validator
+from messaging.phones import normalise_phone, phone_error
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +29,11 @@ TEST_SEND_TIMEOUT_SECONDS = 10.0
 
 def send_test(*, phone: str, text: str, user=None, campaign: Campaign | None = None) -> TestSend:
     """Validate, send one test message and return its record; ValidationError changes nothing."""
-    phone = (phone or "").strip()
+    phone = normalise_phone(phone or "")  # "+7 (916) 123-45-67", "8 916 ..." as in the forms
     errors: dict[str, list[str]] = {}
-    try:
-        phone_validator(phone)
-    except ValidationError as exc:
-        errors["phone"] = exc.messages
+    problem = phone_error(phone)
+    if problem:
+        errors["phone"] = [problem]
     if not text or not text.strip():
         errors["text"] = [_("Write the text first.")]
     else:

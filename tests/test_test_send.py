@@ -104,3 +104,11 @@ def test_an_odd_campaign_parameter_is_ignored_not_a_500(as_manager, to_local_pro
     response = as_manager.post(f"{URL}?campaign=²", {"text": "Hi", "test_phone": "79161234567"})
     assert response.status_code == 200
     assert TestSend.objects.get().campaign is None
+
+
+def test_a_phone_typed_any_common_way_is_normalised(as_manager, to_local_provider):
+    response = as_manager.post(URL, {"text": "Hi", "test_phone": "8 (916) 123-45-67"})
+    assert response.status_code == 200
+    record = TestSend.objects.get()
+    assert record.phone == "79161234567"
+    assert to_local_provider.receipt(record.message_id)["phone"] == 79161234567
