@@ -17,9 +17,9 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext as _
 
 from messaging.models import Campaign, TestSend
+from messaging.phones import normalise_phone, phone_error
 from messaging.provider import ProviderClient
 from messaging.sms import validate_sms_length
-from messaging.phones import normalise_phone, phone_error
 
 log = logging.getLogger(__name__)
 
