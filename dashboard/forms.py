@@ -99,6 +99,13 @@ class TimezoneChoiceField(forms.ChoiceField):
     def valid_value(self, value) -> bool:
         return super().valid_value(value) or value in known_timezones()
 
+    def keep(self, current: str) -> None:
+        """List `current` first when the picker leaves it out (an alias such as Etc/GMT-3),
+        so a form showing it never silently changes it on save."""
+        listed = {value for _group, options in self.choices for value, _label in options}
+        if current and current not in listed and current in known_timezones():
+            self.choices = [(_("Current zone"), [(current, current)]), *self.choices]
+
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     """Show a service's ValidationError on the form: per field where the form has the field."""
@@ -141,11 +148,8 @@ class ClientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # A zone the picker leaves out (an alias such as Etc/GMT-3 set through the API)
         # stays selectable for this client, so saving the form never changes it silently.
-        current = self.instance.timezone if self.instance.pk else ""
-        field = self.fields["timezone"]
-        listed = {value for _group, options in field.choices for value, _label in options}
-        if current and current not in listed:
-            field.choices = [(_("Current zone"), [(current, current)]), *field.choices]
+        if self.instance.pk:
+            self.fields["timezone"].keep(self.instance.timezone)
 
     def save(self, commit: bool = True) -> Client:
         created = self.instance.pk is None
@@ -308,3 +312,7 @@ class CampaignForm(forms.ModelForm):
 
 class TimezoneForm(forms.Form):
     timezone = TimezoneChoiceField(label="Show times in", help_text="Stored in this browser.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].keep(self.initial.get("timezone", ""))

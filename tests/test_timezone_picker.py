@@ -38,3 +38,10 @@ def test_a_client_in_an_alias_zone_keeps_it_when_edited():
     )
     assert form.is_valid(), form.errors
     assert "Etc/GMT-3" in form.as_p()
+
+
+def test_the_account_page_keeps_a_browser_zone_the_picker_leaves_out():
+    from dashboard.forms import TimezoneForm
+
+    html = TimezoneForm(initial={"timezone": "Etc/GMT-3"}).as_p()
+    assert '<option value="Etc/GMT-3" selected>' in html
