@@ -26,6 +26,9 @@ def counts(page) -> tuple[str, int, int]:
 
 
 def test_composer_counts_match_python_at_the_part_boundaries(page):
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     make_user("mara", MANAGERS)
     sign_in(page, "mara", "pw-mara")
     page.goto("/campaigns/new/")
@@ -49,6 +52,7 @@ def test_composer_counts_match_python_at_the_part_boundaries(page):
     text_field.fill("Black Friday — “everything” -30%")
     expect(page.locator('#sms-composer [data-sms="non-gsm"]')).to_have_text("— “ ”")
     screenshot(page, "composer")
+    assert errors == []
 
 
 def test_composer_warns_over_the_maximum_parts(page, settings):
