@@ -165,13 +165,21 @@ class TransitionRefused(ValidationError):
     """A lifecycle action not allowed in the campaign's current status."""
 
 
-def pause_campaign(*, campaign: Campaign) -> Campaign:
-    return _transition(
-        campaign,
-        allowed_from=(CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
-        to=CampaignStatus.PAUSED,
-        verb="paused",
-    )
+def pause_campaign(*, campaign: Campaign, user=None) -> Campaign:
+    with transaction.atomic():
+        paused = _transition(
+            campaign,
+            allowed_from=(CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
+            to=CampaignStatus.PAUSED,
+            verb="paused",
+        )
+        # Same transaction, same row _transition already locked: no new lock order.
+        paused.paused_by = user if user is not None and user.is_authenticated else None
+        paused.paused_at = timezone.now()
+        Campaign.objects.filter(pk=paused.pk).update(
+            paused_by=paused.paused_by, paused_at=paused.paused_at
+        )
+    return paused
 
 
 def resume_campaign(*, campaign: Campaign) -> Campaign:
