@@ -133,6 +133,21 @@ def test_a_placeholder_secret_key_is_refused_at_start(key):
     assert "SECRET_KEY is a published placeholder; set a random one" in last_line
 
 
+def test_manage_py_refuses_a_placeholder_secret_key_in_one_line():
+    environ = {**os.environ, "SECRET_KEY": "change-me-to-50-random-characters", "DEBUG": "0"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("Herald cannot start: SECRET_KEY is a published placeholder")
+
+
 def test_check_deploy_is_clean_with_the_shipped_k8s_and_compose_settings():
     """What .ci/run runs (scripts/check_deploy.py); also proves the placeholders are refused."""
     scripts = str(Path(settings.BASE_DIR) / "scripts")
