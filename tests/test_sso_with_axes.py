@@ -33,6 +33,7 @@ def test_settings_put_axes_before_the_password_backend_with_auth0():
 
     env = {
         **os.environ,
+        "HERALD_ENV_FILE": "",
         "SECRET_KEY": "k" * 50,
         "AUTH0_DOMAIN": "tenant.example.auth0.com",
         "AUTH0_CLIENT_ID": "id",
