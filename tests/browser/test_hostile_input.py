@@ -138,8 +138,8 @@ def every_dashboard_page(client: Client, campaign: Campaign, message: Message) -
 
 
 def provider_answers(client: Client, campaign: Campaign) -> Message:
-    # The campaign may have started already (its window contains now): then its message
-    # exists; either way it gets the provider's hostile answer.
+    # The campaign started when it was created (its window contains now): its message
+    # exists; the provider's hostile answer is written onto it.
     message, _ = Message.objects.update_or_create(
         campaign=campaign,
         client=client,
