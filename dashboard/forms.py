@@ -116,7 +116,11 @@ class ListField(forms.CharField):
         super().validate(value)
         errors = []
         for item in value:
-            if len(item) > 100:
+            # CharField's own NUL check sees the list's repr ("\\x00"), not the character;
+            # PostgreSQL cannot store it (a 500 on the preview and on save).
+            if "\x00" in item:
+                errors.append("A value must not contain a NUL character.")
+            elif len(item) > 100:
                 errors.append(f"{item[:20]}…: at most 100 characters.")
             elif self.item_validator:
                 try:
