@@ -116,10 +116,10 @@ class ListField(forms.CharField):
         super().validate(value)
         errors = []
         for item in value:
-            # CharField's own NUL check sees the list's repr ("\\x00"), not the character;
-            # PostgreSQL cannot store it (a 500 on the preview and on save).
+            # CharField's own check looks at str(list), where a NUL reads "\\x00";
+            # PostgreSQL refuses NUL in text (a 500 found by the UI fuzz pass).
             if "\x00" in item:
-                errors.append("A value must not contain a NUL character.")
+                errors.append("Null characters are not allowed.")
             elif len(item) > 100:
                 errors.append(f"{item[:20]}…: at most 100 characters.")
             elif self.item_validator:
