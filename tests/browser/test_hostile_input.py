@@ -108,13 +108,16 @@ def fill_through_the_ui(page) -> tuple[Client, Campaign]:
 
 
 def provider_answers(client: Client, campaign: Campaign) -> Message:
-    message = Message.objects.create(
+    # The form started the in-window campaign at once: its message to the client exists.
+    message, _ = Message.objects.update_or_create(
         campaign=campaign,
         client=client,
-        phone=client.phone,
-        status="failed",
-        attempts=1,
-        last_error=f"HTTP 400: {ALL}",
+        defaults={
+            "phone": client.phone,
+            "status": "failed",
+            "attempts": 1,
+            "last_error": f"HTTP 400: {ALL}",
+        },
     )
     DeliveryAttempt.objects.create(
         message=message,
