@@ -108,7 +108,8 @@ def fill_through_the_ui(page) -> tuple[Client, Campaign]:
 
 
 def provider_answers(client: Client, campaign: Campaign) -> Message:
-    # The form started the in-window campaign at once: its message to the client exists.
+    # The campaign started when it was created (its window contains now): its message
+    # exists; the provider's hostile answer is written onto it.
     message, _ = Message.objects.update_or_create(
         campaign=campaign,
         client=client,
