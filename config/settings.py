@@ -136,10 +136,17 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation ---------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English and Russian, complete (locale/ru, the compiled .mo is committed). The
+# language comes from the user's stored choice (dashboard.language), else the
+# django_language cookie, else the browser's Accept-Language; English by default.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"
@@ -317,8 +324,18 @@ LOGGING = {
 
 # --- Web UI (dashboard): forms, tables, viewer time zone, Auth0 sign-in -------
 # Kept together so merges with the other parts of these settings stay easy.
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("dashboard.context_processors.herald")
+TEMPLATES[0]["OPTIONS"]["context_processors"] += [
+    "django.template.context_processors.i18n",  # LANGUAGE_CODE, LANGUAGES for the switcher
+    "dashboard.context_processors.herald",
+]
+# Picks the language from the cookie or Accept-Language (needs the session, before
+# CommonMiddleware); then dashboard.language applies a signed-in user's stored choice.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "django.middleware.locale.LocaleMiddleware",
+)
 MIDDLEWARE += [
+    "dashboard.language.user_language_middleware",
     # Shows every time in the viewer's chosen zone (a cookie set on the account page).
     "dashboard.middleware.viewer_timezone_middleware",
     # Turns a refused or failed SSO sign-in into a clear 403 page instead of a 500.

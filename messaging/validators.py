@@ -7,12 +7,15 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 
 phone_validator = RegexValidator(
-    r"^7\d{10}$", "Phone must be 11 digits starting with 7 (7XXXXXXXXXX).", code="invalid_phone"
+    r"^7\d{10}$",
+    _("Phone must be 11 digits starting with 7 (7XXXXXXXXXX)."),
+    code="invalid_phone",
 )
 operator_code_validator = RegexValidator(
-    r"^\d{3}$", "Operator code must be exactly 3 digits.", code="invalid_operator_code"
+    r"^\d{3}$", _("Operator code must be exactly 3 digits."), code="invalid_operator_code"
 )
 
 
@@ -24,7 +27,7 @@ def known_timezones() -> frozenset[str]:
 def validate_timezone(value: str) -> None:
     if value not in known_timezones():
         raise ValidationError(
-            "%(value)s is not a known IANA time zone (for example Europe/Moscow).",
+            _("%(value)s is not a known IANA time zone (for example Europe/Moscow)."),
             code="invalid_timezone",
             params={"value": value},
         )
@@ -32,16 +35,16 @@ def validate_timezone(value: str) -> None:
 
 def validate_operator_codes(value) -> None:
     if not isinstance(value, list):
-        raise ValidationError("Operator codes must be a list.", code="invalid")
+        raise ValidationError(_("Operator codes must be a list."), code="invalid")
     for code in value:
         if not isinstance(code, str):
-            raise ValidationError("Each operator code must be a string of 3 digits.")
+            raise ValidationError(_("Each operator code must be a string of 3 digits."))
         operator_code_validator(code)
 
 
 def validate_tags(value) -> None:
     if not isinstance(value, list):
-        raise ValidationError("Tags must be a list.", code="invalid")
+        raise ValidationError(_("Tags must be a list."), code="invalid")
     for tag in value:
         if not isinstance(tag, str) or len(tag) > 100:
-            raise ValidationError("Each tag must be a string of at most 100 characters.")
+            raise ValidationError(_("Each tag must be a string of at most 100 characters."))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from messaging.validators import operator_code_validator, phone_validator, validate_timezone
 
@@ -12,20 +13,20 @@ class Client(models.Model):
         max_length=11,
         unique=True,
         validators=[phone_validator],
-        help_text="11 digits starting with 7, e.g. 79161234567.",
+        help_text=_("11 digits starting with 7, e.g. 79161234567."),
     )
     operator_code = models.CharField(
         max_length=3,
         blank=True,
         validators=[operator_code_validator],
-        help_text="3 digits; defaults to digits 2-4 of the phone.",
+        help_text=_("3 digits; defaults to digits 2-4 of the phone."),
     )
-    tag = models.CharField(max_length=100, blank=True, default="", help_text="Free text label.")
+    tag = models.CharField(max_length=100, blank=True, default="", help_text=_("Free text label."))
     timezone = models.CharField(
         max_length=64,
         default="Europe/Moscow",
         validators=[validate_timezone],
-        help_text="IANA time zone name, e.g. Europe/Moscow.",
+        help_text=_("IANA time zone name, e.g. Europe/Moscow."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,81 @@
+"""The UI language: a person's stored choice first, then the cookie, then Accept-Language.
+
+django.middleware.locale.LocaleMiddleware picks the language from the cookie or the
+browser's Accept-Language; for a signed-in user who chose a language on the switcher
+the middleware below applies that choice instead, on every request (read once per
+session, at sign-in or at the first request, then kept in the session). The API is
+left to LocaleMiddleware alone, so integrators get errors in their Accept-Language.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.utils import translation
+
+SESSION_KEY = "herald_language"
+# Only the web UI follows the stored choice; the API follows the request's headers.
+API_PREFIX = "/api/"
+
+
+def supported(language: str) -> bool:
+    return language in dict(settings.LANGUAGES)
+
+
+def stored_language(request) -> str:
+    """The signed-in user's choice ("" for none), cached in the session."""
+    from dashboard.models import UserPreference
+
+    session = request.session
+    if SESSION_KEY not in session:
+        session[SESSION_KEY] = UserPreference.language_of(request.user)
+    return session[SESSION_KEY]
+
+
+def user_language_middleware(get_response):
+    def middleware(request):
+        chosen = ""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith(API_PREFIX):
+            chosen = stored_language(request)
+            if supported(chosen):
+                translation.activate(chosen)
+                request.LANGUAGE_CODE = chosen
+        response = get_response(request)
+        if supported(chosen) and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != chosen:
+            # The sign-in page (after signing out) stays in the person's language.
+            set_language_cookie(response, chosen)
+        return response
+
+    return middleware
+
+
+def set_language_cookie(response, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+    )
+
+
+@receiver(user_logged_in)
+def apply_language_at_sign_in(sender, request, user, **kwargs) -> None:
+    """At sign-in: the stored choice wins; with none, a choice made before signing in is kept."""
+    from dashboard.models import UserPreference
+
+    if request is None or not hasattr(request, "session"):
+        return
+    chosen = UserPreference.language_of(user)
+    if not chosen:
+        before = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if supported(before):
+            UserPreference.remember_language(user, before)
+            chosen = before
+    request.session[SESSION_KEY] = chosen
+    if chosen:
+        translation.activate(chosen)
+        request.LANGUAGE_CODE = chosen
