@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
 
 from messaging.models import Campaign, Client, Message
 
@@ -13,11 +14,14 @@ FULL_PAGE_LINK = {"a": {"hx-boost": "false"}}
 
 class ClientTable(tables.Table):
     phone = tables.Column(
-        linkify=("dashboard:client-detail", {"pk": tables.A("pk")}), attrs=FULL_PAGE_LINK
+        verbose_name=_("Phone"),
+        linkify=("dashboard:client-detail", {"pk": tables.A("pk")}),
+        attrs=FULL_PAGE_LINK,
     )
-    operator_code = tables.Column(verbose_name="Operator")
-    timezone = tables.Column(verbose_name="Time zone")
-    created_at = tables.DateTimeColumn(format=TIME, verbose_name="Added")
+    operator_code = tables.Column(verbose_name=_("Operator"))
+    tag = tables.Column(verbose_name=_("Tag"))
+    timezone = tables.Column(verbose_name=_("Time zone"))
+    created_at = tables.DateTimeColumn(format=TIME, verbose_name=_("Added"))
     actions = tables.TemplateColumn(
         template_name="dashboard/clients/_row_actions.html",
         orderable=False,
@@ -29,48 +33,56 @@ class ClientTable(tables.Table):
         model = Client
         fields = ["phone", "operator_code", "tag", "timezone", "created_at"]
         order_by = "phone"
-        empty_text = "No clients yet. Add one, or import a CSV file."
+        empty_text = _("No clients yet. Add one, or import a CSV file.")
         attrs = {"class": "table table-hover align-middle"}
 
 
 class CampaignTable(tables.Table):
     name = tables.TemplateColumn(
-        template_name="dashboard/campaigns/_name_cell.html", order_by=("name", "id")
+        template_name="dashboard/campaigns/_name_cell.html",
+        order_by=("name", "id"),
+        verbose_name=_("Name"),
     )
-    status = tables.TemplateColumn(template_name="dashboard/campaigns/_status_cell.html")
-    start_at = tables.DateTimeColumn(format=TIME, verbose_name="Start")
-    end_at = tables.DateTimeColumn(format=TIME, verbose_name="End")
+    status = tables.TemplateColumn(
+        template_name="dashboard/campaigns/_status_cell.html", verbose_name=_("Status")
+    )
+    start_at = tables.DateTimeColumn(format=TIME, verbose_name=_("Start"))
+    end_at = tables.DateTimeColumn(format=TIME, verbose_name=_("End"))
     progress = tables.TemplateColumn(
         template_name="dashboard/campaigns/_progress_cell.html",
         orderable=False,
         accessor="counts",
-        verbose_name="Progress",
+        verbose_name=_("Progress"),
     )
 
     class Meta:
         model = Campaign
         fields = ["name", "status", "start_at", "end_at"]
         sequence = ["name", "status", "start_at", "end_at", "progress"]
-        empty_text = "No campaigns yet. Create one to start sending."
+        empty_text = _("No campaigns yet. Create one to start sending.")
         attrs = {"class": "table table-hover align-middle"}
 
 
 class MessageTable(tables.Table):
     id = tables.Column(
-        verbose_name="Message",
+        verbose_name=_("Message"),
         linkify=("dashboard:message-detail", {"pk": tables.A("pk")}),
         attrs=FULL_PAGE_LINK,
     )
-    phone = tables.TemplateColumn(template_name="dashboard/messages/_phone_cell.html")
-    status = tables.TemplateColumn(template_name="dashboard/messages/_status_cell.html")
-    attempts = tables.Column()
-    sent_at = tables.DateTimeColumn(format=TIME, verbose_name="Sent")
-    last_error = tables.Column(verbose_name="Last error", orderable=False)
+    phone = tables.TemplateColumn(
+        template_name="dashboard/messages/_phone_cell.html", verbose_name=_("Phone")
+    )
+    status = tables.TemplateColumn(
+        template_name="dashboard/messages/_status_cell.html", verbose_name=_("Status")
+    )
+    attempts = tables.Column(verbose_name=_("Attempts"))
+    sent_at = tables.DateTimeColumn(format=TIME, verbose_name=_("Sent"))
+    last_error = tables.Column(verbose_name=_("Last error"), orderable=False)
 
     class Meta:
         model = Message
         fields = ["id", "phone", "status", "attempts", "sent_at", "last_error"]
-        empty_text = "No messages here. Messages are created when the campaign starts."
+        empty_text = _("No messages here. Messages are created when the campaign starts.")
         attrs = {"class": "table table-sm table-hover align-middle"}
 
     def render_last_error(self, value: str) -> str:
@@ -79,6 +91,7 @@ class MessageTable(tables.Table):
 
 class ClientMessageTable(MessageTable):
     campaign = tables.Column(
+        verbose_name=_("Campaign"),
         linkify=("dashboard:campaign-detail", {"pk": tables.A("campaign_id")}),
         attrs=FULL_PAGE_LINK,
     )
@@ -86,4 +99,4 @@ class ClientMessageTable(MessageTable):
     class Meta(MessageTable.Meta):
         fields = ["id", "campaign", "status", "attempts", "sent_at", "last_error"]
         exclude = ["phone"]
-        empty_text = "No messages to this client yet."
+        empty_text = _("No messages to this client yet.")

@@ -9,6 +9,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
@@ -49,10 +50,10 @@ def account(request):
 def set_timezone(request):
     form = TimezoneForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a time zone from the list.")
+        messages.error(request, _("Choose a time zone from the list."))
         return redirect("dashboard:account")
     zone = form.cleaned_data["timezone"]
-    messages.success(request, f"Times are now shown in {zone}.")
+    messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": zone})
     back = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
     response = redirect(back if back and safe else "dashboard:account")
@@ -67,7 +68,7 @@ def api_token(request):
     Token.objects.filter(user=request.user).delete()
     if request.POST.get("action") == "revoke":
         log.info("api token revoked user_id=%s", request.user.pk)
-        messages.success(request, "Your API token is revoked.")
+        messages.success(request, _("Your API token is revoked."))
         return redirect("dashboard:account")
     token = Token.objects.create(user=request.user)
     log.info("api token created user_id=%s", request.user.pk)

@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from dashboard import integrations
 from dashboard.access import readers
@@ -20,15 +21,18 @@ def daily_report(request):
             sent = integrations.send_report_now()
         except Exception as exc:
             log.exception("daily report could not be sent from the web UI")
-            messages.error(request, f"The report could not be sent ({type(exc).__name__}).")
+            messages.error(
+                request,
+                _("The report could not be sent (%(error)s).") % {"error": type(exc).__name__},
+            )
             return redirect("dashboard:report")
         if sent is None:
-            messages.error(request, "The daily report is not available in this version.")
+            messages.error(request, _("The daily report is not available in this version."))
         elif sent:
-            messages.success(request, "The daily report was sent.")
+            messages.success(request, _("The daily report was sent."))
         else:
             messages.warning(
-                request, "Nothing was sent: no recipients are set (REPORT_RECIPIENTS)."
+                request, _("Nothing was sent: no recipients are set (REPORT_RECIPIENTS).")
             )
         log.info("daily report sent from the web UI user_id=%s sent=%s", request.user.pk, sent)
         return redirect("dashboard:report")
@@ -37,7 +41,7 @@ def daily_report(request):
         error = None
     except Exception:
         log.exception("daily report preview failed")
-        report, error = None, "The report could not be built; the logs say why."
+        report, error = None, _("The report could not be built; the logs say why.")
     recipients = getattr(settings, "REPORT_RECIPIENTS", [])
     return render(
         request,
