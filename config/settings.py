@@ -270,6 +270,10 @@ for _address in REPORT_RECIPIENTS:
     if "@" not in _address:
         raise ImproperlyConfigured(f"REPORT_RECIPIENTS: {_address!r} is not an email address")
 REPORT_MAX_DELAY_MINUTES = env_int("REPORT_MAX_DELAY_MINUTES", 180, minimum=1)
+# The language of the emailed report (the preview follows the viewer's language).
+REPORT_LANGUAGE = env_str("REPORT_LANGUAGE", LANGUAGE_CODE)
+if REPORT_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"REPORT_LANGUAGE must be one of {', '.join(dict(LANGUAGES))}")
 
 # --- Metrics and health checks ----------------------------------------------
 # /metrics: with METRICS_TOKEN set, `Authorization: Bearer <token>` is accepted
@@ -335,7 +339,7 @@ MIDDLEWARE.insert(
     "django.middleware.locale.LocaleMiddleware",
 )
 MIDDLEWARE += [
-    "dashboard.language.user_language_middleware",
+    "dashboard.language.UserLanguageMiddleware",
     # Shows every time in the viewer's chosen zone (a cookie set on the account page).
     "dashboard.middleware.viewer_timezone_middleware",
     # Turns a refused or failed SSO sign-in into a clear 403 page instead of a 500.

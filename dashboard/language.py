@@ -15,8 +15,10 @@ from django.dispatch import receiver
 from django.utils import translation
 
 SESSION_KEY = "herald_language"
-# Only the web UI follows the stored choice; the API follows the request's headers.
+# Only the web UI follows the stored choice; the API follows the request's headers,
+# and the machine endpoints (config/ops_urls.py) never touch the session.
 API_PREFIX = "/api/"
+MACHINE_URLS = {"healthz", "readyz", "metrics"}
 
 
 def supported(language: str) -> bool:
@@ -33,22 +35,34 @@ def stored_language(request) -> str:
     return session[SESSION_KEY]
 
 
-def user_language_middleware(get_response):
-    def middleware(request):
-        chosen = ""
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not request.path.startswith(API_PREFIX):
-            chosen = stored_language(request)
-            if supported(chosen):
-                translation.activate(chosen)
-                request.LANGUAGE_CODE = chosen
-        response = get_response(request)
-        if supported(chosen) and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != chosen:
+class UserLanguageMiddleware:
+    """Apply a signed-in user's stored language to the web UI (after LocaleMiddleware)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.herald_language = ""
+        response = self.get_response(request)
+        chosen = request.herald_language
+        if chosen and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != chosen:
             # The sign-in page (after signing out) stays in the person's language.
             set_language_cookie(response, chosen)
         return response
 
-    return middleware
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if request.path.startswith(API_PREFIX) or (match and match.url_name in MACHINE_URLS):
+            return None  # never look up a session for the API or the probes
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        chosen = stored_language(request)
+        if supported(chosen):
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = chosen
+            request.herald_language = chosen
+        return None
 
 
 def set_language_cookie(response, language: str) -> None:

@@ -40,3 +40,25 @@ def outcome_badge(outcome: str) -> str:
 @register.filter
 def percent_of(part: int, total: int) -> float:
     return round(100 * part / total, 1) if total else 0.0
+
+
+@register.filter
+def message_status_label(status: str) -> str:
+    """A message status as people read it, in the current language ("sending" is "In flight")."""
+    from messaging.models import MessageStatus
+
+    try:
+        return str(MessageStatus(status).label)
+    except ValueError:
+        return status
+
+
+@register.filter
+def campaign_status_label(status: str) -> str:
+    """A campaign status as people read it, in the current language."""
+    from messaging.models import CampaignStatus
+
+    try:
+        return str(CampaignStatus(status).label)
+    except ValueError:
+        return status
