@@ -3,15 +3,16 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class MessageStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENDING = "sending", _("In flight")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-    EXPIRED = "expired", _("Expired")
-    CANCELLED = "cancelled", _("Cancelled")
+    PENDING = "pending", pgettext_lazy("message status", "Pending")
+    SENDING = "sending", pgettext_lazy("message status", "In flight")
+    SENT = "sent", pgettext_lazy("message status", "Sent")
+    FAILED = "failed", pgettext_lazy("message status", "Failed")
+    EXPIRED = "expired", pgettext_lazy("message status", "Expired")
+    CANCELLED = "cancelled", pgettext_lazy("message status", "Cancelled")
 
 
 UNSENT_STATUSES = (MessageStatus.PENDING, MessageStatus.SENDING)
