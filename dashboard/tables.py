@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from messaging.models import Campaign, Client, Message
 
-TIME = "Y-m-d H:i"
+# Per language: config/formats/<lang>/formats.py.
+TIME = "SHORT_DATETIME_FORMAT"
 # Links to other pages leave the hx-boosted table container as full navigations.
 FULL_PAGE_LINK = {"a": {"hx-boost": "false"}}
 
