@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from messaging import scheduling
 from messaging.models import (
@@ -95,9 +97,9 @@ def _read_csv_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise MalformedFile({"file": ["The file is not UTF-8 text."]}) from None
+        raise MalformedFile({"file": [_("The file is not UTF-8 text.")]}) from None
     if not text.strip():
-        raise MalformedFile({"file": ["The file is empty."]})
+        raise MalformedFile({"file": [_("The file is empty.")]})
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]
@@ -106,11 +108,20 @@ def _read_csv_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
         if missing or unknown:
             problems = []
             if missing:
-                problems.append(f"missing column(s): {', '.join(missing)}")
+                problems.append(
+                    _("missing column(s): %(columns)s") % {"columns": ", ".join(missing)}
+                )
             if unknown:
-                problems.append(f"unknown column(s): {', '.join(unknown)}")
+                problems.append(
+                    _("unknown column(s): %(columns)s") % {"columns": ", ".join(unknown)}
+                )
             raise MalformedFile(
-                {"file": [f"Header must be {','.join(CSV_COLUMNS)}: " + "; ".join(problems)]}
+                {
+                    "file": [
+                        _("Header must be %(header)s: %(problems)s")
+                        % {"header": ",".join(CSV_COLUMNS), "problems": "; ".join(problems)}
+                    ]
+                }
             )
         rows = []
         for values in reader:
@@ -118,7 +129,9 @@ def _read_csv_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
                 continue
             rows.append((reader.line_num, values))
     except csv.Error as exc:
-        raise MalformedFile({"file": [f"Line {reader.line_num}: {exc}"]}) from None
+        raise MalformedFile(
+            {"file": [_("Line %(line)s: %(error)s") % {"line": reader.line_num, "error": exc}]}
+        ) from None
     parsed = []
     for line, values in rows:
         if len(values) != len(header):
@@ -135,18 +148,25 @@ def _read_csv_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
 
 def _validate_row(row: dict[str, str], header_len: int) -> dict[str, list[str]]:
     if "__columns__" in row:
-        return {"row": [f"Expected {header_len} values, found {row['__columns__']}."]}
+        return {
+            "row": [
+                _("Expected %(expected)s values, found %(found)s.")
+                % {"expected": header_len, "found": row["__columns__"]}
+            ]
+        }
     errors: dict[str, list[str]] = {}
     phone = row.get("phone", "")
     if len(phone) != 11 or not phone.isdigit() or phone[0] != "7":
-        errors["phone"] = ["Phone must be 11 digits starting with 7 (7XXXXXXXXXX)."]
+        errors["phone"] = [_("Phone must be 11 digits starting with 7 (7XXXXXXXXXX).")]
     code = row.get("operator_code", "")
     if code and (len(code) != 3 or not code.isdigit()):
-        errors["operator_code"] = ["Operator code must be exactly 3 digits."]
+        errors["operator_code"] = [_("Operator code must be exactly 3 digits.")]
     if len(row.get("tag", "")) > 100:
-        errors["tag"] = ["Tag must be at most 100 characters."]
+        errors["tag"] = [_("Tag must be at most 100 characters.")]
     if row.get("timezone", "") not in known_timezones():
-        errors["timezone"] = [f"{row.get('timezone', '')!r} is not a known IANA time zone."]
+        errors["timezone"] = [
+            _("%(value)r is not a known IANA time zone.") % {"value": row.get("timezone", "")}
+        ]
     return errors
 
 
@@ -165,7 +185,11 @@ def import_clients_csv(*, data: bytes, skip_invalid_rows: bool = False) -> Impor
         errors = _validate_row(row, len(CSV_COLUMNS))
         phone = row.get("phone", "")
         if not errors and phone in clean:
-            errors = {"phone": [f"Phone repeated; first seen on line {first_line[phone]}."]}
+            errors = {
+                "phone": [
+                    _("Phone repeated; first seen on line %(line)s.") % {"line": first_line[phone]}
+                ]
+            }
         if errors:
             result.rejected.append(RowError(line=line, phone=phone, errors=errors))
             continue
@@ -262,7 +286,7 @@ def create_campaign(*, values: dict, user=None) -> Campaign:
     campaign = Campaign(**values, created_by=user if user and user.is_authenticated else None)
     campaign.full_clean(exclude=["created_by"])
     if campaign.end_at <= timezone.now():
-        raise ValidationError({"end_at": ["The end is already past: nothing could be sent."]})
+        raise ValidationError({"end_at": [_("The end is already past: nothing could be sent.")]})
     with transaction.atomic():
         campaign.save()
         CampaignCounts.objects.create(campaign=campaign)
@@ -287,7 +311,7 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
         campaign = _locked(campaign)
         if campaign.status == CampaignStatus.CANCELLED:
             raise ValidationError(
-                {"status": ["The campaign is cancelled; it can no longer be edited."]}
+                {"status": [_("The campaign is cancelled; it can no longer be edited.")]}
             )
         old_end = campaign.end_at
         changed = {k: v for k, v in values.items() if getattr(campaign, k) != v}
@@ -297,10 +321,12 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
                 errors = {}
                 for f in refused:
                     why = (
-                        "The filter cannot change once the campaign has started; "
-                        "its messages were already selected."
+                        _(
+                            "The filter cannot change once the campaign has started; "
+                            "its messages were already selected."
+                        )
                         if f in FILTER_FIELDS
-                        else "This field cannot change once the campaign has started."
+                        else _("This field cannot change once the campaign has started.")
                     )
                     errors[f] = [why]
                 raise ValidationError(errors)
@@ -334,7 +360,7 @@ def pause_campaign(*, campaign: Campaign) -> Campaign:
         campaign,
         allowed_from=(CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
         to=CampaignStatus.PAUSED,
-        verb="paused",
+        verb=pgettext_lazy("cannot be …", "paused"),
     )
 
 
@@ -343,7 +369,10 @@ def resume_campaign(*, campaign: Campaign) -> Campaign:
         current = _locked(campaign)
         target = CampaignStatus.RUNNING if current.has_started else CampaignStatus.SCHEDULED
         return _transition(
-            current, allowed_from=(CampaignStatus.PAUSED,), to=target, verb="resumed"
+            current,
+            allowed_from=(CampaignStatus.PAUSED,),
+            to=target,
+            verb=pgettext_lazy("cannot be …", "resumed"),
         )
 
 
@@ -352,7 +381,7 @@ def cancel_campaign(*, campaign: Campaign, reason: str = "Campaign cancelled") -
         campaign,
         allowed_from=(CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED),
         to=CampaignStatus.CANCELLED,
-        verb="cancelled",
+        verb=pgettext_lazy("cannot be …", "cancelled"),
         reason=reason,
     )
 
@@ -363,7 +392,11 @@ def _transition(
     with transaction.atomic():
         campaign = _locked(campaign)
         if campaign.status not in allowed_from:
-            raise TransitionRefused({"status": [f"A {campaign.status} campaign cannot be {verb}."]})
+            refusal = _("A %(status)s campaign cannot be %(done)s.") % {
+                "status": campaign.get_status_display().lower(),
+                "done": verb,
+            }
+            raise TransitionRefused({"status": [refusal]})
         previous = campaign.status
         campaign.status = to
         update_fields = ["status", "updated_at"]
@@ -388,9 +421,9 @@ def retry_failed_messages(*, campaign: Campaign) -> int:
         campaign = _locked(campaign)
         now = timezone.now()
         if campaign.status == CampaignStatus.CANCELLED:
-            raise TransitionRefused({"status": ["A cancelled campaign cannot retry messages."]})
+            raise TransitionRefused({"status": [_("A cancelled campaign cannot retry messages.")]})
         if campaign.end_at <= now:
-            raise TransitionRefused({"end_at": ["The campaign has ended; extend it first."]})
+            raise TransitionRefused({"end_at": [_("The campaign has ended; extend it first.")]})
         moved = _send_again(campaign, MessageStatus.FAILED, now)
         scheduling.campaign_saved(campaign, changed={"status"})
     log.info("failed messages queued again campaign_id=%s count=%d", campaign.pk, moved)
