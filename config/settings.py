@@ -199,7 +199,8 @@ SPECTACULAR_SETTINGS = {
 # --- Sending provider -------------------------------------------------------
 PROVIDER_URL = env_http_url("PROVIDER_URL", "http://127.0.0.1:8001/v1")
 PROVIDER_TOKEN = env_str("PROVIDER_TOKEN", "local-dev-token")
-PROVIDER_CONCURRENCY = env_int("PROVIDER_CONCURRENCY", 32, minimum=1)
+# Requests in flight per sender (asyncio; sized for a provider answering in ~200 ms).
+PROVIDER_CONCURRENCY = env_int("PROVIDER_CONCURRENCY", 500, minimum=1)
 PROVIDER_RATE_LIMIT = env_float("PROVIDER_RATE_LIMIT", 0, minimum=0)  # msg/s; 0 = no cap
 PROVIDER_CONNECT_TIMEOUT = env_float("PROVIDER_CONNECT_TIMEOUT", 3.0, minimum=0.1)
 PROVIDER_READ_TIMEOUT = env_float("PROVIDER_READ_TIMEOUT", 10.0, minimum=0.1)
@@ -209,6 +210,8 @@ PROVIDER_READ_TIMEOUT = env_float("PROVIDER_READ_TIMEOUT", 10.0, minimum=0.1)
 ENGINE_PUMPS = env_int("ENGINE_PUMPS", 2, minimum=1)
 # A pump task hands back its worker after this long and queues its successor.
 ENGINE_TASK_BUDGET = env_float("ENGINE_TASK_BUDGET", 120, minimum=5)
+# Results recorded per write transaction, at most.
+ENGINE_FLUSH_BATCH = env_int("ENGINE_FLUSH_BATCH", 500, minimum=1)
 RETRY_BASE_SECONDS = env_float("RETRY_BASE_SECONDS", 2, minimum=0.1)
 RETRY_MAX_SECONDS = env_float("RETRY_MAX_SECONDS", 300, minimum=1)
 # Circuit breaker: open when this share of the last CIRCUIT_WINDOW requests failed.

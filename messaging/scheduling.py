@@ -55,7 +55,7 @@ def campaign_saved(campaign: Campaign, changed: set[str] | None = None) -> None:
 
 
 def _ensure_pumps() -> None:
-    from messaging.engine.pumps import ensure_pumps
+    from messaging.engine.slots import ensure_pumps
 
     ensure_pumps()
 

@@ -6,25 +6,26 @@ import logging
 
 from django.utils import timezone
 
-from messaging.engine import lifecycle
-from messaging.engine.pump import Pump
-from messaging.engine.pumps import claim_slot, ensure_pumps, release_slot
+from messaging.engine import lifecycle, shutdown
+from messaging.engine.sender import Sender
+from messaging.engine.slots import claim_slot, ensure_pumps, release_slot
 
 log = logging.getLogger(__name__)
 
 
 def pump(slot: int) -> str:
-    """Run one pump in `slot` for up to ENGINE_TASK_BUDGET seconds."""
+    """Run one sender in `slot` for up to ENGINE_TASK_BUDGET seconds."""
+    if shutdown.requested():
+        return "worker stopping"  # queued before the stop; another worker takes it
     token = claim_slot(slot)
     if token is None:
         return "slot busy"
-    engine = Pump(slot=slot)
-    engine.token = token
     try:
-        reason = engine.run()
+        reason = Sender(token=token, slot=slot).run()
     finally:
         release_slot(slot, token)
-    # Work that arrived while this pump was winding down, or the budget ran out.
+    # Work that arrived while this sender was winding down, or the budget ran out (also
+    # on shutdown: a pump queued now is taken by another worker node).
     if lifecycle.has_due_work(timezone.now()):
         ensure_pumps()
     else:

@@ -8,7 +8,6 @@ one worker wins the probe (a conditional UPDATE) and sends a single request.
 from __future__ import annotations
 
 import enum
-import hashlib
 import logging
 from collections import deque
 from datetime import datetime, timedelta
@@ -25,10 +24,6 @@ class Gate(enum.Enum):
     GO = "go"
     HOLD = "hold"
     PROBE = "probe"  # this worker sends one request to test the provider
-
-
-def token_fingerprint(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def _state() -> ProviderState:

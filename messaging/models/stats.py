@@ -1,19 +1,22 @@
 """Counters kept beside the messages so statistics never scan every message row.
 
-Every status change of messages goes through `move_messages` (or `add_pending`),
-which applies the same change to `CampaignCounts` in the same transaction. The
-counters are exact because each UPDATE only touches rows still in the old status
-and its row count is what the counters move.
+Every status change of messages goes through `status_changes` (or its shorthand
+`move_messages`; `add_pending` counts new messages), which applies the same change
+to `CampaignCounts` in the same transaction, after locking the campaigns in id
+order. The counters are exact because each UPDATE only touches rows still in the
+old status and its row count is what the counters move.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from messaging.models.campaigns import Campaign
 from messaging.models.messages import Message, MessageStatus
 
 COUNT_FIELDS = {
@@ -75,11 +78,6 @@ class SendBucket(models.Model):
         return f"{self.campaign_id} @ {self.minute:%H:%M}"
 
 
-def adjust_counts(campaign_id: int, changes: dict[str, int]) -> None:
-    """Apply counted moves (status -> delta) made by the caller's own conditional UPDATEs."""
-    _adjust(campaign_id, {COUNT_FIELDS[MessageStatus(s)]: n for s, n in changes.items()})
-
-
 def _adjust(campaign_id: int, changes: dict[str, int]) -> None:
     updates = {field: F(field) + delta for field, delta in changes.items() if delta}
     if updates:
@@ -87,35 +85,104 @@ def _adjust(campaign_id: int, changes: dict[str, int]) -> None:
 
 
 def add_pending(campaign_id: int, count: int) -> None:
-    """Count messages just created as pending."""
+    """Count messages just created as pending (the caller holds the campaign's lock)."""
     _adjust(campaign_id, {"pending": count})
 
 
-def move_messages(queryset, from_statuses: Iterable[str], to_status: str, **fields) -> int:
-    """Move the messages of `queryset` that are in one of `from_statuses` to `to_status`.
+def lock_campaigns(campaign_ids: Iterable[int]) -> list[int]:
+    """Lock these campaigns' rows in id order; returns the ids that still exist.
 
-    Returns how many moved. Extra `fields` are written on the moved rows too.
+    The first step of every transaction that changes message statuses: with one
+    fixed order (campaign rows by id, then their messages, then their counters)
+    two transactions can never wait for each other in a circle, whatever campaigns
+    they touch. `FOR NO KEY UPDATE` still lets rows that reference a campaign be
+    inserted meanwhile. SQLite has no row locks: its one writer lock already
+    serialises these transactions.
     """
-    moved = 0
-    to_field = COUNT_FIELDS[MessageStatus(to_status)]
-    with transaction.atomic():
-        campaign_ids = list(queryset.order_by().values_list("campaign_id", flat=True).distinct())
-        for campaign_id in campaign_ids:
+    ids = sorted(set(campaign_ids))
+    if not ids:
+        return []
+    campaigns = Campaign.objects.filter(id__in=ids).order_by("id")
+    if connection.features.has_select_for_update:
+        campaigns = campaigns.select_for_update(
+            no_key=connection.features.has_select_for_no_key_update
+        )
+    return list(campaigns.values_list("id", flat=True))
+
+
+class StatusChanges:
+    """Status moves inside one transaction whose campaigns are locked (see `status_changes`).
+
+    Each UPDATE touches only rows still in the old status, and its row count is what
+    the counters move, so the counters stay exact by construction.
+    """
+
+    def __init__(self, campaign_ids: list[int]) -> None:
+        self.campaign_ids = campaign_ids
+        self._deltas: dict[int, dict[str, int]] = {}
+
+    def move(
+        self,
+        queryset,
+        from_statuses: Iterable[str],
+        to_status: str,
+        *,
+        campaign_id: int | None = None,
+        **fields,
+    ) -> int:
+        """Move the messages of `queryset` in one of `from_statuses` to `to_status`.
+
+        Only messages of the locked campaigns move (of `campaign_id` if given). Extra
+        `fields` are written on the moved rows. Returns how many moved.
+        """
+        campaign_ids = self.campaign_ids if campaign_id is None else [campaign_id]
+        moved = 0
+        to_field = COUNT_FIELDS[MessageStatus(to_status)]
+        for cid in campaign_ids:
+            if cid not in self.campaign_ids:
+                raise ValueError(f"campaign {cid} is not locked by this transaction")
+            deltas = self._deltas.setdefault(cid, {})
             for from_status in from_statuses:
                 if from_status == to_status:
                     continue
                 n = (
-                    queryset.filter(campaign_id=campaign_id, status=from_status)
+                    queryset.filter(campaign_id=cid, status=from_status)
                     .order_by()
                     .update(status=to_status, **fields)
                 )
                 if n:
-                    _adjust(
-                        campaign_id,
-                        {COUNT_FIELDS[MessageStatus(from_status)]: -n, to_field: n},
-                    )
+                    from_field = COUNT_FIELDS[MessageStatus(from_status)]
+                    deltas[from_field] = deltas.get(from_field, 0) - n
+                    deltas[to_field] = deltas.get(to_field, 0) + n
                     moved += n
-    return moved
+        return moved
+
+    def apply_counts(self) -> None:
+        for campaign_id, deltas in sorted(self._deltas.items()):
+            _adjust(campaign_id, deltas)
+        self._deltas.clear()
+
+
+@contextmanager
+def status_changes(campaign_ids: Iterable[int]) -> Iterator[StatusChanges]:
+    """The one gateway for moving messages between statuses.
+
+    Opens a transaction, locks the campaigns in id order, yields a `StatusChanges`
+    to move messages with, and applies the counters before it commits.
+    """
+    with transaction.atomic():
+        changes = StatusChanges(lock_campaigns(campaign_ids))
+        yield changes
+        changes.apply_counts()
+
+
+def move_messages(queryset, from_statuses: Iterable[str], to_status: str, **fields) -> int:
+    """Move the messages of `queryset` in one of `from_statuses` to `to_status`, in
+    however many campaigns they belong to. Returns how many moved."""
+    with transaction.atomic():
+        campaign_ids = queryset.order_by().values_list("campaign_id", flat=True).distinct()
+        with status_changes(campaign_ids) as changes:
+            return changes.move(queryset, from_statuses, to_status, **fields)
 
 
 def record_sends(campaign_id: int, *, sent: int = 0, failed: int = 0, at=None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -9,9 +10,9 @@ from django.utils import timezone
 
 from messaging import services
 from messaging.engine import lifecycle
-from messaging.engine.pump import Pump
+from messaging.engine.sender import Sender
 from messaging.models import Campaign, Client
-from messaging.provider import ProviderClient
+from messaging.provider import AsyncProviderClient, ProviderClient, ProviderResult
 from tests.scripted_provider import ScriptedProvider
 
 TOKEN = "test-provider-token"
@@ -80,7 +81,24 @@ def running_campaign(*, length=timedelta(hours=1), start_now=True, **values) -> 
     return campaign
 
 
-def run_pump(url: str, *, token: str = TOKEN, budget: float = 30, concurrency: int = 8, **kw):
-    client = ProviderClient(url=url, token=token, read_timeout=kw.pop("read_timeout", 5))
-    pump = Pump(client=client, concurrency=concurrency, budget_seconds=budget, **kw)
-    return pump.run(), pump
+def make_sender(url: str, *, token: str = TOKEN, concurrency: int = 8, **kw) -> Sender:
+    client = AsyncProviderClient(
+        url=url,
+        token=token,
+        read_timeout=kw.pop("read_timeout", 5),
+        max_connections=concurrency * 2,
+    )
+    return Sender(token=uuid.uuid4(), client=client, concurrency=concurrency, **kw)
+
+
+def run_pump(url: str, *, budget: float = 30, **kw):
+    """Run one sender against `url` until it has nothing left to do."""
+    sender = make_sender(url, budget_seconds=budget, **kw)
+    return sender.run(), sender
+
+
+def send_now(url: str, job, *, token: str = TOKEN) -> ProviderResult:
+    """Make a job's request at once, blocking (a slow worker's request finishing late)."""
+    return ProviderClient(url=url, token=token).send(
+        message_id=job.message_id, phone=job.phone, text=job.text
+    )

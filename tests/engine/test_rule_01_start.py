@@ -11,7 +11,7 @@ from django_q.models import OrmQ, Schedule
 
 from messaging import tasks
 from messaging.engine import lifecycle
-from messaging.engine.pumps import ensure_pumps
+from messaging.engine.slots import ensure_pumps
 from messaging.models import Campaign, CampaignCounts, CampaignStatus, PumpSlot
 from tests.engine.conftest import make_clients
 

@@ -87,7 +87,7 @@ def test_transient_failures_are_retried_with_backoff_until_sent(scripted, fast_r
 def test_backoff_grows_exponentially_with_jitter(settings):
     import random
 
-    from messaging.engine.pump import backoff_seconds
+    from messaging.engine.outcomes import backoff_seconds
 
     settings.RETRY_BASE_SECONDS = 2
     settings.RETRY_MAX_SECONDS = 300

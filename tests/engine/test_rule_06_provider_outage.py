@@ -76,11 +76,11 @@ def test_a_down_provider_never_slows_or_breaks_the_web(viewer_api, client, viewe
 
 
 def test_failures_from_before_a_hold_do_not_reopen_the_circuit(provider, settings):
-    from messaging.engine.pump import Pump
-    from messaging.provider import ProviderClient, ProviderResult, Verdict
+    from messaging.provider import ProviderResult, Verdict
+    from tests.engine.conftest import make_sender
 
     settings.CIRCUIT_WINDOW = 4
-    pump = Pump(client=ProviderClient(url=provider.url), concurrency=2)
+    pump = make_sender(provider.url, concurrency=2)
     for _ in range(4):
         pump.failures.add(True)
     pump.gate = Gate.HOLD  # the circuit was open; another worker's probe then closed it

@@ -9,17 +9,18 @@ import time_machine
 from django.utils import timezone
 
 from messaging import tasks
-from messaging.engine.pump import Pump, lease_seconds
+from messaging.engine.claims import lease_seconds
+from messaging.engine.outcomes import Outcome
+from messaging.engine.sender import Sender
 from messaging.models import CampaignCounts, Message, MessageStatus
-from messaging.provider import ProviderClient
-from tests.engine.conftest import TOKEN, make_clients, run_pump, running_campaign
+from tests.engine.conftest import make_clients, make_sender, run_pump, running_campaign, send_now
 
 pytestmark = pytest.mark.django_db
 
 
-def claim_and_die(url: str) -> Pump:
+def claim_and_die(url: str) -> Sender:
     """A pump that claims messages and then dies before sending them."""
-    pump = Pump(client=ProviderClient(url=url, token=TOKEN), concurrency=8)
+    pump = make_sender(url, concurrency=8)
     pump._tick(timezone.now())
     pump._claim(timezone.now(), 8)
     return pump
@@ -52,7 +53,7 @@ def test_a_late_result_of_a_presumed_dead_worker_is_not_recorded_twice(provider)
         tasks.tick()
         run_pump(provider.url)  # a healthy pump sends it again
         # The first worker was only slow: its request now succeeds and it records.
-        slow.done.append((job, slow._send(job, "Hello", campaign.end_at)))
+        slow.outcomes.append(Outcome(job, result=send_now(provider.url, job)))
         slow._flush()
     message = Message.objects.get()
     assert message.status == MessageStatus.SENT

@@ -10,10 +10,9 @@ from django.db import connection
 from django.utils import timezone
 
 from messaging import services
-from messaging.engine.pump import Pump
+from messaging.engine.outcomes import Outcome
 from messaging.models import Campaign, CampaignCounts, CampaignStatus, Message, MessageStatus
-from messaging.provider import ProviderClient
-from tests.engine.conftest import make_clients, run_pump, running_campaign
+from tests.engine.conftest import make_clients, make_sender, run_pump, running_campaign, send_now
 
 
 def _pump_in_thread(url, **kw):
@@ -73,7 +72,7 @@ def test_cancel_marks_unsent_messages_cancelled(provider):
 def test_deleting_a_running_campaign_cancels_it_first(provider):
     make_clients(3)
     campaign = running_campaign()
-    pump = Pump(client=ProviderClient(url=provider.url), concurrency=2)
+    pump = make_sender(provider.url, concurrency=2)
     pump._tick(timezone.now())
     pump._claim(timezone.now(), 2)  # a pump holds two of its messages
     services.delete_campaign(campaign=campaign)
@@ -86,13 +85,13 @@ def test_deleting_a_running_campaign_cancels_it_first(provider):
 def test_a_message_cancelled_while_in_flight_is_recorded_sent_if_it_went_through(provider):
     make_clients(1)
     campaign = running_campaign()
-    pump = Pump(client=ProviderClient(url=provider.url), concurrency=1)
+    pump = make_sender(provider.url, concurrency=1)
     pump._tick(timezone.now())
     pump._claim(timezone.now(), 1)
     job = pump.queue.popleft()
-    result = pump._send(job, "Hello", campaign.end_at)  # the request goes out...
+    result = send_now(provider.url, job)  # the request goes out...
     services.cancel_campaign(campaign=campaign)  # ...while the campaign is cancelled
-    pump.done.append((job, result))
+    pump.outcomes.append(Outcome(job, result=result))
     pump._flush()
     counts = CampaignCounts.objects.get(pk=campaign.pk)
     assert (counts.sent, counts.cancelled) == (1, 0)

@@ -1,0 +1,330 @@
+"""Applying a sender's outcomes: delivery attempts, statuses, counters, send buckets.
+
+Decisions come from `outcomes.decide`; every status move goes through the gateway
+(`status_changes`), which locks the campaigns in id order. Recording never dies on
+a transient database error (a deadlock, a serialization failure, a lock timeout,
+SQLite busy): it is retried while the sender's leases hold. Anything else is
+isolated: the batch is recorded message by message, and one message that cannot
+be recorded fails alone with a clear reason (a send the provider accepted is
+still recorded as sent).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from django.db import DatabaseError, OperationalError, connection
+from django.db.models import Case, F, Value, When
+
+from messaging import metrics
+from messaging.engine.outcomes import Action, Decision, Outcome, decide
+from messaging.models import Campaign, DeliveryAttempt, Message, MessageStatus
+from messaging.models.stats import StatusChanges, record_sends, status_changes
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
+TRANSIENT_SQLSTATES = {"40P01", "40001", "55P03"}
+RETRY_PAUSE_SECONDS = (0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database error that goes away when the transaction is simply tried again."""
+    if not isinstance(exc, OperationalError):
+        return False
+    if getattr(exc.__cause__, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    text = str(exc).lower()
+    return "database is locked" in text or "database table is locked" in text or "busy" in text
+
+
+# Statuses an accepted send may find its message in: in flight, or moved on by
+# others meanwhile (cancelled, reclaimed after a lease, expired, failed by a later
+# try). Accepted is final, so it wins over each of them; `sent` is never left.
+ACCEPTED_FROM = [
+    MessageStatus.SENDING,
+    MessageStatus.CANCELLED,
+    MessageStatus.PENDING,
+    MessageStatus.EXPIRED,
+    MessageStatus.FAILED,
+]
+
+
+def record(
+    outcomes: Sequence[Outcome],
+    *,
+    token: uuid.UUID,
+    clock: Callable[[], datetime],
+    retry_until: float,
+) -> None:
+    """Record `outcomes`; never raises. `retry_until` (monotonic) bounds transient retries."""
+    if not outcomes:
+        return
+    try:
+        _with_retries(outcomes, token, clock, retry_until)
+    except Exception as exc:
+        if len(outcomes) == 1:
+            _record_alone_after_error(outcomes[0], token, clock, exc)
+            return
+        log.warning(
+            "recording a batch of %d outcomes failed (%s: %s); recording them one by one",
+            len(outcomes),
+            type(exc).__name__,
+            exc,
+        )
+        for outcome in outcomes:
+            record([outcome], token=token, clock=clock, retry_until=retry_until)
+
+
+def _with_retries(outcomes, token, clock, retry_until: float) -> None:
+    tries = 0
+    while True:
+        try:
+            _record_once(outcomes, token, clock())
+            return
+        except DatabaseError as exc:
+            if not is_transient(exc) or time.monotonic() >= retry_until:
+                raise
+            pause = RETRY_PAUSE_SECONDS[min(tries, len(RETRY_PAUSE_SECONDS) - 1)]
+            tries += 1
+            log.warning(
+                "recording hit a transient database error, trying again in %.2fs "
+                "(try %d, %d outcomes): %s",
+                pause,
+                tries,
+                len(outcomes),
+                exc,
+            )
+            connection.close_if_unusable_or_obsolete()
+            time.sleep(pause)
+
+
+def _record_once(outcomes: Sequence[Outcome], token: uuid.UUID, now: datetime) -> None:
+    by_campaign: dict[int, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_campaign.setdefault(outcome.job.campaign_id, []).append(outcome)
+    with status_changes(by_campaign) as changes:
+        # A campaign deleted meanwhile took its messages along: nothing to record.
+        ends = dict(
+            Campaign.objects.filter(id__in=changes.campaign_ids).values_list("id", "end_at")
+        )
+        requested = [
+            (o.job.message_id, o.result)
+            for cid in changes.campaign_ids
+            for o in by_campaign[cid]
+            if o.result is not None
+        ]
+        insert_attempts(requested)
+        for campaign_id in changes.campaign_ids:
+            decided = [
+                (o, decide(o, now=now, end_at=ends[campaign_id])) for o in by_campaign[campaign_id]
+            ]
+            _apply(changes, campaign_id, decided, token, now)
+
+
+def _apply(
+    changes: StatusChanges,
+    campaign_id: int,
+    decided: list[tuple[Outcome, Decision]],
+    token: uuid.UUID,
+    now: datetime,
+) -> None:
+    mine = Message.objects.filter(lease_token=token)
+    by_action: dict[Action, list[tuple[Outcome, Decision]]] = {}
+    for outcome, decision in decided:
+        by_action.setdefault(decision.action, []).append((outcome, decision))
+
+    sent = 0
+    if Action.SENT in by_action:
+        sent = changes.move(
+            Message.objects.filter(id__in=[o.job.message_id for o, _ in by_action[Action.SENT]]),
+            ACCEPTED_FROM,
+            MessageStatus.SENT,
+            campaign_id=campaign_id,
+            sent_at=now,
+            attempts=F("attempts") + 1,
+            last_error="",
+            lease_until=None,
+        )
+    failed = 0
+    for action, to_status in (
+        (Action.FAIL, MessageStatus.FAILED),
+        (Action.EXPIRE, MessageStatus.EXPIRED),
+        (Action.RETRY, MessageStatus.PENDING),
+        (Action.HOLD, MessageStatus.PENDING),
+    ):
+        items = by_action.get(action)
+        if not items:
+            continue
+        fields = {"last_error": _per_message(items, "last_error", lambda d: d.reason)}
+        counted = [o.job.message_id for o, d in items if d.counts_attempt]
+        if counted:
+            fields["attempts"] = Case(
+                When(id__in=counted, then=F("attempts") + 1),
+                default=F("attempts"),
+                output_field=Message._meta.get_field("attempts"),
+            )
+        if to_status == MessageStatus.PENDING:
+            fields.update(
+                next_attempt_at=_per_message(items, "next_attempt_at", lambda d: d.retry_at),
+                lease_token=None,
+                lease_until=None,
+            )
+        moved = changes.move(
+            mine.filter(id__in=[o.job.message_id for o, _ in items]),
+            [MessageStatus.SENDING],
+            to_status,
+            campaign_id=campaign_id,
+            **fields,
+        )
+        if action is Action.FAIL:
+            failed = moved
+        _log_decisions(campaign_id, action, items)
+        if action is Action.RETRY:
+            retries: dict[str, int] = {}
+            for outcome, _ in items:
+                retries[outcome.result.outcome] = retries.get(outcome.result.outcome, 0) + 1
+            for reason, n in retries.items():
+                metrics.count_retry(reason, n)
+    record_sends(campaign_id, sent=sent, failed=failed, at=now)
+
+
+def _per_message(items, field: str, value_of):
+    """One value for all when they agree, else a CASE by message id (one UPDATE either way)."""
+    values = {value_of(d) for _, d in items}
+    if len(values) == 1:
+        return values.pop()
+    output_field = Message._meta.get_field(field)
+    return Case(
+        *(
+            When(id=o.job.message_id, then=Value(value_of(d), output_field=output_field))
+            for o, d in items
+        ),
+        output_field=output_field,
+    )
+
+
+def _log_decisions(campaign_id: int, action: Action, items) -> None:
+    for outcome, decision in items:
+        job = outcome.job
+        if action is Action.FAIL:
+            log.warning(
+                "message failed campaign_id=%s message_id=%s client_id=%s reason=%r",
+                campaign_id,
+                job.message_id,
+                job.client_id,
+                decision.reason,
+            )
+        elif action is Action.RETRY:
+            log.info(
+                "message retry scheduled campaign_id=%s message_id=%s client_id=%s at=%s reason=%r",
+                campaign_id,
+                job.message_id,
+                job.client_id,
+                decision.retry_at.isoformat(),
+                decision.reason,
+            )
+        elif action is Action.EXPIRE:
+            log.info(
+                "message expired campaign_id=%s message_id=%s client_id=%s reason=%r",
+                campaign_id,
+                job.message_id,
+                job.client_id,
+                decision.reason,
+            )
+
+
+def _record_alone_after_error(outcome: Outcome, token, clock, error: Exception) -> None:
+    """The last resort for one message whose recording raised: fail it alone, clearly.
+
+    A send the provider accepted is still recorded as sent (without its attempt row).
+    """
+    job = outcome.job
+    log.error(
+        "could not record the result of a message campaign_id=%s message_id=%s client_id=%s "
+        "error=%s: %s",
+        job.campaign_id,
+        job.message_id,
+        job.client_id,
+        type(error).__name__,
+        error,
+    )
+    accepted = outcome.result is not None and outcome.result.sent
+    try:
+        with status_changes([job.campaign_id]) as changes:
+            if accepted:
+                changes.move(
+                    Message.objects.filter(id=job.message_id),
+                    ACCEPTED_FROM,
+                    MessageStatus.SENT,
+                    sent_at=clock(),
+                    attempts=F("attempts") + 1,
+                    last_error="",
+                    lease_until=None,
+                )
+            else:
+                changes.move(
+                    Message.objects.filter(id=job.message_id, lease_token=token),
+                    [MessageStatus.SENDING],
+                    MessageStatus.FAILED,
+                    last_error=f"Could not record the result: {type(error).__name__}"[:500],
+                )
+    except Exception:
+        # Left in flight: its lease runs out and it is sent again (at-least-once).
+        log.exception(
+            "could not fail the message either campaign_id=%s message_id=%s client_id=%s",
+            job.campaign_id,
+            job.message_id,
+            job.client_id,
+        )
+
+
+def insert_attempts(attempts: list) -> None:
+    """One row per request, for messages that still exist. Plain executemany:
+    bulk_create's per-row model work was most of the flush's CPU (bench/README.md)."""
+    if not attempts:
+        return
+    alive = set(
+        Message.objects.filter(id__in=[message_id for message_id, _ in attempts]).values_list(
+            "id", flat=True
+        )
+    )
+    attempts = [(message_id, r) for message_id, r in attempts if message_id in alive]
+    if not attempts:
+        return
+    quote = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    columns = (
+        "message_id",
+        "started_at",
+        "duration_ms",
+        "http_status",
+        "outcome",
+        "response_excerpt",
+    )
+    # Only quoted model identifiers are formatted in; every value is a parameter.
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        quote(DeliveryAttempt._meta.db_table),
+        ", ".join(quote(c) for c in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
+    # The column's length, as bulk_create would have checked: a longer excerpt would
+    # fail the whole flush.
+    excerpt_length = DeliveryAttempt._meta.get_field("response_excerpt").max_length
+    rows = [
+        (
+            message_id,
+            adapt(r.started_at),
+            r.duration_ms,
+            r.http_status,
+            r.outcome,
+            r.excerpt[:excerpt_length],
+        )
+        for message_id, r in attempts
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

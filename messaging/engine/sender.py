@@ -1,0 +1,455 @@
+"""The sender: one worker's sending loop.
+
+One thread talks to the database (claims, records, lifecycle); the provider
+client's asyncio loop (aiohttp, its own thread) holds the requests in flight, up
+to `PROVIDER_CONCURRENCY` of them. Messages are claimed per campaign with a lease
+(`claims.py`), sent under the global rate cap and the shared circuit breaker,
+decided (`outcomes.py`) and recorded in batches (`recording.py`). Every step works
+across all running campaigns, so a new campaign is picked up within one tick and
+several senders share a large campaign.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import time
+import uuid
+from collections import deque
+from concurrent.futures import Future
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
+
+from messaging import metrics
+from messaging.engine import circuit, claims, lifecycle, recording, shutdown
+from messaging.engine.circuit import Gate
+from messaging.engine.outcomes import Job, NotSent, Outcome
+from messaging.engine.ratelimit import RateLimiter
+from messaging.models import Campaign, CampaignStatus, PumpSlot
+from messaging.provider import AsyncProviderClient, ProviderResult, Verdict, request_body
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.5  # how often campaign states and the provider gate are re-read
+RECLAIM_EVERY_SECONDS = 5.0  # also how often this sender renews its own leases
+# Fewer, larger write transactions: on SQLite every write waits for the one writer lock.
+FLUSH_EVERY_SECONDS = 0.5
+HEARTBEAT_SECONDS = 2.0  # well inside slots.SLOT_STALE
+CLAIM_BATCHES = 2  # claim up to this many times PROVIDER_CONCURRENCY ahead
+CLAIM_PAUSE_SECONDS = 0.1  # after a claim found nothing due
+IDLE_WAIT_SECONDS = 10.0  # keep looping when work becomes due this soon
+STOP_CHECK_SECONDS = 0.1
+# A request older than this many typical latencies (and at least a second) is most
+# likely hanging: it keeps its connection until its timeout, but its slot is given
+# to another message, up to HANG_HEADROOM times the concurrency in all.
+SLOW_AFTER_LATENCIES = 5
+HANG_HEADROOM = 2
+
+
+class Sender:
+    def __init__(
+        self,
+        *,
+        token: uuid.UUID,
+        slot: int | None = None,
+        client: AsyncProviderClient | None = None,
+        concurrency: int | None = None,
+        rate_limit: float | None = None,
+        budget_seconds: float | None = None,
+        flush_batch: int | None = None,
+        clock=timezone.now,
+    ) -> None:
+        self.token = token
+        self.slot = slot
+        self.concurrency = concurrency or settings.PROVIDER_CONCURRENCY
+        self.client = client or AsyncProviderClient(
+            max_connections=self.concurrency * HANG_HEADROOM
+        )
+        self.limiter = RateLimiter(
+            settings.PROVIDER_RATE_LIMIT if rate_limit is None else rate_limit
+        )
+        self.budget = budget_seconds or settings.ENGINE_TASK_BUDGET
+        self.flush_batch = flush_batch or settings.ENGINE_FLUSH_BATCH
+        self.clock = clock
+        self.fingerprint = self.client.fingerprint
+        self.failures = circuit.FailureWindow()
+        self.campaigns: dict[int, datetime] = {}  # running campaign id -> its end, per tick
+        self.queue: deque[Job] = deque()
+        # In submission order: the oldest requests (the likely hung ones) come first.
+        self.inflight: dict[Future, tuple[Job, float]] = {}
+        # Futures put themselves here when done: cheaper than waiting on each.
+        self.completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
+        self.outcomes: list[Outcome] = []
+        self.gate = Gate.GO
+        self.probe_inflight = False
+        self.last_flush = time.monotonic()
+        self.last_tick = 0.0
+        self.last_reclaim = 0.0
+        self.last_heartbeat = 0.0
+        self.last_stop_check = 0.0
+        self.next_claim = 0.0
+        self.rotation = 0
+        self.latencies: deque[int] = deque(maxlen=200)
+        self.stolen = False
+
+    # --- the loop ---------------------------------------------------------------
+
+    def run(self) -> str:
+        """Send until nothing is due, the budget is spent, the slot is lost or the
+        worker stops. Returns why it ended."""
+        started = time.monotonic()
+        self.last_tick = 0.0  # read the campaigns and the gate before anything else
+        self.client.start()
+        reason = "idle"
+        try:
+            while True:
+                if self._stop_requested():
+                    reason = "shutdown"
+                    break
+                now = self.clock()
+                if time.monotonic() - self.last_tick >= TICK_SECONDS:
+                    if not self._guarded(self._tick, now):
+                        continue
+                    if self.stolen:
+                        reason = "slot lost"
+                        break
+                    self._drop_stale_jobs(now)
+                if time.monotonic() - started >= self.budget:
+                    reason = "budget"
+                    break
+                if (
+                    self.gate is Gate.GO
+                    and len(self.queue) < self.concurrency
+                    and time.monotonic() >= self.next_claim
+                ):
+                    self._guarded(self._claim, now, self._claim_size())
+                elif self.gate is Gate.PROBE and not self.queue and not self.probe_inflight:
+                    self._guarded(self._claim, now, 1)
+                self._submit()
+                self._collect()
+                if self.outcomes and (
+                    len(self.outcomes) >= self.flush_batch
+                    or time.monotonic() - self.last_flush >= FLUSH_EVERY_SECONDS
+                    or not (self.queue or self.inflight)  # nothing else to wait for
+                ):
+                    self._flush()
+                if not self.queue and not self.inflight and not self.outcomes:
+                    if not self._guarded(self._work_soon, now):
+                        break
+                    # Held by the circuit, or work due in a moment: wait, then look again.
+                    time.sleep(0.2 if self.gate is not Gate.GO else 0.05)
+        finally:
+            self._wind_down()
+        log.info("sender stopped slot=%s reason=%s", self.slot, reason)
+        return reason
+
+    def _guarded(self, step, *args) -> bool:
+        """Run one database step of the loop; a transient error is waited out, not fatal."""
+        try:
+            return step(*args) is not False
+        except DatabaseError as exc:
+            if not recording.is_transient(exc):
+                raise
+            log.warning("sender step %s hit a transient database error: %s", step.__name__, exc)
+            time.sleep(0.1)
+            return False
+
+    def _stop_requested(self) -> bool:
+        if time.monotonic() - self.last_stop_check < STOP_CHECK_SECONDS:
+            return False
+        self.last_stop_check = time.monotonic()
+        return shutdown.requested()
+
+    def _wind_down(self) -> None:
+        """Hand back what was never sent, wait for what is in flight, record everything."""
+        try:
+            claims.release(self.queue, token=self.token)
+        except Exception:
+            log.exception("could not hand back claimed messages (their lease will)")
+        self.queue.clear()
+        # Requests end by their own timeouts (capped at each campaign's end).
+        longest = settings.PROVIDER_CONNECT_TIMEOUT + settings.PROVIDER_READ_TIMEOUT + 5
+        for future in list(self.inflight):
+            with contextlib.suppress(Exception):  # _take turns an error into an outcome
+                future.result(timeout=longest)
+            self._take(future)
+        self._flush()
+        self.client.close()
+        try:
+            lifecycle.finish_done(self.clock())
+        except DatabaseError:
+            log.warning("could not mark finished campaigns; the next tick will")
+
+    def _claim_size(self) -> int:
+        size = self.concurrency * CLAIM_BATCHES
+        if not self.limiter.unlimited:
+            # Under a rate cap, hold no more than about two seconds of sending, far
+            # inside the lease.
+            size = min(size, max(1, int(self.limiter.rate * 2)))
+        return size
+
+    def _work_soon(self, now: datetime) -> bool:
+        if lifecycle.has_due_work(now):
+            return True
+        upcoming = lifecycle.next_due_at(now)
+        return upcoming is not None and upcoming <= now + timedelta(seconds=IDLE_WAIT_SECONDS)
+
+    # --- every tick: states, lifecycle, heartbeat, leases ------------------------
+
+    def _tick(self, now: datetime) -> None:
+        self.last_tick = time.monotonic()
+        if self.slot is not None and time.monotonic() - self.last_heartbeat >= HEARTBEAT_SECONDS:
+            self.last_heartbeat = time.monotonic()
+            alive = PumpSlot.objects.filter(slot=self.slot, token=self.token).update(
+                heartbeat_at=now
+            )
+            self.stolen = not alive
+        lifecycle.start_due_campaigns(now)
+        lifecycle.expire_overdue(now)
+        if time.monotonic() - self.last_reclaim >= RECLAIM_EVERY_SECONDS:
+            self.last_reclaim = time.monotonic()
+            claims.renew_leases(token=self.token, now=now)
+            lifecycle.reclaim_expired_leases(now)
+            circuit.record_health(
+                latency_ms=self._median_latency(), error_rate=self.failures.error_rate()
+            )
+        lifecycle.finish_done(now)
+        self.campaigns = dict(
+            Campaign.objects.filter(status=CampaignStatus.RUNNING, end_at__gt=now).values_list(
+                "id", "end_at"
+            )
+        )
+        if self.gate is not Gate.PROBE:  # a won probe is kept until its answer
+            previous = self.gate
+            self.gate = circuit.check_gate(
+                now, fingerprint=self.fingerprint, probe_timeout=claims.lease_seconds()
+            )
+            if previous is not Gate.GO and self.gate is Gate.GO:
+                # Failures from before the hold say nothing about the provider now.
+                self.failures.clear()
+        if self.gate is Gate.HOLD and self.queue:
+            claims.release(self.queue, token=self.token)
+            self.queue.clear()
+
+    def _median_latency(self) -> float | None:
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        return float(ordered[len(ordered) // 2])
+
+    def _drop_stale_jobs(self, now: datetime) -> None:
+        """Jobs of campaigns paused, cancelled or past their end go back before sending."""
+        if not self.queue:
+            return
+        keep, drop = deque(), []
+        for job in self.queue:
+            end_at = self.campaigns.get(job.campaign_id)
+            (keep if end_at and end_at > now else drop).append(job)
+        if drop:
+            claims.release(drop, token=self.token)
+            self.queue = keep
+
+    # --- claiming -------------------------------------------------------------------
+
+    def _claim(self, now: datetime, limit: int) -> None:
+        ids = list(self.campaigns)
+        if not ids:
+            self.next_claim = time.monotonic() + CLAIM_PAUSE_SECONDS
+            return
+        before = len(self.queue)
+        # Rotate so every running campaign gets its share of each claim.
+        self.rotation = (self.rotation + 1) % len(ids)
+        ids = ids[self.rotation :] + ids[: self.rotation]
+        per_campaign = max(1, limit // len(ids))
+        for campaign_id in ids:
+            self.queue.extend(
+                claims.claim(campaign_id, token=self.token, now=now, limit=per_campaign)
+            )
+        if len(self.queue) == before:
+            # Nothing due: look again shortly rather than on every turn of the loop.
+            self.next_claim = time.monotonic() + CLAIM_PAUSE_SECONDS
+
+    # --- sending --------------------------------------------------------------------
+
+    def _free_slots(self) -> int:
+        if self.gate is Gate.PROBE:
+            return 0 if self.inflight else 1
+        limit = self.concurrency
+        if len(self.inflight) >= limit:
+            # Requests slower than many typical latencies (hung, most likely) keep their
+            # connection until their timeout but give their slot to another message.
+            median = self._median_latency()
+            slow_after = max(1.0, SLOW_AFTER_LATENCIES * (median or 1000) / 1000)
+            oldest_allowed = time.monotonic() - slow_after
+            slow = 0
+            for _job, submitted in self.inflight.values():
+                if submitted > oldest_allowed:
+                    break
+                slow += 1
+            limit = min(self.concurrency + slow, self.concurrency * HANG_HEADROOM)
+        return limit - len(self.inflight)
+
+    def _submit(self) -> None:
+        if self.gate is Gate.HOLD or not self.queue:
+            return
+        free = self._free_slots()
+        while self.queue and free > 0:
+            if self.gate is Gate.PROBE and self.probe_inflight:
+                return
+            job = self.queue.popleft()
+            end_at = self.campaigns.get(job.campaign_id)
+            if end_at is None:  # paused or cancelled since the claim
+                claims.release([job], token=self.token)
+                continue
+            end_at = min(end_at, job.end_at)
+            if end_at <= self.clock():
+                self.outcomes.append(Outcome(job, not_sent=NotSent.DEADLINE))
+                continue
+            try:
+                body = request_body(job.message_id, job.phone, job.text)
+            except Exception as exc:
+                # One bad message fails alone; the others go on.
+                log.warning(
+                    "message cannot be sent campaign_id=%s message_id=%s client_id=%s reason=%r",
+                    job.campaign_id,
+                    job.message_id,
+                    job.client_id,
+                    str(exc),
+                )
+                self.outcomes.append(Outcome(job, not_sent=NotSent.BAD_MESSAGE, detail=str(exc)))
+                continue
+            if not self.limiter.try_acquire():
+                self.queue.appendleft(job)
+                return
+            if self.gate is Gate.PROBE:
+                self.probe_inflight = True
+            log.info(
+                "provider request campaign_id=%s message_id=%s client_id=%s url=%s/send/%s",
+                job.campaign_id,
+                job.message_id,
+                job.client_id,
+                self.client.url,
+                job.message_id,
+            )
+            future = self.client.submit(
+                message_id=job.message_id, body=body, deadline=self._time_left(end_at)
+            )
+            self.inflight[future] = (job, time.monotonic())
+            future.add_done_callback(self.completed.put)
+            free -= 1
+
+    def _time_left(self, end_at: datetime):
+        clock = self.clock
+
+        def seconds_left() -> float:
+            return (end_at - clock()).total_seconds()
+
+        return seconds_left
+
+    def _collect(self) -> None:
+        """Take every finished request, waiting up to 20 ms for the first one."""
+        if not self.inflight:
+            return
+        try:
+            finished = [self.completed.get(timeout=0.02)]
+        except queue.Empty:
+            return
+        while True:
+            try:
+                finished.append(self.completed.get_nowait())
+            except queue.Empty:
+                break
+        for future in finished:
+            self._take(future)
+
+    def _take(self, future: Future) -> None:
+        entry = self.inflight.pop(future, None)
+        if entry is None:  # already taken (the wind-down takes futures directly)
+            return
+        job = entry[0]
+        try:
+            result = future.result()
+        except Exception as exc:  # a bug in the transport: the request may have gone out
+            log.exception(
+                "provider request raised campaign_id=%s message_id=%s client_id=%s",
+                job.campaign_id,
+                job.message_id,
+                job.client_id,
+            )
+            result = ProviderResult(
+                verdict=Verdict.TRANSIENT,
+                outcome="connection_error",
+                started_at=self.clock(),
+                duration_ms=0,
+                reason=f"Unexpected error: {type(exc).__name__}",
+            )
+        if result is None:
+            self.outcomes.append(Outcome(job, not_sent=NotSent.DEADLINE))
+            log.info(
+                "provider request not made campaign_id=%s message_id=%s client_id=%s "
+                "reason=deadline",
+                job.campaign_id,
+                job.message_id,
+                job.client_id,
+            )
+            return
+        self.outcomes.append(Outcome(job, result=result))
+        log.info(
+            "provider response campaign_id=%s message_id=%s client_id=%s outcome=%s "
+            "http_status=%s duration_ms=%d%s",
+            job.campaign_id,
+            job.message_id,
+            job.client_id,
+            result.outcome,
+            result.http_status,
+            result.duration_ms,
+            f" reason={result.reason!r}" if result.reason else "",
+        )
+        self.latencies.append(result.duration_ms)
+        metrics.observe_provider_request(result.outcome, result.duration_ms / 1000)
+        # Judged at once, not at the next flush: a refused token or a dead provider
+        # must stop new requests immediately.
+        self._judge(result)
+
+    # --- recording ------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        if not self.outcomes:
+            return
+        batch, self.outcomes = self.outcomes, []
+        self.last_flush = time.monotonic()
+        # Transient database errors are retried while our leases (renewed every few
+        # seconds) still hold the messages.
+        retry_until = time.monotonic() + claims.lease_seconds() - RECLAIM_EVERY_SECONDS
+        recording.record(batch, token=self.token, clock=self.clock, retry_until=retry_until)
+
+    def _judge(self, result: ProviderResult) -> None:
+        now = self.clock()
+        if result.verdict is Verdict.CREDENTIALS:
+            if self.gate is not Gate.HOLD or self.probe_inflight:
+                circuit.reject_credentials(now, fingerprint=self.fingerprint, detail=result.reason)
+            self.gate = Gate.HOLD
+            self.probe_inflight = False
+            return
+        failed = result.verdict is Verdict.TRANSIENT
+        if self.probe_inflight:
+            self.probe_inflight = False
+            # The probe asks whether the provider is up: any answer from it says yes, even
+            # a malformed one (that message is retried as usual).
+            if result.unreachable:
+                circuit.trip(now, f"probe failed: {result.reason}")
+                self.gate = Gate.HOLD
+            else:
+                circuit.close(now)
+                self.failures.clear()
+                self.gate = Gate.GO
+            return
+        self.failures.add(failed)
+        if failed and self.gate is Gate.GO and self.failures.should_trip():
+            circuit.trip(now, f"most recent requests failed ({result.reason})")
+            self.failures.clear()
+            self.gate = Gate.HOLD
