@@ -11,6 +11,7 @@ from pathlib import Path
 import polib
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
@@ -61,9 +62,14 @@ def _messages(campaign: Campaign, phones: list[str], status: str) -> list[Messag
 
 @pytest.fixture
 def russian_team(client):
+    objects = seed_russian_team()
+    client.force_login(objects["manager"])
+    return objects
+
+
+def seed_russian_team() -> dict:
     """A Manager with a Russian name and campaigns in every state, with messages and attempts."""
     manager = make_user(USERNAME, MANAGERS)
-    client.force_login(manager)
     running = make_campaign(
         name="Весенняя распродажа",
         text="Скидки до 30% только сегодня!",
@@ -100,7 +106,7 @@ def russian_team(client):
     ProviderState.objects.update_or_create(
         pk=1, defaults={"credentials_rejected": True, "latency_ms": 180.0, "error_rate": 0.25}
     )
-    return {"campaign": running, "message": failed, "client": failed.client}
+    return {"campaign": running, "message": failed, "client": failed.client, "manager": manager}
 
 
 def _pages(objects: dict) -> list[tuple[str, str]]:
@@ -278,7 +284,7 @@ def test_the_switcher_is_on_every_page_and_marks_the_current_language(client, ma
     client.force_login(manager)
     html = client.get("/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert f'action="{reverse("set-language")}"' in html
-    assert 'value="ru" lang="ru" class="btn btn-sm btn-light" aria-pressed="true"' in html
+    assert 'value="ru" lang="ru" class="btn btn-sm btn-light" aria-pressed="true">Русский<' in html
     login = APIClient().get(reverse("login")).content.decode()
     assert f'action="{reverse("set-language")}"' in login
 
@@ -380,14 +386,15 @@ def test_the_stored_ui_language_does_not_change_the_apis_language(client, manage
 # --- The daily report email ----------------------------------------------------------------
 
 
-def test_the_emailed_report_is_in_report_language(settings, smtp_inbox):
+def test_the_emailed_report_is_in_report_language(smtp_inbox):
     from messaging import reports
 
     campaign = make_campaign(name="Весна", start_in=timedelta(hours=-1))
     _messages(campaign, ["79160000010"], MessageStatus.SENT)
     _messages(campaign, ["79160000011"], MessageStatus.FAILED)
-    settings.REPORT_LANGUAGE = "ru"
-    with translation.override("en"):  # whatever the caller's language
+    # override_settings nested inside smtp_inbox's own override (the `settings` fixture
+    # would be undone after it and leave the SMTP settings behind for the next test).
+    with override_settings(REPORT_LANGUAGE="ru"), translation.override("en"):
         assert reports.send_daily_report(recipients=["team@example.com"])
     mail = smtp_inbox.messages[-1]
     assert str(mail["Subject"]).strip().startswith("Ежедневный отчёт Herald за ")
