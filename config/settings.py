@@ -54,13 +54,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before django_q: its `qcluster` command is replaced by ours (graceful stop, clock).
+    "messaging",
     "django_q",
     "django_htmx",
     "django_tables2",
     "crispy_forms",
     "crispy_bootstrap5",
     "social_django",
-    "messaging",
     "dashboard",
 ]
 

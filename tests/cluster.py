@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 
 from django.conf import settings
 from django.db import connection
@@ -23,10 +24,23 @@ def database_env() -> dict[str, str]:
     return {"DATABASE_URL": f"postgres://{user}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"}
 
 
+class Cluster(subprocess.Popen):
+    """A `qcluster` process whose log goes to a file (a pipe would fill and block it)."""
+
+    log_file: tempfile._TemporaryFileWrapper
+
+    def log(self) -> str:
+        self.log_file.flush()
+        with open(self.log_file.name, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+
 @contextlib.contextmanager
 def running_cluster(provider_url: str, **env: str):
-    """A cluster sending to `provider_url`; stopped with SIGINT, as django-q2 needs."""
-    proc = subprocess.Popen(
+    """A cluster sending to `provider_url`; stopped with SIGINT if still running at the end."""
+    # Closed and removed when the cluster is stopped, below.
+    log_file = tempfile.NamedTemporaryFile(prefix="qcluster-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = Cluster(
         [sys.executable, "manage.py", "qcluster"],
         cwd=settings.BASE_DIR,
         env={
@@ -38,8 +52,9 @@ def running_cluster(provider_url: str, **env: str):
         },
         start_new_session=True,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log_file,
     )
+    proc.log_file = log_file
     try:
         yield proc
     finally:
@@ -50,3 +65,8 @@ def running_cluster(provider_url: str, **env: str):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        # Any process the cluster left behind goes too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        log_file.close()
+        os.unlink(log_file.name)

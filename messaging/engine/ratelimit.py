@@ -1,8 +1,9 @@
 """PROVIDER_RATE_LIMIT across every worker: a token bucket kept in the database.
 
 The cap is a promise about any one second at the provider, so the bucket holds at
-most a twentieth of a second's burst and refills at the rest of the rate: however
-the grants fall, no second can see more than the cap. Workers take tokens in
+most a twentieth of a second's burst and refills at 90% of the rate less that
+burst: however the grants fall, and however the network spreads the requests a
+little on their way, no second at the provider sees more than the cap. Workers take tokens in
 small chunks (a few trips to the shared row a second, not one per message) and
 drop a chunk they could not use at once, so tokens are spent when they are taken.
 """
@@ -18,26 +19,30 @@ from django.utils import timezone
 from messaging.models import RateBucket
 
 BURST_SHARE = 0.05  # of a second's rate: the most the bucket holds
+SUSTAINED_SHARE = 0.9  # of the rate: burst plus refill, leaving room for network jitter
 CHUNK_SHARE = 0.05  # of a second's rate: what a worker takes per trip to the database
 CHUNK_LIFETIME = 0.05  # seconds a worker may hold taken tokens before it drops them
 
 
 def bucket_shape(rate: float) -> tuple[float, float]:
-    """(capacity, refill per second): together never more than `rate` in any second."""
+    """(capacity, refill per second): together well under `rate` in any second."""
     capacity = max(1.0, rate * BURST_SHARE)
-    return capacity, max(rate - capacity, rate * 0.5)
+    return capacity, max(rate * SUSTAINED_SHARE - capacity, rate * 0.5)
 
 
 def take_tokens(rate: float, want: int, *, now: datetime | None = None) -> int:
     """Take up to `want` tokens from the shared bucket."""
-    now = now or timezone.now()
     capacity, refill = bucket_shape(rate)
     with transaction.atomic():
         bucket = RateBucket.objects.select_for_update().filter(pk=1).first()
+        # Read the clock holding the lock, and never move the bucket's time back: a
+        # worker that waited for the lock must not refill the same interval twice.
+        now = now or timezone.now()
         if bucket is None:
             RateBucket.objects.get_or_create(pk=1, defaults={"tokens": 0, "refilled_at": now})
             bucket = RateBucket.objects.select_for_update().get(pk=1)
-        elapsed = max(0.0, (now - bucket.refilled_at).total_seconds())
+        now = max(now, bucket.refilled_at)
+        elapsed = (now - bucket.refilled_at).total_seconds()
         tokens = min(capacity, bucket.tokens + elapsed * refill)
         granted = int(min(want, tokens))
         bucket.tokens = tokens - granted

@@ -48,6 +48,10 @@ STOP_CHECK_SECONDS = 0.1
 # to another message, up to HANG_HEADROOM times the concurrency in all.
 SLOW_AFTER_LATENCIES = 5
 HANG_HEADROOM = 2
+# A request needs time to be answered: one started with less than this left before
+# the end (or a few typical latencies, if more) would time out at the end while the
+# provider may still accept it, and the message could not be recorded as sent.
+MIN_TIME_LEFT_SECONDS = 0.5
 
 
 class Sender:
@@ -306,7 +310,7 @@ class Sender:
                 claims.release([job], token=self.token)
                 continue
             end_at = min(end_at, job.end_at)
-            if end_at <= self.clock():
+            if (end_at - self.clock()).total_seconds() < self._min_time_left():
                 self.outcomes.append(Outcome(job, not_sent=NotSent.DEADLINE))
                 continue
             try:
@@ -342,11 +346,17 @@ class Sender:
             future.add_done_callback(self.completed.put)
             free -= 1
 
+    def _min_time_left(self) -> float:
+        median = self._median_latency()
+        return max(MIN_TIME_LEFT_SECONDS, 3 * (median or 0) / 1000)
+
     def _time_left(self, end_at: datetime):
-        clock = self.clock
+        """Seconds left for the request, asked right before it starts; 0 if too few."""
+        clock, floor = self.clock, self._min_time_left()
 
         def seconds_left() -> float:
-            return (end_at - clock()).total_seconds()
+            left = (end_at - clock()).total_seconds()
+            return left if left >= floor else 0.0
 
         return seconds_left
 

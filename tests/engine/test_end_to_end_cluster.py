@@ -42,7 +42,7 @@ def test_campaign_created_through_the_api_is_fully_sent_by_the_cluster(
     while time.monotonic() < deadline:
         if Campaign.objects.get(pk=campaign_id).status == CampaignStatus.FINISHED:
             break
-        assert cluster.poll() is None, cluster.stderr.read().decode()[-2000:]
+        assert cluster.poll() is None, cluster.log()[-2000:]
         time.sleep(0.25)
     counts = CampaignCounts.objects.get(pk=campaign_id)
     assert counts.sent == 200, counts.as_dict()

@@ -1,0 +1,68 @@
+"""Start scheduled campaigns on time.
+
+A thread of the worker cluster's main process (see `manage.py qcluster`): it
+sleeps until the earliest `start_at` of a scheduled campaign, starts it, and
+queues the senders. It looks at the schedule again every POLL_SECONDS, so a
+campaign created or moved meanwhile is seen well before it is due. django-q2's
+schedules stay as the fallback (they fire within 30 s). A second before a start
+it queues the senders already, so one is running and waiting when the moment
+comes. Several clusters may run it at once: starting a campaign is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from django.db import DatabaseError, close_old_connections
+from django.db.models import Min
+from django.utils import timezone
+
+from messaging.engine import lifecycle
+from messaging.engine.slots import ensure_pumps
+from messaging.models import Campaign, CampaignStatus
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+WARM_UP = timedelta(seconds=1)
+
+
+def next_start():
+    return Campaign.objects.filter(status=CampaignStatus.SCHEDULED).aggregate(t=Min("start_at"))[
+        "t"
+    ]
+
+
+def tick(warmed: set) -> float:
+    """Start what is due; returns how long to sleep before looking again."""
+    now = timezone.now()
+    started = lifecycle.start_due_campaigns(now)
+    if started:
+        log.info("clock started campaigns %s", ",".join(map(str, started)))
+        ensure_pumps()
+    upcoming = next_start()
+    if upcoming is None:
+        return POLL_SECONDS
+    if upcoming - now <= WARM_UP and upcoming not in warmed:
+        warmed.add(upcoming)
+        ensure_pumps()  # a sender will be looking when the start comes
+    return max(0.005, min(POLL_SECONDS, (upcoming - now).total_seconds()))
+
+
+def run(stop: threading.Event) -> None:
+    warmed: set = set()
+    while not stop.is_set():
+        try:
+            wait = tick(warmed)
+        except DatabaseError as exc:
+            log.warning("clock could not read the schedule: %s", exc)
+            close_old_connections()
+            wait = 2.0
+        except Exception:
+            log.exception("clock failed; trying again")
+            wait = 2.0
+        if len(warmed) > 100:
+            warmed.clear()
+        stop.wait(wait)

@@ -1,0 +1,81 @@
+"""Rule 8: a stopped worker (SIGTERM) finishes what is in flight, records it, hands back
+the rest and exits within 30 s; a deploy re-sends nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from messaging import services
+from messaging.models import Campaign, CampaignCounts, CampaignStatus, Message, MessageStatus
+from tests.cluster import running_cluster
+from tests.engine.conftest import make_clients
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for(condition, timeout: float, what: str, proc=None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"cluster died: {proc.log()[-3000:]}")
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_sigterm_mid_campaign_finishes_in_flight_hands_back_the_rest_and_exits(provider):
+    # Slow answers and a few hangs: requests are in flight when the signal comes.
+    provider.configure(latency_ms=300, hang_rate=0.02, hang_seconds=60)
+    make_clients(3000)
+    now = timezone.now()
+    campaign = services.create_campaign(
+        values={
+            "text": "Graceful",
+            "start_at": now - timedelta(seconds=1),
+            "end_at": now + timedelta(minutes=10),
+        }
+    )
+    env = {"ENGINE_PUMPS": "2", "Q_WORKERS": "3", "PROVIDER_CONCURRENCY": "200"}
+    with running_cluster(provider.url, **env) as cluster:
+        wait_for(
+            lambda: CampaignCounts.objects.get(pk=campaign.pk).sent >= 300,
+            60,
+            "sending to get going",
+            cluster,
+        )
+        assert CampaignCounts.objects.get(pk=campaign.pk).sending > 0  # mid-campaign
+        signalled = time.monotonic()
+        os.kill(cluster.pid, signal.SIGTERM)  # what Kubernetes and compose send to PID 1
+        cluster.wait(timeout=40)
+        stopped_after = time.monotonic() - signalled
+        log = cluster.log()
+    print(f"cluster stopped {stopped_after:.1f}s after SIGTERM")
+    assert stopped_after <= 30, f"took {stopped_after:.1f}s"
+    assert "Traceback" not in log, log[-3000:]
+    # Nothing is left in flight: every request was recorded or its message handed back.
+    assert not Message.objects.filter(status=MessageStatus.SENDING).exists()
+    counts = CampaignCounts.objects.get(pk=campaign.pk)
+    assert counts.sent < 3000  # the stop came mid-campaign
+    receipts_at_stop = provider.receipts()
+    assert receipts_at_stop["unique"] == counts.sent  # recorded exactly what was accepted
+
+    provider.configure(hang_rate=0.0, latency_ms=20)
+    with running_cluster(provider.url, **env) as cluster:
+        wait_for(
+            lambda: Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.FINISHED,
+            120,
+            "the campaign to finish after the restart",
+            cluster,
+        )
+    counts = CampaignCounts.objects.get(pk=campaign.pk)
+    assert counts.sent == 3000, counts.as_dict()
+    receipts = provider.receipts()
+    assert receipts["unique"] == 3000
+    assert receipts["total"] == 3000  # no msgId accepted twice: the restart re-sent nothing
