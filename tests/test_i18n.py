@@ -488,3 +488,30 @@ def test_every_string_marked_for_translation_is_in_the_catalogue(tmp_path):
     unused = [e.msgid for e in fresh if e.obsolete]
     assert not untranslated, f"strings without Russian (run makemessages): {untranslated}"
     assert not unused, f"translations no longer used (run makemessages): {unused}"
+
+
+def test_report_language_must_be_one_of_herald_s_languages():
+    import os
+    import sys
+
+    code = "import config.settings as s; print(s.REPORT_LANGUAGE)"
+    env = {**os.environ, "SECRET_KEY": "x" * 50, "DEBUG": "0"}
+    ok = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "REPORT_LANGUAGE": "ru"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert ok.returncode == 0 and ok.stdout.strip() == "ru", ok.stderr
+    bad = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "REPORT_LANGUAGE": "de"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode != 0
+    assert "REPORT_LANGUAGE must be one of en, ru" in bad.stderr
