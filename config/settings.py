@@ -353,7 +353,8 @@ MIDDLEWARE += [
 ]
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+# bootstrap5-responsive with its pagination label translated (templates/django_tables2/).
+DJANGO_TABLES2_TEMPLATE = "django_tables2/herald.html"
 UI_PAGE_SIZE = env_int("UI_PAGE_SIZE", 25, minimum=5)
 # Largest CSV the import page accepts.
 UI_IMPORT_MAX_BYTES = env_int("UI_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)

@@ -28,7 +28,7 @@ from messaging.models import (
     ProviderState,
 )
 from messaging.models.stats import add_pending, move_messages, record_sends
-from messaging.roles import MANAGERS
+from messaging.roles import MANAGERS, VIEWERS
 from tests.conftest import make_campaign, make_client, make_user, token_client
 from tests.i18n_pages import CYRILLIC, english_words, leftovers, readable_text
 from tests.smtp import body
@@ -45,7 +45,7 @@ MO = LOCALE / "ru" / "LC_MESSAGES" / "django.mo"
 NOT_OUR_PAGES = ("admin:", "swagger-ui", "schema")
 # Data typed by people, in Russian as a Russian team would type it.
 USERNAME = "менеджер"
-DATA = {USERNAME}
+DATA = {USERNAME, "Mars"}  # "Mars": a time zone typed wrong in the CSV, shown back
 
 
 def _messages(campaign: Campaign, phones: list[str], status: str) -> list[Message]:
@@ -94,6 +94,10 @@ def seed_russian_team() -> dict:
         response_excerpt='{"code": 1}',
     )
     record_sends(running.pk, sent=1234, failed=5)
+    Client.objects.bulk_create(
+        Client(phone=f"7903{i:07d}", operator_code="903", tag="обычный", timezone="Asia/Omsk")
+        for i in range(settings.UI_PAGE_SIZE)
+    )  # a second page of clients
     make_campaign(name="Осенняя акция", text="Привет!")
     for status, name in (
         (CampaignStatus.PAUSED, "Летняя"),
@@ -157,14 +161,74 @@ def _render_all(client, objects, language: str) -> list[tuple[str, str]]:
         rendered.append((name, response.content.decode()))
     for name, response in _form_errors(client):
         rendered.append((name, response.content.decode()))
-    # A flash message on the next page, and the error pages.
-    client.post(reverse("dashboard:campaign-action", args=[objects["campaign"].pk, "pause"]))
-    rendered.append(("after pause", client.get(reverse("dashboard:home")).content.decode()))
-    rendered.append(("404", client.get("/no-such-page/").content.decode()))
+    for name, response in _other_states(client, objects):
+        assert response.status_code in (200, 400, 403, 404), (name, response.status_code)
+        rendered.append((name, response.content.decode()))
     client.logout()  # forgets the cookies too
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     rendered.append(("login", client.get(reverse("login")).content.decode()))
+    failed_login = client.post(reverse("login"), {"username": "никто", "password": "нет"})
+    rendered.append(("login refused", failed_login.content.decode()))
     return rendered
+
+
+def _other_states(client, objects) -> list[tuple[str, object]]:
+    """Pages in the states a walk of the URLs does not reach."""
+    states = []
+    for campaign in Campaign.objects.exclude(pk=objects["campaign"].pk):
+        detail = reverse("dashboard:campaign-detail", args=[campaign.pk])
+        states.append((f"campaign {campaign.status}", client.get(detail)))
+        resume = reverse("dashboard:campaign-action", args=[campaign.pk, "resume"])
+        states.append((f"resume {campaign.status}", client.get(resume)))
+    running = objects["campaign"].pk
+    states.append(
+        (
+            "messages filtered",
+            client.get(reverse("dashboard:campaign-detail", args=[running]), {"status": "failed"}),
+        )
+    )
+    pending = Message.objects.filter(status=MessageStatus.PENDING).first()
+    states.append(
+        (
+            "delete a client with unsent messages",
+            client.get(reverse("dashboard:client-delete", args=[pending.client_id])),
+        )
+    )
+    states.append(
+        ("client list, page 2", client.get(reverse("dashboard:client-list"), {"page": 2}))
+    )
+    csv = b"phone,operator_code,tag,timezone\n79161112233,,\xd0\xb2,Europe/Moscow\n123,9,x,Mars\n"
+    for skip in ("", "on"):
+        states.append(
+            (
+                f"import with rejected rows {skip}",
+                client.post(
+                    reverse("dashboard:client-import"),
+                    {"file": _upload(csv), "skip_invalid_rows": skip},
+                ),
+            )
+        )
+    states.append(
+        (
+            "import, not UTF-8",
+            client.post(reverse("dashboard:client-import"), {"file": _upload(b"\xff\xfe")}),
+        )
+    )
+    states.append(("new API token", client.post(reverse("dashboard:api-token"))))
+    # A flash message on the next page, and the error pages.
+    client.post(reverse("dashboard:campaign-action", args=[running, "pause"]))
+    states.append(("after pause", client.get(reverse("dashboard:home"))))
+    states.append(("404", client.get("/no-such-page/")))
+    viewer = make_user("наблюдатель", VIEWERS)
+    client.force_login(viewer)
+    states.append(("403", client.get(reverse("dashboard:campaign-create"))))
+    return states
+
+
+def _upload(content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("клиенты.csv", content, content_type="text/csv")
 
 
 def test_every_page_in_russian_has_no_english_left(client, russian_team):
@@ -191,6 +255,10 @@ def test_every_page_in_english_shows_no_placeholders_or_russian_but_data(client,
         "Зимняя",
         "Новогодняя",
         "вип",
+        "обычный",
+        "клиенты.csv",
+        "наблюдатель",
+        "никто",
         "завтра",
         "Марс/База",
         USERNAME,
