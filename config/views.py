@@ -1,15 +1,11 @@
 """Endpoints for machines: liveness, readiness and Prometheus metrics.
 
-/healthz and /readyz answer without sign-in (probes cannot sign in). /metrics
-takes a signed-in user, or `Authorization: Bearer <METRICS_TOKEN>` when that
-setting is set, or anyone with METRICS_PUBLIC=1.
+/healthz and /readyz answer without sign-in (probes cannot sign in). Who may read
+/metrics: security/metrics_access.py.
 """
 
 from __future__ import annotations
 
-import hmac
-
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext
 from django.views import defaults
@@ -18,6 +14,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from messaging import health, metrics
+from security.metrics_access import may_read_metrics
 
 
 @never_cache
@@ -47,22 +44,14 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return response
 
 
-def _bearer_token_ok(request: HttpRequest) -> bool:
-    if not settings.METRICS_TOKEN:
-        return False
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        token.strip().encode(), settings.METRICS_TOKEN.encode()
-    )
-
-
 @never_cache
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    allowed = settings.METRICS_PUBLIC or request.user.is_authenticated or _bearer_token_ok(request)
-    if not allowed:
+    if not may_read_metrics(request):
         response = HttpResponse(
-            "Sign in, or send Authorization: Bearer <METRICS_TOKEN>.\n", status=401
+            "Sign in with a role, or send Authorization: Bearer <METRICS_TOKEN> "
+            "or Token <API key>.\n",
+            status=401,
         )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.views import account, campaigns, clients, home, reports
+from dashboard.views import account, audit, campaigns, clients, home, reports
 from dashboard.views import messages as message_views
 
 app_name = "dashboard"
@@ -24,7 +24,10 @@ urlpatterns = [
     path("campaigns/<int:pk>/<slug:action>/", campaigns.campaign_action, name="campaign-action"),
     path("messages/<int:pk>/", message_views.message_detail, name="message-detail"),
     path("reports/daily/", reports.daily_report, name="report"),
+    path("reports/daily/html/", reports.daily_report_html, name="report-html"),
+    path("audit/", audit.audit_log, name="audit"),
     path("account/", account.account, name="account"),
     path("account/timezone/", account.set_timezone, name="set-timezone"),
     path("account/token/", account.api_token, name="api-token"),
+    path("account/token/revoke/", account.api_token_revoke, name="api-token-revoke"),
 ]

@@ -6,6 +6,10 @@ from messaging.api import views
 app_name = "api"
 
 router = DefaultRouter(trailing_slash=True)
+# No `.json`/`.api` suffix routes: the actions take no `format` argument, so a suffix
+# was a 500 (`/api/campaigns/1/stats.json`). Without the routes it is a 404; the
+# format is chosen by the Accept header (or `?format=`).
+router.include_format_suffixes = False
 router.register("clients", views.ClientViewSet, basename="client")
 router.register("campaigns", views.CampaignViewSet, basename="campaign")
 router.register("messages", views.MessageViewSet, basename="message")
