@@ -169,6 +169,14 @@ def _render_all(client, objects, language: str) -> list[tuple[str, str]]:
     rendered.append(("login", client.get(reverse("login")).content.decode()))
     failed_login = client.post(reverse("login"), {"username": "никто", "password": "нет"})
     rendered.append(("login refused", failed_login.content.decode()))
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        locked = client.post(reverse("login"), {"username": "никто", "password": "нет"})
+    assert locked.status_code == 429
+    rendered.append(("locked out", locked.content.decode()))
+    # The audit page, with sign-ins, failures and the lockout recorded above.
+    client.force_login(objects["manager"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    rendered.append(("audit", client.get(reverse("dashboard:audit")).content.decode()))
     return rendered
 
 
@@ -214,7 +222,7 @@ def _other_states(client, objects) -> list[tuple[str, object]]:
             client.post(reverse("dashboard:client-import"), {"file": _upload(b"\xff\xfe")}),
         )
     )
-    states.append(("new API token", client.post(reverse("dashboard:api-token"))))
+    states.append(("new API token", client.post(reverse("dashboard:api-token"), follow=True)))
     # A flash message on the next page, and the error pages.
     client.post(reverse("dashboard:campaign-action", args=[running, "pause"]))
     states.append(("after pause", client.get(reverse("dashboard:home"))))

@@ -66,9 +66,7 @@ def _send_now(request) -> None:
             % {"recipients": recipients, "where": _where_it_went()},
         )
     else:
-        messages.warning(
-            request, _("Nothing was sent: no recipients are set (REPORT_RECIPIENTS).")
-        )
+        messages.warning(request, _("Nothing was sent: no recipients are set (REPORT_RECIPIENTS)."))
     log.info(
         "daily report sent from the web UI user_id=%s sent=%s email_host=%s",
         request.user.pk,
