@@ -5,12 +5,14 @@ The README lists every variable. Bad values raise ImproperlyConfigured at start.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 from config.env import (
     env_bool,
@@ -26,6 +28,14 @@ from config.env import (
 from config.security import KNOWN_PLACEHOLDER_SECRET_KEYS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# `make run` writes a git-ignored .env (DEBUG=1 and a generated SECRET_KEY) so that every
+# manage.py command typed by hand works locally. Variables already in the environment win;
+# HERALD_ENV_FILE names another file, or none when empty. Containers have no .env
+# (.dockerignore) and get everything from their environment.
+_env_file = os.environ.get("HERALD_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file:
+    load_dotenv(_env_file, override=False)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -157,6 +167,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # Dates per language (config/formats/<lang>/formats.py); numbers use Django's locale formats.
 FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
+# A client created without a time zone (API, form) gets this one.
+CLIENT_DEFAULT_TIMEZONE = env_timezone("CLIENT_DEFAULT_TIMEZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
@@ -172,12 +184,20 @@ WHITENOISE_USE_FINDERS = True
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: a Bearer (or other) scheme gets a 401 naming the Token scheme.
+        "messaging.api.strict.WrongSchemeAuthentication",
         # `Token <key>` against hashed keys; counts anonymous and failed attempts per address.
         "security.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["messaging.api.permissions.ManagerWritesViewerReads"],
     "DEFAULT_THROTTLE_CLASSES": ["security.throttles.UserThrottle"],
+    # JSON or a form; JSON sent as a form (curl -d without Content-Type) is a clear 415.
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "messaging.api.strict.FormParserRefusingJson",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "messaging.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -313,6 +333,20 @@ if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
     )
 # /readyz wants a worker heartbeat (a django-q2 schedule, every minute) no older than this.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180, minimum=60)
+
+# --- Retention (messaging/housekeeping.py, a daily django-q2 schedule) -----------
+# Days each kind of row is kept; 0 keeps it forever. Campaign totals survive (counters).
+RETENTION_ATTEMPTS_DAYS = env_int("RETENTION_ATTEMPTS_DAYS", 90, minimum=0)
+RETENTION_MESSAGES_DAYS = env_int("RETENTION_MESSAGES_DAYS", 90, minimum=0)
+RETENTION_SEND_BUCKETS_DAYS = env_int("RETENTION_SEND_BUCKETS_DAYS", 90, minimum=0)
+RETENTION_TASK_RESULTS_DAYS = env_int("RETENTION_TASK_RESULTS_DAYS", 30, minimum=0)
+RETENTION_SESSIONS_DAYS = env_int("RETENTION_SESSIONS_DAYS", 7, minimum=0)
+# Rows per DELETE (each its own short transaction), and how long one run may take
+# before it queues a continuation (well under Q_TIMEOUT).
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000, minimum=1)
+RETENTION_MAX_SECONDS = env_int("RETENTION_MAX_SECONDS", 120, minimum=1)
+if Q_CLUSTER["timeout"] <= RETENTION_MAX_SECONDS:
+    raise ImproperlyConfigured("RETENTION_MAX_SECONDS must be less than Q_TIMEOUT")
 
 # --- Security: TLS, headers, cookies, Content-Security-Policy ------------------------
 # Behind a TLS-terminating proxy (the Kubernetes ingress) set SECURE_PROXY_SSL=1: Herald
@@ -451,8 +485,11 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # bootstrap5-responsive with its pagination label translated (templates/django_tables2/).
 DJANGO_TABLES2_TEMPLATE = "django_tables2/herald.html"
 UI_PAGE_SIZE = env_int("UI_PAGE_SIZE", 25, minimum=5)
-# Largest CSV the import page accepts.
-UI_IMPORT_MAX_BYTES = env_int("UI_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Largest CSV the client import accepts, in the web UI and the API (413 there).
+# UI_IMPORT_MAX_BYTES is its earlier name, still read.
+IMPORT_MAX_BYTES = env_int(
+    "IMPORT_MAX_BYTES", env_int("UI_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024), minimum=1024
+)
 
 if AUTH0_ENABLED:
     AUTHENTICATION_BACKENDS = ["social_core.backends.auth0.Auth0OAuth2", *AUTHENTICATION_BACKENDS]
@@ -479,3 +516,14 @@ SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.load_extra_data",
     "social_core.pipeline.user.user_details",
 )
+
+# --- Web request metrics (django-prometheus) -----------------------------------
+# Requests by view, method and status, and latency histograms, served by our own
+# /metrics (config/views.py; summed over gunicorn's processes through
+# PROMETHEUS_MULTIPROC_DIR). The two middlewares wrap every other one, so these
+# lines stay at the end of the settings.
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]

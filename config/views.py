@@ -29,6 +29,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def readyz(request: HttpRequest) -> JsonResponse:
     """Ready to serve: database reachable, migrations applied, a worker seen recently.
 
+    The provider's state (credentials refused, circuit open) is in the body and, when
+    sending is not normal, in `warnings`; it never makes the answer 503.
+
     `?worker=0` leaves out the worker check, for the web pods' readiness probe: a
     stopped worker must not take the web UI out of the load balancer.
     """
@@ -37,6 +40,14 @@ def readyz(request: HttpRequest) -> JsonResponse:
     body = {"status": "ready" if ready else "not ready", "checks": checks}
     if not ready:
         body["reasons"] = [check["reason"] for check in checks.values() if not check["ok"]]
+    if checks["database"]["ok"]:
+        # Reported, never a reason to be unready: a refusing or failing provider must
+        # not take the web pods out of the load balancer (the UI and API still work).
+        provider = health.public_provider_state()
+        if provider is not None:
+            body["provider"] = provider
+            if provider["sending"] != health.SENDING_NORMAL:
+                body["warnings"] = [provider["summary"]]
     response = JsonResponse(body, status=200 if ready else 503)
     # A probe asking every few seconds is not a server error: keep django.request's
     # "Service Unavailable" ERROR line out of the logs (the reasons are in the body).

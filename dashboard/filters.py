@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from messaging.api.filters import ClientFilter as ApiClientFilter
+from messaging.api.filters import SearchFilter
 from messaging.models import Campaign, CampaignStatus, Client
 
 
@@ -24,7 +25,7 @@ def client_timezones() -> list[tuple[str, str]]:
 
 
 class ClientFilter(ApiClientFilter):
-    search = django_filters.CharFilter(
+    search = SearchFilter(
         method="filter_search",
         label=_("Search"),
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Phone or tag")}),

@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy
 from messaging import services
 from messaging.models import Campaign, Client
 from messaging.models.campaigns import EDITABLE_AFTER_START
-from messaging.validators import known_timezones, operator_code_validator
+from messaging.phones import normalise_phone
+from messaging.validators import known_timezones, operator_code_validator, phone_validator
 
 log = logging.getLogger(__name__)
 
@@ -33,28 +34,37 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
+class PhoneField(forms.CharField):
+    """A phone as people type it (+7 (916) 123-45-67, 8 916 ...), stored as 79161234567."""
+
+    default_validators = [phone_validator]
+
+    def to_python(self, value) -> str:
+        return normalise_phone(super().to_python(value))
+
+
 class ClientForm(forms.ModelForm):
+    phone = PhoneField(
+        label=gettext_lazy("Phone"),
+        max_length=40,
+        help_text=gettext_lazy(
+            "Typed any common way: +7 (916) 123-45-67, 8 916 123 45 67 or 79161234567."
+        ),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
     timezone = forms.ChoiceField(
         choices=timezone_choices,
         label=gettext_lazy("Time zone"),
-        initial="Europe/Moscow",
+        initial=lambda: settings.CLIENT_DEFAULT_TIMEZONE,
         help_text=gettext_lazy("The client's local time zone; send windows follow it."),
     )
 
     class Meta:
         model = Client
         fields = ["phone", "operator_code", "tag", "timezone"]
-        widgets = {
-            "phone": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-            "operator_code": forms.TextInput(attrs={"inputmode": "numeric"}),
-        }
-        labels = {
-            "phone": gettext_lazy("Phone"),
-            "operator_code": gettext_lazy("Operator code"),
-            "tag": gettext_lazy("Tag"),
-        }
+        widgets = {"operator_code": forms.TextInput(attrs={"inputmode": "numeric"})}
+        labels = {"operator_code": gettext_lazy("Operator code"), "tag": gettext_lazy("Tag")}
         help_texts = {
-            "phone": gettext_lazy("11 digits starting with 7, e.g. 79161234567."),
             "operator_code": gettext_lazy("3 digits; leave empty to take digits 2-4 of the phone."),
             "tag": gettext_lazy("Free text label."),
         }
@@ -83,8 +93,8 @@ class ClientImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > settings.UI_IMPORT_MAX_BYTES:
-            limit = settings.UI_IMPORT_MAX_BYTES // (1024 * 1024) or 1
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            limit = settings.IMPORT_MAX_BYTES // (1024 * 1024) or 1
             raise ValidationError(
                 _("The file is larger than %(limit)s MB; split it.") % {"limit": limit}
             )
@@ -206,8 +216,11 @@ class CampaignForm(forms.ModelForm):
         }
         try:
             if self.instance.pk is None:
-                return services.create_campaign(values=values, user=user)
-            return services.update_campaign(campaign=self.instance, values=values)
+                campaign = services.create_campaign(values=values, user=user)
+            else:
+                campaign = services.update_campaign(campaign=self.instance, values=values)
+            # The page shown next says `running` for a campaign whose window holds now.
+            return services.start_if_due(campaign=campaign)
         except ValidationError as exc:
             add_service_errors(self, exc)
             return None

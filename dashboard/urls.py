@@ -11,6 +11,12 @@ urlpatterns = [
     path("clients/", clients.client_list, name="client-list"),
     path("clients/new/", clients.client_create, name="client-create"),
     path("clients/import/", clients.client_import, name="client-import"),
+    path("clients/import/sample/", clients.client_import_sample, name="client-import-sample"),
+    path(
+        "clients/import/rejected/<str:key>/",
+        clients.client_import_rejected,
+        name="client-import-rejected",
+    ),
     path("clients/export.csv", clients.client_export, name="client-export"),
     path("clients/<int:pk>/", clients.client_detail, name="client-detail"),
     path("clients/<int:pk>/edit/", clients.client_edit, name="client-edit"),

@@ -101,20 +101,7 @@ def pages(db):
     }
 
 
-def _non_ascii_digits(value) -> bool:
-    return any(char.isdigit() and not char.isascii() for char in str(value))
-
-
-def without_known_search_bug(query: dict) -> dict:
-    """`?search=²` is a 500 until FIRST's ASCII-digit parsing lands (issue 12 item 5);
-    test_search_with_non_ascii_digits covers it alone, marked xfail until then."""
-    if _non_ascii_digits(query.get("search", "")):
-        return {**query, "search": "x"}
-    return query
-
-
 def fetch(browser, path: str, query: dict, *, htmx: bool = False):
-    query = without_known_search_bug(query)
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     try:
         return browser.get(path, query, **headers)
@@ -197,7 +184,6 @@ def test_the_login_page_next_never_leads_off_site(db):
         assert response["Location"] == "/", target
 
 
-@pytest.mark.xfail(strict=False, reason="FIRST's ASCII-digit ?search= parsing (issue 12 item 5)")
 @pytest.mark.parametrize("path", ["/clients/", "/clients/export.csv"])
 @pytest.mark.parametrize("value", ["²", "٣", "\uff11\uff12"])
 def test_search_with_non_ascii_digits(browser, path, value):
