@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from messaging.phones import phone_error
 from messaging.validators import operator_code_validator, phone_validator, validate_timezone
 
 
@@ -65,6 +66,13 @@ class Client(models.Model):
         # Before validation, so a blank code passes the 3-digit constraint.
         self._fill_operator_code()
         super().clean_fields(exclude=exclude)
+
+    def validate_constraints(self, exclude=None) -> None:
+        # An invalid phone has its own error; the code taken from it would only add
+        # Django's "Constraint client_operator_code_3_digits is violated" to the form.
+        if phone_error(self.phone or ""):
+            exclude = {*(exclude or ()), "operator_code"}
+        super().validate_constraints(exclude=exclude)
 
     def _fill_operator_code(self) -> None:
         if not self.operator_code and self.phone:
