@@ -3,8 +3,9 @@
 django.middleware.locale.LocaleMiddleware picks the language from the cookie or the
 browser's Accept-Language; for a signed-in user who chose a language on the switcher
 the middleware below applies that choice instead, on every request (read once per
-session, at sign-in or at the first request, then kept in the session). The API is
-left to LocaleMiddleware alone, so integrators get errors in their Accept-Language.
+session, at sign-in or at the first request, then kept in the session). The API
+follows the request's Accept-Language only (not the cookie), so integrators get
+errors in the language they ask for.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.utils import translation
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 SESSION_KEY = "herald_language"
 # Only the web UI follows the stored choice; the API follows the request's headers,
@@ -43,6 +46,11 @@ class UserLanguageMiddleware:
 
     def __call__(self, request):
         request.herald_language = ""
+        if request.path.startswith(API_PREFIX):
+            # Integrators: the request's own Accept-Language, not a browser's cookie.
+            language = accepted_language(request.headers.get("Accept-Language", ""))
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
         response = self.get_response(request)
         chosen = request.herald_language
         if chosen and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != chosen:
@@ -63,6 +71,18 @@ class UserLanguageMiddleware:
             request.LANGUAGE_CODE = chosen
             request.herald_language = chosen
         return None
+
+
+def accepted_language(header: str) -> str:
+    """The first language of an Accept-Language header that Herald has, else the default."""
+    for code, _quality in parse_accept_lang_header(header):
+        if code == "*":
+            break
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
 
 
 def set_language_cookie(response, language: str) -> None:

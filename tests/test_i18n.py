@@ -457,6 +457,7 @@ def test_api_errors_of_our_own_rules_are_translated(manager, viewer):
 def test_the_stored_ui_language_does_not_change_the_apis_language(client, manager):
     UserPreference.remember_language(manager, "ru")
     client.force_login(manager)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"  # the browser's UI choice
     response = client.post(
         "/api/clients/", {"phone": "1"}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
     )
