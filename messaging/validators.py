@@ -68,3 +68,5 @@ def validate_tags(value) -> None:
     for tag in value:
         if not isinstance(tag, str) or len(tag) > 100:
             raise ValidationError(_("Each tag must be a string of at most 100 characters."))
+        if "\x00" in tag:
+            raise ValidationError(_("Null characters are not allowed."), code="null_characters")

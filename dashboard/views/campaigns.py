@@ -266,7 +266,7 @@ def _perform(action: str, campaign: Campaign) -> str:
         services.pause_campaign(campaign=campaign)
         return _("Campaign paused.")
     if action == "resume":
-        services.resume_campaign(campaign=campaign)
+        services.start_if_due(campaign=services.resume_campaign(campaign=campaign))
         return _("Campaign resumed.")
     if action == "cancel":
         services.cancel_campaign(campaign=campaign)
