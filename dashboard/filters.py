@@ -33,7 +33,7 @@ class ClientFilter(ApiClientFilter):
     operator_code = django_filters.CharFilter(
         label=_("Operator code"), widget=forms.TextInput(attrs={"inputmode": "numeric"})
     )
-    tag = django_filters.CharFilter(label=_("Tag"))
+    tag = django_filters.CharFilter(label=_("Tag"), method="filter_tag")
     timezone = django_filters.ChoiceFilter(
         label=_("Time zone"), choices=client_timezones, empty_label=_("Any time zone")
     )
