@@ -46,6 +46,7 @@ PROPER_NAMES = {
     "UTF",
     "IANA",
     "JSON",
+    "msgId",  # the provider contract's field name
     "ID",
     # Column names of the CSV format (the file's header is English by design).
     "phone",
