@@ -94,3 +94,16 @@ def max_in_any_second(times: Iterable[float]) -> int:
             first += 1
         best = max(best, last - first + 1)
     return best
+
+
+def per_second(times: Iterable[float], since: float | None = None) -> list[int]:
+    """Counts per whole second from `since` (default: the first time): a timeline."""
+    ordered = sorted(times)
+    if not ordered:
+        return []
+    origin = ordered[0] if since is None else since
+    counts = [0] * (int(ordered[-1] - origin) + 1)
+    for at in ordered:
+        if at >= origin:
+            counts[int(at - origin)] += 1
+    return counts

@@ -114,6 +114,9 @@ def run_one(db: str, scenario: str, params: dict, extra_env: dict[str, str]) -> 
             "missed",
             "lost",
             "requests_after_end_at",
+            "receipts_duplicated",
+            "accepted_recorded_otherwise",
+            "database_errors",
             "server_errors",
             "schema_violations",
         )
