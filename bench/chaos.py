@@ -142,7 +142,7 @@ def faults(
         raise ValueError(f"campaigns must be in 1..{len(TAGS)}")
     short_s = short_s or length_s / 4
     # Slow enough that the outage and the short deadline fall in the middle of sending.
-    rate_limit = rate_limit or max(10, round(count / (0.55 * length_s)))
+    rate_limit = rate_limit or max(10, round(count / (0.4 * length_s)))
     tags = TAGS[:campaigns]
     make_clients(count, tags=tags)
     provider = Provider(
