@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 def _fmt(value) -> str:
     if isinstance(value, bool):
@@ -96,18 +98,52 @@ FIGURES = [
 ]
 
 
-def print_table(results: list[dict], *, full: bool) -> None:
+def load_results(path: str) -> dict[tuple[str, str], dict]:
+    """Results of an earlier run from its saved output: every line that is a JSON object
+    with a scenario and a database (what `python -m bench` prints as each one finishes)."""
+    found = {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("BENCH_JSON "):
+                line = line[len("BENCH_JSON ") :]
+            if not line.startswith("{"):
+                continue
+            try:
+                result = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(result, dict) and "scenario" in result and "db" in result:
+                found[(result["scenario"], result["db"])] = result
+    return found
+
+
+def table_rows(
+    results: list[dict], before: dict[tuple[str, str], dict] | None = None
+) -> list[tuple[str, ...]]:
     rows = []
     for result in results:
         scenario, db = result.get("scenario"), result.get("db")
         if "error" in result:
-            rows.append((scenario, db, "ERROR", result["error"][:60], ""))
+            rows.append((scenario, db, "ERROR", result["error"][:60], "", ""))
             continue
+        earlier = (before or {}).get((scenario, db), {})
         for fs, key, label, target in FIGURES:
             if fs == scenario and key in result:
-                rows.append((scenario, db, label, _fmt(result[key]), target))
-    headers = ("scenario", "db", "figure", "value", "target")
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(5)]
+                was = _fmt(earlier[key]) if key in earlier else ""
+                rows.append((scenario, db, label, _fmt(result[key]), was, target))
+    return rows
+
+
+def print_table(
+    results: list[dict], *, full: bool, before: dict[tuple[str, str], dict] | None = None
+) -> None:
+    """One row per figure; with `before` (an earlier run), its value beside each one."""
+    rows = table_rows(results, before)
+    headers = ("scenario", "db", "figure", "value", "before", "target")
+    if not before:
+        headers, rows = headers[:4] + headers[5:], [r[:4] + r[5:] for r in rows]
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     print()
     print(f"Herald benchmarks ({'full' if full else 'quick'} sizes)")

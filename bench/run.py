@@ -171,6 +171,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="override one parameter of the scenarios that take it (VALUE is JSON or text)",
     )
+    parser.add_argument(
+        "--before",
+        default=os.environ.get("BENCH_BEFORE") or None,
+        metavar="FILE",
+        help="saved output of an earlier run (e.g. of the code before a change, on the same "
+        "machine): its figures are printed beside this run's",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--params", default="{}", help=argparse.SUPPRESS)
     parser.add_argument("--env", default="{}", help=argparse.SUPPRESS)
@@ -183,6 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     dbs = args.db or os.environ.get("BENCH_DBS", "sqlite postgres").split()
     scenarios = args.scenario or SUITES[args.suite]
     overrides = parse_overrides(parser, args.set)
+    before = None
+    if args.before:
+        from bench.report import load_results
+
+        try:
+            before = load_results(args.before)
+        except OSError as exc:
+            parser.error(f"--before: {exc}")
     unknown = [name for name in scenarios if name not in sizes]
     if unknown:
         parser.error(f"unknown scenario(s) {', '.join(unknown)} (known: {', '.join(sizes)})")
@@ -197,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(spawn(db, scenario, params, chaos_env(scenario)))
     from bench.report import print_table
 
-    print_table(results, full=args.full)
+    print_table(results, full=args.full, before=before)
     return 0 if all("error" not in r for r in results) else 1
 
 

@@ -116,3 +116,32 @@ def test_runner_rejects_an_unknown_scenario_and_a_bad_override(capsys):
     with pytest.raises(SystemExit):
         bench_main(["--scenario", "latency", "--set", "count"])
     assert "NAME=VALUE" in capsys.readouterr().err
+
+
+def test_an_earlier_runs_figures_are_printed_beside_this_runs(tmp_path, capsys):
+    from bench.report import load_results, print_table, table_rows
+
+    saved = tmp_path / "before.log"
+    saved.write_text(
+        "--- throughput on sqlite {'count': 10000}\n"
+        "    some log line\n"
+        '{"scenario": "throughput", "db": "sqlite", "rate": 1866.0}\n'
+        "BENCH_JSON " + '{"scenario": "latency", "db": "sqlite", "rate": 295.0}\n'
+        "{not json\n"
+    )
+    before = load_results(str(saved))
+    assert set(before) == {("throughput", "sqlite"), ("latency", "sqlite")}
+    results = [{"scenario": "throughput", "db": "sqlite", "rate": 2100.0, "vs_bare": 0.9}]
+    rows = table_rows(results, before)
+    assert rows == [
+        ("throughput", "sqlite", "msg/s end to end (20 ms latency)", "2,100", "1,866", ">= 1200"),
+        ("throughput", "sqlite", "engine / bare loop", "0.9", "", ">= 0.8"),
+    ]
+    print_table(results, full=False, before=before)
+    assert "before" in capsys.readouterr().out.splitlines()[2]
+
+
+def test_runner_rejects_a_missing_before_file(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        bench_main(["--scenario", "latency", "--before", str(tmp_path / "missing.log")])
+    assert "--before" in capsys.readouterr().err
