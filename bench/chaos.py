@@ -156,6 +156,7 @@ def faults(
     try:
         for node in nodes:
             node.wait_ready()
+        monitors = [node.monitor() for node in nodes]
         provider.reset()
         started = time.time()
         # The first campaign has the short deadline: it ends with messages still waiting.
@@ -183,6 +184,7 @@ def faults(
         )
         time.sleep(3)  # requests started before end_at are capped at it; let the log settle
         ledgers = {c.pk: ledger(c.pk) for c in runs}
+        peak_rss = max(monitor.stop()["peak_rss_mb"] for monitor in monitors)
     finally:
         for node in nodes:
             node.stop()
@@ -217,6 +219,7 @@ def faults(
         "sent_without_ok_attempt": total("sent_without_ok_attempt"),
         "ok_attempt_not_sent": total("ok_attempt_not_sent"),
         "counters_match_rows": all(entry["counters_match_rows"] for entry in ledgers.values()),
+        "worker_peak_rss_mb": round(peak_rss, 1),
         "by_campaign": {pk: entry["by_status"] for pk, entry in ledgers.items()},
         **seen,
         **log_problems(*nodes),
@@ -234,17 +237,20 @@ def crash(env: BenchEnv, *, count: int, latency_ms: float = 20) -> dict:
     second = None
     try:
         cluster.wait_ready()
+        monitor = cluster.monitor()
         provider.reset()
         campaign = _campaign(timedelta(hours=1), "crash")
         wait_until(lambda: CampaignCounts.objects.get(pk=campaign.pk).sent >= count // 3, 120)
         cluster.kill9()
         killed_at = time.time()
+        peak_rss = monitor.stop()["peak_rss_mb"]  # sampled up to the kill
         # Nobody writes any more: what is `sending` now was in flight at the kill.
         in_flight = Message.objects.filter(campaign_id=campaign.pk, status="sending").count()
         sent_at_kill = CampaignCounts.objects.get(pk=campaign.pk).sent
         provider_in_flight = provider.stats()["in_flight"]
         second = Cluster(env, name="qcluster-2", PROVIDER_URL=provider.url)
         second.wait_ready()
+        second_monitor = second.monitor()
         finished = wait_until(
             lambda: Campaign.objects.filter(
                 pk=campaign.pk, status=CampaignStatus.FINISHED
@@ -254,6 +260,7 @@ def crash(env: BenchEnv, *, count: int, latency_ms: float = 20) -> dict:
         )
         recovered_s = time.time() - killed_at
         result = ledger(campaign.pk)
+        peak_rss = max(peak_rss, second_monitor.stop()["peak_rss_mb"])
     finally:
         if second is not None:
             second.stop()
@@ -272,6 +279,7 @@ def crash(env: BenchEnv, *, count: int, latency_ms: float = 20) -> dict:
         "seconds_kill_to_finished": round(recovered_s, 1),
         "sent": counts.get("sent", 0),
         "all_sent": counts.get("sent", 0) == count,
+        "worker_peak_rss_mb": round(peak_rss, 1),
         "lost": result["lost"],
         # At-least-once: only what was in flight at the kill may reach the provider twice.
         "sent_twice": seen["sent_twice"],
