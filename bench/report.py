@@ -20,6 +20,8 @@ def _fmt(value) -> str:
 # (scenario, figure key, label, target text)
 FIGURES = [
     ("throughput", "rate", "msg/s end to end (20 ms latency)", ">= 1200"),
+    ("throughput", "send_phase_rate", "  msg/s from the first request to the last", ""),
+    ("throughput", "first_request_s", "  creation -> first request s", ""),
     ("throughput", "bare_rate", "bare loop msg/s (same transport, no database)", ""),
     ("throughput", "single_rate", "one-at-a-time loop msg/s", ""),
     ("throughput", "vs_bare", "engine / bare loop", ">= 0.8"),
@@ -33,6 +35,8 @@ FIGURES = [
     ("throughput", "receipts_duplicated", "msgIds received twice", "0"),
     ("throughput", "requests_after_end_at", "requests at or after end_at", "0"),
     ("latency", "rate", "msg/s end to end (200 +- 50 ms latency)", ">= 2000"),
+    ("latency", "send_phase_rate", "  msg/s from the first request to the last", ""),
+    ("latency", "first_request_s", "  creation -> first request s", ""),
     ("latency", "bare_rate", "bare loop msg/s (same transport, no database)", ""),
     ("latency", "vs_bare", "engine / bare loop", ">= 0.8"),
     ("latency", "cluster_cpu_ms_per_msg", "cluster CPU ms per message", ""),
