@@ -28,6 +28,11 @@ def accepted_ids(receipts: Mapping) -> set[int]:
     return {int(msg_id) for msg_id in receipts["receipts"]}
 
 
+def accepted_recorded_otherwise(receipts: Mapping, sent_ids: set[int]) -> int:
+    """msgIds the provider accepted whose message is not recorded `sent` (`sent_ids`)."""
+    return len(accepted_ids(receipts) - sent_ids)
+
+
 def requests_at_or_after(requests: Iterable[Mapping], end_at: Mapping[int, float]) -> int:
     """Requests that arrived at or after the end of their message's campaign.
 

@@ -156,7 +156,9 @@ def engine_run(
     arrivals = [r["at"] for r in requests]
     seconds = (finished or time.time()) - created
     first = figures.first_pass(requests)
-    not_sent = Message.objects.filter(campaign_id=campaign.pk).exclude(status="sent")
+    sent_ids = set(
+        Message.objects.filter(campaign_id=campaign.pk, status="sent").values_list("id", flat=True)
+    )
     return {
         "finished": finished is not None,
         "seconds": round(seconds, 2),
@@ -170,9 +172,8 @@ def engine_run(
         "counts": counts,
         "requests": len(requests),
         **figures.receipt_figures(receipts),
-        "accepted_recorded_otherwise": not_sent.filter(
-            id__in=figures.accepted_ids(receipts)
-        ).count(),
+        # Receipts are of this campaign only (the provider was reset before it).
+        "accepted_recorded_otherwise": figures.accepted_recorded_otherwise(receipts, sent_ids),
         "requests_after_end_at": figures.requests_at_or_after(requests, dict.fromkeys(ids, end_at)),
         "provider_by_outcome": provider.stats()["by_outcome"],
         "worker_peak_rss_mb": round(tree["peak_rss_mb"], 1),

@@ -38,6 +38,8 @@ def test_receipt_figures_count_msg_ids_accepted_more_than_once():
         "max_receipts_per_msg": 3,
     }
     assert figures.accepted_ids(receipts) == {1, 2, 3}
+    # Message 3 was accepted but the database says otherwise (say, expired).
+    assert figures.accepted_recorded_otherwise(receipts, sent_ids={1, 2, 7}) == 1
 
 
 def test_receipt_figures_of_the_real_provider():
