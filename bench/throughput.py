@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench import figures
-from bench.harness import ROOT, TOKEN, BenchEnv, Cluster, Provider, make_clients
+from bench.harness import ROOT, TOKEN, BenchEnv, Cluster, Provider, TreeMonitor, make_clients
 
 
 def run_baseline(
@@ -131,6 +131,7 @@ def engine_run(
         cluster.wait_ready()
         provider.reset()
         monitor = cluster.monitor()
+        provider_monitor = TreeMonitor(provider.proc.pid).start()
         now = timezone.now()
         created = time.time()
         campaign = services.create_campaign(
@@ -144,6 +145,7 @@ def engine_run(
         profilers = start_profilers(env, cluster)
         finished = wait_finished([campaign.pk], cluster, timeout)
         tree = monitor.stop()
+        provider_cpu_s = provider_monitor.stop()["cpu_s"]
         counts = CampaignCounts.objects.get(pk=campaign.pk).as_dict()
         for profiler in profilers:
             profiler.wait(timeout=60)
@@ -179,6 +181,9 @@ def engine_run(
         "worker_peak_rss_mb": round(tree["peak_rss_mb"], 1),
         # CPU of the whole cluster per message: steadier than rates on a shared machine.
         "cluster_cpu_ms_per_msg": round(1000 * tree["cpu_s"] / max(1, counts["sent"]), 3),
+        # The provider's CPU over the run as a share of one core (it has one thread): near
+        # 1.0 it, not the engine, would be the bottleneck.
+        "provider_cpu_share": round(provider_cpu_s / max(1e-9, seconds), 2),
         "campaign_id": campaign.pk,
     }
 
