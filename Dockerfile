@@ -25,9 +25,15 @@ RUN SECRET_KEY=collectstatic-only SQLITE_PATH=/tmp/build.sqlite3 \
         python manage.py collectstatic --no-input -v 0 \
     && rm -f /tmp/build.sqlite3 \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin herald \
-    && mkdir -p /app/db \
-    && chown herald /app/db
+    && mkdir -p /app/db /var/lib/herald/metrics \
+    && chown herald:herald /app/db /var/lib/herald/metrics
 
+# Writable by the app user, everything else read-only at run time:
+#   /app/db                   the SQLite file when DATABASE_URL is not set
+#   /var/lib/herald/metrics   prometheus-client's multiprocess files, shared by the
+#                             worker and serve_metrics through a volume (compose). A new
+#                             named volume takes this directory's owner, so uid 10001 can
+#                             write it.
 USER 10001
 EXPOSE 8000
 ENTRYPOINT ["/app/docker/entrypoint.sh"]

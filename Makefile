@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PROVIDER_PORT ?= 8001
 
-.PHONY: run test test-fast lint format install schema clean ops-check bench chaos
+.PHONY: run password test test-fast lint format install schema clean ops-check bench chaos
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,13 +16,24 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# Local settings every manage.py command reads (config/settings.py): DEBUG on and a
+# generated SECRET_KEY. Git-ignored; written once, delete it to get a new key.
+.env:
+	@printf '# Local settings written by make run (git-ignored); the environment wins.\nDEBUG=1\nSECRET_KEY=%s\n' \
+		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "wrote .env: DEBUG=1 and a generated SECRET_KEY for local use"
+
 # Metrics of every local process add up in one directory, emptied at each start.
 run: export PROMETHEUS_MULTIPROC_DIR := $(CURDIR)/db/prometheus
-run: install
+run: install .env
 	rm -rf $(PROMETHEUS_MULTIPROC_DIR) && mkdir -p $(PROMETHEUS_MULTIPROC_DIR)
-	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
-	DEBUG=1 $(BIN)/python manage.py create_signin_user
-	DEBUG=1 $(BIN)/python manage.py runlocal --addr $(HOST):$(PORT)
+	$(BIN)/python manage.py migrate --no-input -v 0
+	$(BIN)/python manage.py create_signin_user
+	$(BIN)/python manage.py runlocal --addr $(HOST):$(PORT) --provider-port $(PROVIDER_PORT)
+
+# A new password for the sign-in user make run created (it keeps its password otherwise).
+password: install .env
+	$(BIN)/python manage.py create_signin_user --reset
 
 # The whole suite; PYTEST_ARGS narrows it (e.g. PYTEST_ARGS="-m 'not browser'").
 test: install
@@ -35,6 +47,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# No .env here: CI runs it, and a .env in CI's checkout would turn DEBUG on for later steps.
 schema: install
 	DEBUG=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file schema.yml
 

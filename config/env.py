@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import zoneinfo
 from datetime import time
 from urllib.parse import urlsplit
@@ -88,3 +89,19 @@ def env_http_url(name: str, default: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ImproperlyConfigured(f"{name} must be an http:// or https:// URL, got {raw!r}")
     return raw.rstrip("/")
+
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*$", re.I)
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A request rate for DRF ("100/minute"), or None for "off"."""
+    raw = os.environ.get(name, default).strip()
+    if raw.lower() in ("off", "0", "none", ""):
+        return None
+    match = _RATE.match(raw)
+    if not match:
+        raise ImproperlyConfigured(
+            f"{name} must be a rate like 100/minute (second, minute, hour, day) or off, got {raw!r}"
+        )
+    return f"{int(match.group(1))}/{match.group(2).lower()}"

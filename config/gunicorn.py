@@ -14,8 +14,13 @@ worker_tmp_dir = "/dev/shm"  # noqa: S108 (a tmpfs, not a shared temp dir)
 # Herald logs every request itself (config.middleware), with ids; no access log.
 accesslog = None
 errorlog = "-"
-# TLS ends at the ingress, which sets X-Forwarded-Proto (see SECURE_PROXY_SSL).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# TLS ends at the ingress, which sets X-Forwarded-Proto (see SECURE_PROXY_SSL). Only the
+# ingress may say so: FORWARDED_ALLOW_IPS lists its addresses or networks (comma-separated,
+# CIDR allowed); anyone else's X-Forwarded-* headers are ignored.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# No control socket (gunicornc): nothing here uses it, and it would need a writable
+# directory under $HOME, which a read-only root file system does not have.
+control_socket_disable = True
 
 
 def child_exit(server, worker) -> None:

@@ -5,10 +5,14 @@ The README lists every variable. Bad values raise ImproperlyConfigured at start.
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 from config.env import (
     env_bool,
@@ -16,15 +20,32 @@ from config.env import (
     env_http_url,
     env_int,
     env_list,
+    env_rate,
     env_str,
     env_time,
     env_timezone,
 )
+from config.security import KNOWN_PLACEHOLDER_SECRET_KEYS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# `make run` writes a git-ignored .env (DEBUG=1 and a generated SECRET_KEY) so that every
+# manage.py command typed by hand works locally. Variables already in the environment win;
+# HERALD_ENV_FILE names another file, or none when empty. Containers have no .env
+# (.dockerignore) and get everything from their environment.
+_env_file = os.environ.get("HERALD_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file:
+    load_dotenv(_env_file, override=False)
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
+# The placeholders shipped in k8s/secret.yaml and docker-compose.yml are public: a
+# deployment that kept one would sign sessions with a key anyone can read.
+if SECRET_KEY in KNOWN_PLACEHOLDER_SECRET_KEYS or "change-me" in SECRET_KEY.lower():
+    raise ImproperlyConfigured(
+        "SECRET_KEY is a published placeholder; set a random one, e.g. the output of "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
@@ -35,14 +56,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 if env_str("POD_IP"):
     ALLOWED_HOSTS.append(env_str("POD_IP"))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# Behind a TLS-terminating proxy (the Kubernetes ingress) trust its header.
-if env_bool("SECURE_PROXY_SSL", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and bool(CSRF_TRUSTED_ORIGINS))
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# TLS, headers, cookies and the Content-Security-Policy: see "Security" below.
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, for superusers only (security/admin_site.py).
+    "security.admin_apps.SuperuserAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,7 +68,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -63,12 +80,16 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "social_django",
     "dashboard",
+    "security",
+    "axes",
 ]
 
 MIDDLEWARE = [
     # First, so that it times and logs every request, redirects and static files too.
     "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Every response, static files included, gets the Content-Security-Policy header.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -139,6 +160,8 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
+# A client created without a time zone (API, form) gets this one.
+CLIENT_DEFAULT_TIMEZONE = env_timezone("CLIENT_DEFAULT_TIMEZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
 
@@ -152,10 +175,20 @@ WHITENOISE_USE_FINDERS = True
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # First: a Bearer (or other) scheme gets a 401 naming the Token scheme.
+        "messaging.api.strict.WrongSchemeAuthentication",
+        # `Token <key>` against hashed keys; counts anonymous and failed attempts per address.
+        "security.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["messaging.api.permissions.ManagerWritesViewerReads"],
+    "DEFAULT_THROTTLE_CLASSES": ["security.throttles.UserThrottle"],
+    # JSON or a form; JSON sent as a form (curl -d without Content-Type) is a clear 415.
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "messaging.api.strict.FormParserRefusingJson",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "messaging.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -241,7 +274,11 @@ AUTH0_ENABLED = bool(AUTH0_DOMAIN and AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET)
 DEFAULT_ROLE = env_str("DEFAULT_ROLE", "Viewers")
 if DEFAULT_ROLE not in {"Managers", "Viewers"}:
     raise ImproperlyConfigured("DEFAULT_ROLE must be Managers or Viewers")
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user name or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 # --- Email and the daily report ---------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
@@ -283,6 +320,98 @@ if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
     )
 # /readyz wants a worker heartbeat (a django-q2 schedule, every minute) no older than this.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180, minimum=60)
+
+# --- Retention (messaging/housekeeping.py, a daily django-q2 schedule) -----------
+# Days each kind of row is kept; 0 keeps it forever. Campaign totals survive (counters).
+RETENTION_ATTEMPTS_DAYS = env_int("RETENTION_ATTEMPTS_DAYS", 90, minimum=0)
+RETENTION_MESSAGES_DAYS = env_int("RETENTION_MESSAGES_DAYS", 90, minimum=0)
+RETENTION_SEND_BUCKETS_DAYS = env_int("RETENTION_SEND_BUCKETS_DAYS", 90, minimum=0)
+RETENTION_TASK_RESULTS_DAYS = env_int("RETENTION_TASK_RESULTS_DAYS", 30, minimum=0)
+RETENTION_SESSIONS_DAYS = env_int("RETENTION_SESSIONS_DAYS", 7, minimum=0)
+# Rows per DELETE (each its own short transaction), and how long one run may take
+# before it queues a continuation (well under Q_TIMEOUT).
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000, minimum=1)
+RETENTION_MAX_SECONDS = env_int("RETENTION_MAX_SECONDS", 120, minimum=1)
+if Q_CLUSTER["timeout"] <= RETENTION_MAX_SECONDS:
+    raise ImproperlyConfigured("RETENTION_MAX_SECONDS must be less than Q_TIMEOUT")
+
+# --- Security: TLS, headers, cookies, Content-Security-Policy ------------------------
+# Behind a TLS-terminating proxy (the Kubernetes ingress) set SECURE_PROXY_SSL=1: Herald
+# then trusts its X-Forwarded-Proto, redirects plain HTTP to HTTPS and sends HSTS.
+SECURE_PROXY_SSL = env_bool("SECURE_PROXY_SSL", False)
+if SECURE_PROXY_SSL:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = SECURE_PROXY_SSL
+# Probes and scrapers address a pod over plain HTTP, without the proxy's header.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics/?$"]
+SECURE_HSTS_SECONDS = (
+    env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0) if SECURE_PROXY_SSL else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Browsers keep Secure cookies for http://localhost too, so only DEBUG (make run) needs
+# them plain; any other deployment is meant to be served over TLS.
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+# Django's defaults, stated: X-Frame-Options DENY, nosniff, Referrer-Policy same-origin,
+# Cross-Origin-Opener-Policy same-origin.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if not SECURE_PROXY_SSL:
+    # Without TLS in front there is no HTTPS to redirect to or to pin with HSTS, which
+    # check --deploy reports as W004/W008. That is only right on the host itself:
+    # config.security's check warns when a public host name is served that way.
+    SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008"]
+
+# The address of a request (sign-in lockouts, API throttles, audit): behind this many
+# proxies that append to X-Forwarded-For (the ingress), the client is the one they saw.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1 if SECURE_PROXY_SSL else 0, minimum=0)
+
+# Sign-in throttling (django-axes, security/signin.py says why): after
+# SIGNIN_FAILURE_LIMIT failures for one user name, or from one address, sign-in is
+# refused (429, Retry-After) for SIGNIN_LOCKOUT_MINUTES; the login form, /admin/ and
+# any other authenticate() alike. A success resets the count.
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "security.addresses.client_ip"
+AXES_LOCKOUT_CALLABLE = "security.signin.lockout_response"
+# Our audit trail (security/audit.py) records and logs every attempt already.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+
+# REST API throttles (security/throttles.py): per user or token, and per address for
+# anonymous requests and wrong keys. "N/second|minute|hour|day", or "off".
+API_THROTTLE_USER = env_rate("API_THROTTLE_USER", "1200/minute")
+API_THROTTLE_ANON = env_rate("API_THROTTLE_ANON", "60/minute")
+# API tokens expire this many days after creation (0: never); expired keys get 401.
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 0, minimum=0)
+
+# django-csp: scripts and styles only from Herald's own static files; no inline
+# script, style attribute or eval anywhere (tests/test_templates_csp_ready.py). The
+# report page's email preview and Swagger UI are handled in their views.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Bootstrap and Swagger UI draw small icons as data: SVG images.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-src": [SELF],
+        "frame-ancestors": [NONE],
+        # Sign-in and sign-out through Auth0 redirect a form POST to its domain.
+        "form-action": [SELF, *([f"https://{AUTH0_DOMAIN}"] if AUTH0_ENABLED else [])],
+    }
+}
 
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
@@ -332,8 +461,11 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 UI_PAGE_SIZE = env_int("UI_PAGE_SIZE", 25, minimum=5)
-# Largest CSV the import page accepts.
-UI_IMPORT_MAX_BYTES = env_int("UI_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Largest CSV the client import accepts, in the web UI and the API (413 there).
+# UI_IMPORT_MAX_BYTES is its earlier name, still read.
+IMPORT_MAX_BYTES = env_int(
+    "IMPORT_MAX_BYTES", env_int("UI_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024), minimum=1024
+)
 
 if AUTH0_ENABLED:
     AUTHENTICATION_BACKENDS = ["social_core.backends.auth0.Auth0OAuth2", *AUTHENTICATION_BACKENDS]
@@ -360,3 +492,14 @@ SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.load_extra_data",
     "social_core.pipeline.user.user_details",
 )
+
+# --- Web request metrics (django-prometheus) -----------------------------------
+# Requests by view, method and status, and latency histograms, served by our own
+# /metrics (config/views.py; summed over gunicorn's processes through
+# PROMETHEUS_MULTIPROC_DIR). The two middlewares wrap every other one, so these
+# lines stay at the end of the settings.
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]

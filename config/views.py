@@ -1,15 +1,11 @@
 """Endpoints for machines: liveness, readiness and Prometheus metrics.
 
-/healthz and /readyz answer without sign-in (probes cannot sign in). /metrics
-takes a signed-in user, or `Authorization: Bearer <METRICS_TOKEN>` when that
-setting is set, or anyone with METRICS_PUBLIC=1.
+/healthz and /readyz answer without sign-in (probes cannot sign in). Who may read
+/metrics: security/metrics_access.py.
 """
 
 from __future__ import annotations
 
-import hmac
-
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -17,6 +13,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from messaging import health, metrics
+from security.metrics_access import may_read_metrics
 
 
 @never_cache
@@ -31,6 +28,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def readyz(request: HttpRequest) -> JsonResponse:
     """Ready to serve: database reachable, migrations applied, a worker seen recently.
 
+    The provider's state (credentials refused, circuit open) is in the body and, when
+    sending is not normal, in `warnings`; it never makes the answer 503.
+
     `?worker=0` leaves out the worker check, for the web pods' readiness probe: a
     stopped worker must not take the web UI out of the load balancer.
     """
@@ -39,6 +39,14 @@ def readyz(request: HttpRequest) -> JsonResponse:
     body = {"status": "ready" if ready else "not ready", "checks": checks}
     if not ready:
         body["reasons"] = [check["reason"] for check in checks.values() if not check["ok"]]
+    if checks["database"]["ok"]:
+        # Reported, never a reason to be unready: a refusing or failing provider must
+        # not take the web pods out of the load balancer (the UI and API still work).
+        provider = health.public_provider_state()
+        if provider is not None:
+            body["provider"] = provider
+            if provider["sending"] != health.SENDING_NORMAL:
+                body["warnings"] = [provider["summary"]]
     response = JsonResponse(body, status=200 if ready else 503)
     # A probe asking every few seconds is not a server error: keep django.request's
     # "Service Unavailable" ERROR line out of the logs (the reasons are in the body).
@@ -46,22 +54,14 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return response
 
 
-def _bearer_token_ok(request: HttpRequest) -> bool:
-    if not settings.METRICS_TOKEN:
-        return False
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        token.strip().encode(), settings.METRICS_TOKEN.encode()
-    )
-
-
 @never_cache
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    allowed = settings.METRICS_PUBLIC or request.user.is_authenticated or _bearer_token_ok(request)
-    if not allowed:
+    if not may_read_metrics(request):
         response = HttpResponse(
-            "Sign in, or send Authorization: Bearer <METRICS_TOKEN>.\n", status=401
+            "Sign in with a role, or send Authorization: Bearer <METRICS_TOKEN> "
+            "or Token <API key>.\n",
+            status=401,
         )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response

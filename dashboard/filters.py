@@ -7,6 +7,7 @@ from django import forms
 from django.core.cache import cache
 
 from messaging.api.filters import ClientFilter as ApiClientFilter
+from messaging.api.filters import SearchFilter
 from messaging.models import Campaign, CampaignStatus, Client
 
 
@@ -23,7 +24,7 @@ def client_timezones() -> list[tuple[str, str]]:
 
 
 class ClientFilter(ApiClientFilter):
-    search = django_filters.CharFilter(
+    search = SearchFilter(
         method="filter_search",
         label="Search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Phone or tag"}),

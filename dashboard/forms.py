@@ -13,7 +13,8 @@ from django.utils import timezone
 from messaging import services
 from messaging.models import Campaign, Client
 from messaging.models.campaigns import EDITABLE_AFTER_START
-from messaging.validators import known_timezones, operator_code_validator
+from messaging.phones import normalise_phone
+from messaging.validators import known_timezones, operator_code_validator, phone_validator
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +32,33 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
+class PhoneField(forms.CharField):
+    """A phone as people type it (+7 (916) 123-45-67, 8 916 ...), stored as 79161234567."""
+
+    default_validators = [phone_validator]
+
+    def to_python(self, value) -> str:
+        return normalise_phone(super().to_python(value))
+
+
 class ClientForm(forms.ModelForm):
+    phone = PhoneField(
+        label="Phone",
+        max_length=40,
+        help_text="Typed any common way: +7 (916) 123-45-67, 8 916 123 45 67 or 79161234567.",
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
     timezone = forms.ChoiceField(
         choices=timezone_choices,
         label="Time zone",
-        initial="Europe/Moscow",
+        initial=lambda: settings.CLIENT_DEFAULT_TIMEZONE,
         help_text="The client's local time zone; send windows follow it.",
     )
 
     class Meta:
         model = Client
         fields = ["phone", "operator_code", "tag", "timezone"]
-        widgets = {
-            "phone": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-            "operator_code": forms.TextInput(attrs={"inputmode": "numeric"}),
-        }
+        widgets = {"operator_code": forms.TextInput(attrs={"inputmode": "numeric"})}
         help_texts = {"operator_code": "3 digits; leave empty to take digits 2-4 of the phone."}
 
     def save(self, commit: bool = True) -> Client:
@@ -70,8 +83,8 @@ class ClientImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > settings.UI_IMPORT_MAX_BYTES:
-            limit = settings.UI_IMPORT_MAX_BYTES // (1024 * 1024) or 1
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            limit = settings.IMPORT_MAX_BYTES // (1024 * 1024) or 1
             raise ValidationError(f"The file is larger than {limit} MB; split it.")
         return upload
 
@@ -184,8 +197,11 @@ class CampaignForm(forms.ModelForm):
         }
         try:
             if self.instance.pk is None:
-                return services.create_campaign(values=values, user=user)
-            return services.update_campaign(campaign=self.instance, values=values)
+                campaign = services.create_campaign(values=values, user=user)
+            else:
+                campaign = services.update_campaign(campaign=self.instance, values=values)
+            # The page shown next says `running` for a campaign whose window holds now.
+            return services.start_if_due(campaign=campaign)
         except ValidationError as exc:
             add_service_errors(self, exc)
             return None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.views import account, campaigns, clients, home, reports
+from dashboard.views import account, audit, campaigns, clients, home, reports
 from dashboard.views import messages as message_views
 
 app_name = "dashboard"
@@ -11,6 +11,12 @@ urlpatterns = [
     path("clients/", clients.client_list, name="client-list"),
     path("clients/new/", clients.client_create, name="client-create"),
     path("clients/import/", clients.client_import, name="client-import"),
+    path("clients/import/sample/", clients.client_import_sample, name="client-import-sample"),
+    path(
+        "clients/import/rejected/<str:key>/",
+        clients.client_import_rejected,
+        name="client-import-rejected",
+    ),
     path("clients/export.csv", clients.client_export, name="client-export"),
     path("clients/<int:pk>/", clients.client_detail, name="client-detail"),
     path("clients/<int:pk>/edit/", clients.client_edit, name="client-edit"),
@@ -24,7 +30,10 @@ urlpatterns = [
     path("campaigns/<int:pk>/<slug:action>/", campaigns.campaign_action, name="campaign-action"),
     path("messages/<int:pk>/", message_views.message_detail, name="message-detail"),
     path("reports/daily/", reports.daily_report, name="report"),
+    path("reports/daily/html/", reports.daily_report_html, name="report-html"),
+    path("audit/", audit.audit_log, name="audit"),
     path("account/", account.account, name="account"),
     path("account/timezone/", account.set_timezone, name="set-timezone"),
     path("account/token/", account.api_token, name="api-token"),
+    path("account/token/revoke/", account.api_token_revoke, name="api-token-revoke"),
 ]

@@ -31,6 +31,13 @@ MESSAGE_RETRIES = Counter(
 )
 
 
+RETENTION_DELETED = Counter(
+    "herald_retention_deleted_total",
+    "Rows deleted by the daily retention task, by kind.",
+    ["kind"],
+)
+
+
 def observe_provider_request(outcome: str, seconds: float) -> None:
     PROVIDER_REQUEST_SECONDS.labels(outcome=outcome).observe(seconds)
 
@@ -38,6 +45,11 @@ def observe_provider_request(outcome: str, seconds: float) -> None:
 def count_retry(reason: str, n: int = 1) -> None:
     if n:
         MESSAGE_RETRIES.labels(reason=reason).inc(n)
+
+
+def count_retention_deleted(kind: str, n: int) -> None:
+    if n:
+        RETENTION_DELETED.labels(kind=kind).inc(n)
 
 
 # --- Exposition ---------------------------------------------------------------

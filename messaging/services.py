@@ -6,17 +6,26 @@ raises django's ValidationError having changed nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from messaging import scheduling
+from messaging.engine import lifecycle
+
+# Importing clients from CSV lives in messaging.imports; these names stay importable here.
+from messaging.imports import (
+    CSV_COLUMNS,
+    ImportResult,
+    MalformedFile,
+    RowError,
+    from_spreadsheet_safe,
+    import_clients_csv,
+    spreadsheet_safe,
+)
 from messaging.models import (
     UNSENT_STATUSES,
     Campaign,
@@ -28,9 +37,18 @@ from messaging.models import (
 )
 from messaging.models.campaigns import EDITABLE_AFTER_START, FILTER_FIELDS
 from messaging.models.stats import move_messages
-from messaging.validators import known_timezones
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "CSV_COLUMNS",
+    "ImportResult",
+    "MalformedFile",
+    "RowError",
+    "from_spreadsheet_safe",
+    "import_clients_csv",
+    "spreadsheet_safe",
+]
 
 
 # --- Clients -----------------------------------------------------------------
@@ -48,203 +66,6 @@ def delete_client(*, client: Client) -> None:
         client_id = client.pk
         client.delete()
     log.info("client deleted client_id=%s cancelled_messages=%d", client_id, cancelled)
-
-
-CSV_COLUMNS = ("phone", "operator_code", "tag", "timezone")
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): the
-# export puts an apostrophe before such a value, and the import takes it off again.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: str) -> str:
-    """A CSV cell a spreadsheet shows as text, never runs."""
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
-
-
-def from_spreadsheet_safe(value: str) -> str:
-    """Undo `spreadsheet_safe`, so an exported file imports back unchanged."""
-    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
-        return value[1:]
-    return value
-
-
-@dataclass
-class RowError:
-    line: int
-    phone: str
-    errors: dict[str, list[str]]
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    rejected: list[RowError] = field(default_factory=list)
-    imported: bool = True
-
-    @property
-    def total_rows(self) -> int:
-        return self.created + self.updated + len(self.rejected)
-
-
-class MalformedFile(ValidationError):
-    """The file as a whole cannot be read as the expected CSV."""
-
-
-def _read_csv_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise MalformedFile({"file": ["The file is not UTF-8 text."]}) from None
-    if not text.strip():
-        raise MalformedFile({"file": ["The file is empty."]})
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-        missing = [c for c in ("phone", "timezone") if c not in header]
-        unknown = [c for c in header if c not in CSV_COLUMNS]
-        if missing or unknown:
-            problems = []
-            if missing:
-                problems.append(f"missing column(s): {', '.join(missing)}")
-            if unknown:
-                problems.append(f"unknown column(s): {', '.join(unknown)}")
-            raise MalformedFile(
-                {"file": [f"Header must be {','.join(CSV_COLUMNS)}: " + "; ".join(problems)]}
-            )
-        rows = []
-        for values in reader:
-            if not values or all(not v.strip() for v in values):
-                continue
-            rows.append((reader.line_num, values))
-    except csv.Error as exc:
-        raise MalformedFile({"file": [f"Line {reader.line_num}: {exc}"]}) from None
-    parsed = []
-    for line, values in rows:
-        if len(values) != len(header):
-            parsed.append((line, {"__columns__": f"{len(values)}"}))
-            continue
-        parsed.append(
-            (
-                line,
-                {h: from_spreadsheet_safe(v.strip()) for h, v in zip(header, values, strict=True)},
-            )
-        )
-    return parsed
-
-
-def _validate_row(row: dict[str, str], header_len: int) -> dict[str, list[str]]:
-    if "__columns__" in row:
-        return {"row": [f"Expected {header_len} values, found {row['__columns__']}."]}
-    errors: dict[str, list[str]] = {}
-    phone = row.get("phone", "")
-    if len(phone) != 11 or not phone.isdigit() or phone[0] != "7":
-        errors["phone"] = ["Phone must be 11 digits starting with 7 (7XXXXXXXXXX)."]
-    code = row.get("operator_code", "")
-    if code and (len(code) != 3 or not code.isdigit()):
-        errors["operator_code"] = ["Operator code must be exactly 3 digits."]
-    if len(row.get("tag", "")) > 100:
-        errors["tag"] = ["Tag must be at most 100 characters."]
-    if row.get("timezone", "") not in known_timezones():
-        errors["timezone"] = [f"{row.get('timezone', '')!r} is not a known IANA time zone."]
-    return errors
-
-
-def import_clients_csv(*, data: bytes, skip_invalid_rows: bool = False) -> ImportResult:
-    """Upsert clients by phone from CSV (`phone,operator_code,tag,timezone`).
-
-    A malformed file raises MalformedFile. With invalid rows, nothing is saved
-    unless `skip_invalid_rows` is set, in which case the valid rows are saved.
-    Either way every rejected row is reported with its reasons.
-    """
-    rows = _read_csv_rows(data)
-    result = ImportResult()
-    clean: dict[str, dict[str, str]] = {}
-    first_line: dict[str, int] = {}
-    for line, row in rows:
-        errors = _validate_row(row, len(CSV_COLUMNS))
-        phone = row.get("phone", "")
-        if not errors and phone in clean:
-            errors = {"phone": [f"Phone repeated; first seen on line {first_line[phone]}."]}
-        if errors:
-            result.rejected.append(RowError(line=line, phone=phone, errors=errors))
-            continue
-        first_line[phone] = line
-        clean[phone] = {
-            "operator_code": row.get("operator_code") or Client.default_operator_code(phone),
-            "tag": row.get("tag", ""),
-            "timezone": row["timezone"],
-        }
-    if result.rejected and not skip_invalid_rows:
-        result.imported = False
-        return result
-
-    with transaction.atomic():
-        result.created = _upsert_clients(clean)
-    result.updated = len(clean) - result.created
-    log.info(
-        "clients imported created=%d updated=%d rejected=%d",
-        result.created,
-        result.updated,
-        len(result.rejected),
-    )
-    return result
-
-
-UPSERT_BATCH = 1000  # SQLite: rows per statement (6,000 parameters, inside its limit)
-UPSERT_CONFLICT = (
-    " ON CONFLICT (phone) DO UPDATE SET operator_code = excluded.operator_code, "
-    "tag = excluded.tag, timezone = excluded.timezone, updated_at = excluded.updated_at"
-)
-
-
-def _upsert_clients(rows: dict[str, dict[str, str]]) -> int:
-    """INSERT ... ON CONFLICT (phone) DO UPDATE in a few statements; returns how many are new.
-
-    Rows were validated above; going around the ORM's per-object work makes a
-    100,000-row import several times faster. PostgreSQL takes the columns as four
-    arrays (unnest), SQLite a thousand-row VALUES list per statement.
-    """
-    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
-    table = Client._meta.db_table
-    columns = "(phone, operator_code, tag, timezone, created_at, updated_at)"
-    items = list(rows.items())
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"INSERT INTO {table} {columns} "  # noqa: S608 (table from the model)
-                "SELECT p, o, t, z, %s, %s FROM unnest(%s::text[], %s::text[], %s::text[], "
-                "%s::text[]) AS u(p, o, t, z)"
-                + UPSERT_CONFLICT
-                +
-                # xmax is 0 on a row this statement inserted, not on one it updated.
-                " RETURNING (xmax = 0)",
-                [
-                    stamp,
-                    stamp,
-                    [phone for phone, _ in items],
-                    [v["operator_code"] for _, v in items],
-                    [v["tag"] for _, v in items],
-                    [v["timezone"] for _, v in items],
-                ],
-            )
-            return sum(1 for (inserted,) in cursor.fetchall() if inserted)
-        phones = [phone for phone, _ in items]
-        existing = 0
-        for start in range(0, len(phones), 5000):
-            existing += Client.objects.filter(phone__in=phones[start : start + 5000]).count()
-        for start in range(0, len(items), UPSERT_BATCH):
-            batch = items[start : start + UPSERT_BATCH]
-            params = []
-            for phone, v in batch:
-                params += [phone, v["operator_code"], v["tag"], v["timezone"], stamp, stamp]
-            cursor.execute(
-                f"INSERT INTO {table} {columns} VALUES "  # noqa: S608 (table from the model)
-                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch))
-                + UPSERT_CONFLICT,
-                params,
-            )
-        return len(items) - existing
 
 
 # --- Campaigns -----------------------------------------------------------------
@@ -322,6 +143,21 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
         ",".join(sorted(changed)),
         revived,
     )
+    return campaign
+
+
+def start_if_due(*, campaign: Campaign) -> Campaign:
+    """Start a scheduled campaign whose window holds now, and return it as it then is.
+
+    The pumps would start it within a tick anyway; the API and the form call this right
+    after a create or an edit, so their answer says `running`, not a `scheduled` that is
+    stale milliseconds later. The targets are selected in this request (one INSERT ...
+    SELECT); a pump that got there first makes this a no-op.
+    """
+    now = timezone.now()
+    due = campaign.status == CampaignStatus.SCHEDULED and campaign.start_at <= now < campaign.end_at
+    if due and lifecycle.start_campaign(campaign.pk, now):
+        campaign.refresh_from_db()
     return campaign
 
 

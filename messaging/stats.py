@@ -17,29 +17,34 @@ def _counts_dict(counts: CampaignCounts | None) -> dict[str, int]:
     return counts.as_dict()
 
 
-def sent_last_minute(campaign_id: int | None = None, *, now=None) -> int:
-    """Sent in the last minute, read from the per-minute buckets (current and previous)."""
+def sends_by_minute(campaign_id: int | None = None, *, now=None) -> dict:
+    """Messages sent in the current clock minute so far and in the previous whole one.
+
+    Exact counts of the per-minute buckets (UTC clock minutes, as the engine records
+    them), not an estimate of "the last 60 seconds": a bucket has no finer time inside it.
+    """
     now = now or timezone.now()
     minute = now.replace(second=0, microsecond=0)
-    buckets = SendBucket.objects.filter(minute__gte=minute - timedelta(minutes=1))
+    previous_minute = minute - timedelta(minutes=1)
+    buckets = SendBucket.objects.filter(minute__gte=previous_minute, minute__lte=minute)
     if campaign_id is not None:
         buckets = buckets.filter(campaign_id=campaign_id)
     by_minute = dict(
         buckets.order_by().values_list("minute").annotate(n=Sum("sent")).values_list("minute", "n")
     )
-    current = by_minute.get(minute, 0) or 0
-    previous = by_minute.get(minute - timedelta(minutes=1), 0) or 0
-    # Blend the previous minute by how much of it still lies within the last 60 s.
-    elapsed = (now - minute).total_seconds()
-    return int(current + previous * max(0.0, 60 - elapsed) / 60)
+    return {
+        "minute_start": minute,
+        "sent_this_minute": by_minute.get(minute) or 0,
+        "sent_previous_minute": by_minute.get(previous_minute) or 0,
+    }
 
 
-def campaign_stats(campaign: Campaign) -> dict:
+def campaign_stats(campaign: Campaign, *, now=None) -> dict:
     counts = CampaignCounts.objects.filter(campaign=campaign).first()
     by_status = _counts_dict(counts)
     total = sum(by_status.values())
     done = total - by_status["pending"] - by_status["sending"]
-    last_minute = sent_last_minute(campaign.pk)
+    minutes = sends_by_minute(campaign.pk, now=now)
     return {
         "campaign": campaign.pk,
         "status": campaign.status,
@@ -47,8 +52,9 @@ def campaign_stats(campaign: Campaign) -> dict:
         "total": total,
         "done": done,
         "progress": round(done / total, 4) if total else 0.0,
-        "sent_last_minute": last_minute,
-        "send_rate_per_second": round(last_minute / 60, 2),
+        **minutes,
+        # The previous whole minute's average: the current one is still filling.
+        "send_rate_per_second": round(minutes["sent_previous_minute"] / 60, 2),
     }
 
 

@@ -7,13 +7,35 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils.deconstruct import deconstructible
 
-phone_validator = RegexValidator(
-    r"^7\d{10}$", "Phone must be 11 digits starting with 7 (7XXXXXXXXXX).", code="invalid_phone"
-)
+from messaging.phones import phone_error
+
+# [0-9], never \d: Python's \d also matches "²" and "٩" (see messaging/phones.py).
+OPERATOR_CODE_PATTERN = r"^[0-9]{3}\Z"
 operator_code_validator = RegexValidator(
-    r"^\d{3}$", "Operator code must be exactly 3 digits.", code="invalid_operator_code"
+    OPERATOR_CODE_PATTERN,
+    "Operator code must be exactly 3 digits (0-9).",
+    code="invalid_operator_code",
 )
+
+
+@deconstructible
+class PhoneValidator:
+    """11 ASCII digits starting with 7; names the foreign digits when there are some."""
+
+    code = "invalid_phone"
+
+    def __call__(self, value) -> None:
+        error = phone_error(str(value))
+        if error:
+            raise ValidationError(error, code=self.code)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, PhoneValidator)
+
+
+phone_validator = PhoneValidator()
 
 
 @functools.cache

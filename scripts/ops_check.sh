@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Offline checks of the deployment files, for `make ops-check` and .ci/run:
-# Kubernetes manifests against the Kubernetes schemas, the compose file, the
+# Kubernetes manifests against the Kubernetes schemas and the hardening they promise,
+# the compose file as Docker renders it and its volumes against the Dockerfile, the
 # commands both run, and a lint of the Dockerfile. No cluster or Docker engine needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,14 +12,21 @@ echo "== k8s/: kubernetes-validate --strict against Kubernetes $KUBERNETES_VERSI
 "$BIN/kubernetes-validate" --strict --quiet -k "$KUBERNETES_VERSION" k8s/*.yaml
 echo "ok"
 
-echo "== docker-compose.yml"
+echo "== k8s/: hardening (service-account tokens, NetworkPolicy, PodDisruptionBudget, forwarded IPs)"
+"$BIN/python" scripts/check_k8s_policies.py k8s/*.yaml
+
+echo "== docker-compose.yml: rendered as Docker would, then its volumes against the Dockerfile"
+rendered=$(mktemp --suffix=.yml)
+trap 'rm -f "$rendered"' EXIT
 if docker compose version >/dev/null 2>&1; then
-    docker compose -f docker-compose.yml config -q && echo "docker compose config: ok"
+    docker compose -f docker-compose.yml config >"$rendered" && echo "docker compose config: ok"
 elif command -v docker-compose >/dev/null 2>&1; then
-    docker-compose -f docker-compose.yml config -q && echo "docker-compose config: ok"
+    docker-compose -f docker-compose.yml config >"$rendered" && echo "docker-compose config: ok"
 else
-    echo "docker compose is not installed here: skipped 'docker compose config'"
+    echo "docker compose is not installed here: the volume check reads the file as it is"
+    cp docker-compose.yml "$rendered"
 fi
+"$BIN/python" scripts/check_volumes.py "$rendered" Dockerfile
 
 echo "== commands run by docker-compose.yml and k8s/"
 "$BIN/python" scripts/check_deploy_commands.py docker-compose.yml k8s/*.yaml

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from messaging import services
 from messaging.models import Client
 from messaging.roles import MANAGERS, VIEWERS, assign_role
+from security.tokens import issue_token
 from tests.smtp import smtp_inbox  # noqa: F401  (a real SMTP server for email tests)
 
 
@@ -55,9 +55,8 @@ def as_viewer(client, viewer):
 
 
 def token_client(user) -> APIClient:
-    token, _ = Token.objects.get_or_create(user=user)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user=user)}")
     return api
 
 

@@ -32,7 +32,7 @@ def test_create_client_keeps_given_operator_code(manager_api):
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
-        ({"phone": "89161234567", "timezone": "Europe/Moscow"}, "phone"),
+        ({"phone": "19161234567", "timezone": "Europe/Moscow"}, "phone"),
         ({"phone": "7916123456", "timezone": "Europe/Moscow"}, "phone"),
         ({"phone": "7916123456a", "timezone": "Europe/Moscow"}, "phone"),
         (

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -30,7 +33,13 @@ def test_import_creates_and_updates_by_phone(manager_api):
         "79263333333,,,UTC\n",
     )
     assert response.status_code == 200, response.json()
-    assert response.json() == {"imported": True, "created": 2, "updated": 1, "rejected": []}
+    assert response.json() == {
+        "imported": True,
+        "created": 2,
+        "updated": 1,
+        "rejected_count": 0,
+        "rejected": [],
+    }
     updated = Client.objects.get(phone="79161111111")
     assert (updated.tag, updated.timezone, updated.operator_code) == ("vip", "Europe/Moscow", "916")
     assert Client.objects.get(phone="79262222222").operator_code == "999"
@@ -110,3 +119,175 @@ def test_a_bad_skip_invalid_rows_is_a_field_error(manager_api):
     response = upload(manager_api, "phone,operator_code,tag,timezone\n", skip_invalid_rows="{}")
     assert response.status_code == 400
     assert "skip_invalid_rows" in response.json()
+
+
+# --- Messages that say what is wrong (issue 15 item 9) ------------------------------------
+
+HEADER = "phone,operator_code,tag,timezone\n"
+
+
+def test_a_short_row_is_reported_with_its_phone(manager_api):
+    response = upload(manager_api, HEADER + "79161111111,916\n+7 (926) 222-22-22,,x\n")
+    assert response.status_code == 400
+    rows = response.json()["rejected"]
+    assert [(r["line"], r["phone"]) for r in rows] == [(2, "79161111111"), (3, "79262222222")]
+    assert rows[0]["errors"] == {"row": ["Expected 4 values, found 2."]}
+
+
+def test_every_missing_column_is_named(manager_api):
+    response = upload(manager_api, "name,number\nfoo,1\n")
+    message = response.json()["file"][0]
+    assert "phone, timezone (required)" in message
+    assert "operator_code, tag (optional)" in message
+    assert "unknown column(s): name, number" in message
+
+
+def test_a_semicolon_separated_file_gets_a_hint(manager_api):
+    response = upload(manager_api, "phone;operator_code;tag;timezone\n79161111111;;vip;UTC\n")
+    assert response.status_code == 400
+    assert "semicolons" in response.json()["file"][0]
+    assert Client.objects.count() == 0
+
+
+def test_a_file_without_a_header_gets_a_hint_and_values_as_written(manager_api):
+    response = upload(manager_api, "79161111111,,VIP,Europe/Moscow\n")
+    assert response.status_code == 400
+    message = response.json()["file"][0]
+    assert "looks like a client, not a header" in message
+    assert "phone,operator_code,tag,timezone" in message
+
+
+def test_unknown_columns_are_named_as_written(manager_api):
+    response = upload(manager_api, "phone,Time Zone\n79161111111,UTC\n")
+    message = response.json()["file"][0]
+    assert "unknown column(s): Time Zone" in message
+
+
+# --- Size limit, streaming, capped report, rejected rows as CSV (issue 12 item 7) ---------
+
+
+def test_a_file_over_the_limit_is_a_413_with_a_clear_message(manager_api, settings):
+    settings.IMPORT_MAX_BYTES = 2048
+    body = HEADER + "".join(f"7916{i:07d},,,UTC\n" for i in range(200))
+    response = upload(manager_api, body)
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert "larger than the import limit of 2,048 bytes" in response.json()["detail"]
+    assert response.json()["max_bytes"] == 2048
+    assert Client.objects.count() == 0
+
+
+def test_a_request_declaring_too_many_bytes_is_refused_before_it_is_read(manager_api, settings):
+    settings.IMPORT_MAX_BYTES = 2048
+    response = manager_api.generic(
+        "POST",
+        URL,
+        data=b"x" * 10,
+        content_type="multipart/form-data; boundary=zzz",
+        CONTENT_LENGTH=str(10 * 1024 * 1024),
+    )
+    assert response.status_code == 413
+
+
+def test_the_ui_refuses_a_file_over_the_same_limit(as_manager, settings):
+    settings.IMPORT_MAX_BYTES = 2048
+    body = HEADER + "".join(f"7916{i:07d},,,UTC\n" for i in range(200))
+    response = as_manager.post(
+        "/clients/import/",
+        {"file": SimpleUploadedFile("c.csv", body.encode(), content_type="text/csv")},
+    )
+    assert response.status_code == 400
+    assert "larger than" in response.content.decode()
+
+
+class ChunkCountingFile(io.BytesIO):
+    """A binary file that fails the test if anyone reads it whole."""
+
+    largest = 0
+
+    def _note(self, size):
+        if size is None or size < 0:
+            raise AssertionError("the import read the whole file at once")
+        self.largest = max(self.largest, size)
+
+    def read(self, size=-1):
+        self._note(size)
+        return super().read(size)
+
+    def read1(self, size=-1):
+        self._note(size)
+        return super().read1(size)
+
+    def readinto(self, buffer):
+        self._note(len(buffer))
+        return super().readinto(buffer)
+
+
+def test_the_import_reads_the_file_in_chunks():
+    from messaging import services
+
+    rows = 20_000
+    data = ChunkCountingFile(
+        (HEADER + "".join(f"7916{i:07d},,t,UTC\n" for i in range(rows))).encode()
+    )
+    result = services.import_clients_csv(data=data)
+    assert (result.created, result.rejected_count) == (rows, 0)
+    assert data.largest <= 64 * 1024
+    assert Client.objects.count() == rows
+
+
+def test_the_report_lists_the_first_1000_rejected_rows_and_counts_all(manager_api):
+    body = HEADER + "79160000000,,ok,UTC\n" + "".join(f"bad{i},,,UTC\n" for i in range(1500))
+    response = upload(manager_api, body, skip_invalid_rows="true")
+    assert response.status_code == 200
+    report = response.json()
+    assert report["rejected_count"] == 1500
+    assert len(report["rejected"]) == 1000
+    assert report["rejected"][0]["phone"] == "bad0"
+    assert report["rejected"][-1]["phone"] == "bad999"
+    assert report["created"] == 1
+
+
+def test_rejected_rows_csv_has_every_rejected_row_and_imports_once_fixed(manager_api):
+    body = (
+        HEADER
+        + "79160000000,,ok,UTC\n"
+        + "".join(f"7926{i:07d},,'=cmd,Mars/Base\n" for i in range(1200))
+    )
+    response = manager_api.post(
+        URL + "?rejected_csv=1",
+        {"file": SimpleUploadedFile("c.csv", body.encode(), content_type="text/csv")},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Herald-Import-Imported"] == "false"
+    assert response["Herald-Import-Rejected"] == "1200"
+    text = b"".join(response.streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["phone", "operator_code", "tag", "timezone", "line", "errors"]
+    assert len(rows) == 1201
+    assert rows[1] == [
+        "79260000000",
+        "",
+        "'=cmd",
+        "Mars/Base",
+        "3",
+        "timezone: 'Mars/Base' is not a known IANA time zone.",
+    ]
+    assert Client.objects.count() == 0
+
+    fixed = text.replace("Mars/Base", "Asia/Tokyo")
+    again = upload(manager_api, fixed)
+    assert again.status_code == 200, again.json()
+    assert again.json()["created"] == 1200
+    assert Client.objects.filter(tag="=cmd").count() == 1200
+
+
+def test_the_sample_csv_imports_as_it_is(manager_api):
+    sample = manager_api.get(URL + "sample/")
+    assert sample.status_code == 200
+    assert sample["Content-Type"].startswith("text/csv")
+    response = upload(manager_api, sample.content)
+    assert response.status_code == 200, response.json()
+    assert response.json()["created"] == 3

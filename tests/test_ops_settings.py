@@ -42,6 +42,12 @@ def test_report_settings_are_read_from_the_environment():
             {"PROMETHEUS_MULTIPROC_DIR": "/nonexistent/prometheus"},
             "PROMETHEUS_MULTIPROC_DIR '/nonexistent/prometheus' is not a directory",
         ),
+        ({"RETENTION_MESSAGES_DAYS": "-1"}, "RETENTION_MESSAGES_DAYS must be at least 0"),
+        ({"RETENTION_BATCH_SIZE": "0"}, "RETENTION_BATCH_SIZE must be at least 1"),
+        (
+            {"RETENTION_MAX_SECONDS": "300", "Q_TIMEOUT": "300"},
+            "RETENTION_MAX_SECONDS must be less than Q_TIMEOUT",
+        ),
     ],
 )
 def test_a_bad_operations_setting_stops_the_start(env, message):
@@ -49,3 +55,30 @@ def test_a_bad_operations_setting_stops_the_start(env, message):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+GUNICORN = (
+    "import runpy; c = runpy.run_path('config/gunicorn.py'); "
+    "print(c['forwarded_allow_ips'], c['control_socket_disable'])"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "127.0.0.1,::1 True"),  # only a proxy on the same host is believed
+        ({"FORWARDED_ALLOW_IPS": "10.244.0.0/16"}, "10.244.0.0/16 True"),
+    ],
+)
+def test_gunicorn_believes_forwarded_headers_from_the_ingress_only(env, expected):
+    environ = {k: v for k, v in os.environ.items() if k != "FORWARDED_ALLOW_IPS"}
+    result = subprocess.run(
+        [sys.executable, "-c", GUNICORN],
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected

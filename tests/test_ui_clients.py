@@ -250,3 +250,42 @@ def test_empty_states_tell_an_empty_directory_from_an_empty_filter(as_viewer):
     assert "No clients yet." in as_viewer.get(url).content.decode()
     make_client("79161234567", tag="vip")
     assert "No client matches this filter." in as_viewer.get(url, {"tag": "x"}).content.decode()
+
+
+def test_import_page_offers_a_sample_csv_that_imports(as_manager):
+    page = as_manager.get(reverse("dashboard:client-import")).content.decode()
+    sample_url = reverse("dashboard:client-import-sample")
+    assert sample_url in page
+    sample = as_manager.get(sample_url)
+    assert sample["Content-Type"].startswith("text/csv")
+    response = as_manager.post(
+        reverse("dashboard:client-import"), {"file": upload(sample.content.decode())}
+    )
+    assert response.status_code == 200
+    assert 'data-result="created">3<' in response.content.decode()
+
+
+def test_after_an_import_the_rejected_rows_download_as_csv_for_that_user_only(
+    as_manager, client, viewer
+):
+    data = "phone,operator_code,tag,timezone\n79251234567,,x,UTC\n7925,,x,UTC\n12,,y,Mars/Base\n"
+    response = as_manager.post(
+        reverse("dashboard:client-import"), {"file": upload(data), "skip_invalid_rows": "on"}
+    )
+    html = response.content.decode()
+    assert "Download the 2 rejected rows as CSV" in html
+    from messaging.models import RejectedRows
+
+    kept = RejectedRows.objects.get()
+    url = reverse("dashboard:client-import-rejected", args=[kept.pk])
+    assert url in html
+    download = as_manager.get(url)
+    rows = list(csv.reader(io.StringIO(download.content.decode())))
+    assert [row[0] for row in rows] == ["phone", "7925", "12"]
+    assert rows[2][-1].startswith("phone: ") and "timezone: " in rows[2][-1]
+
+    from tests.conftest import make_user
+
+    other = make_user("other-manager", "Managers")
+    client.force_login(other)
+    assert client.get(url).status_code == 404

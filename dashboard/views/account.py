@@ -10,11 +10,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from rest_framework.authtoken.models import Token
 
 from dashboard.access import members
 from dashboard.forms import TimezoneForm
 from dashboard.middleware import TZ_COOKIE
+from security.models import ApiToken
+from security.tokens import issue_token, revoke_token
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,25 @@ def logout(request):
     return redirect(login_url)
 
 
+# The new key waits here between the POST that creates it and the page that shows it;
+# that page takes it out, so it is shown exactly once and a reload shows it no more.
+NEW_KEY_SESSION = "herald_new_api_key"
+
+
 @members
 def account(request):
-    token = Token.objects.filter(user=request.user).first()
+    token = ApiToken.objects.filter(user=request.user).first()
     form = TimezoneForm(initial={"timezone": request.viewer_timezone})
-    return render(
-        request, "dashboard/account.html", {"token": token, "tz_form": form, "new_key": None}
+    new_key = request.session.pop(NEW_KEY_SESSION, None)
+    response = render(
+        request,
+        "dashboard/account.html",
+        {"token": token, "tz_form": form, "new_key": new_key},
     )
+    if new_key:
+        # Neither the browser nor a proxy keeps the page that shows a key.
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @members
@@ -63,17 +76,21 @@ def set_timezone(request):
 @members
 @require_POST
 def api_token(request):
-    """Create or rotate one's API token (the key is shown once), or revoke it."""
-    Token.objects.filter(user=request.user).delete()
-    if request.POST.get("action") == "revoke":
-        log.info("api token revoked user_id=%s", request.user.pk)
-        messages.success(request, "Your API token is revoked.")
-        return redirect("dashboard:account")
-    token = Token.objects.create(user=request.user)
-    log.info("api token created user_id=%s", request.user.pk)
-    form = TimezoneForm(initial={"timezone": request.viewer_timezone})
-    return render(
-        request,
-        "dashboard/account.html",
-        {"token": token, "tz_form": form, "new_key": token.key},
+    """Create or replace one's API token, then show its key once (POST/redirect/GET)."""
+    request.session[NEW_KEY_SESSION] = issue_token(
+        user=request.user, request=request, via="account page"
     )
+    return redirect("dashboard:account")
+
+
+@members
+def api_token_revoke(request):
+    """GET asks for confirmation (works without JavaScript); POST revokes."""
+    token = ApiToken.objects.filter(user=request.user).first()
+    if request.method == "POST":
+        if revoke_token(user=request.user, request=request, via="account page"):
+            messages.success(request, "Your API token is revoked: it no longer works.")
+        else:
+            messages.info(request, "You had no API token.")
+        return redirect("dashboard:account")
+    return render(request, "dashboard/token_revoke.html", {"token": token})

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import csv
 import logging
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
@@ -19,7 +20,8 @@ from dashboard.forms import ClientForm, ClientImportForm
 from dashboard.tables import ClientMessageTable, ClientTable
 from dashboard.views import page_or_partial, wants_partial
 from messaging import services
-from messaging.models import Client
+from messaging.api.downloads import sample_csv_response
+from messaging.models import Client, RejectedRows
 from messaging.roles import is_manager
 from messaging.services import CSV_COLUMNS, MalformedFile, spreadsheet_safe
 
@@ -31,8 +33,14 @@ log = logging.getLogger(__name__)
 @vary_on_headers("HX-Request")
 def client_list(request):
     filterset = ClientFilter(request.GET or None, queryset=Client.objects.all())
-    table = ClientTable(filterset.qs, exclude=() if is_manager(request.user) else ("actions",))
-    if any(request.GET.get(name) for name in filterset.filters):
+    invalid = filterset.is_bound and not filterset.is_valid() and "search" in filterset.errors
+    # A phone typed with other digits shows its error and no rows, rather than every
+    # client as if nothing had been typed.
+    rows = Client.objects.none() if invalid else filterset.qs
+    table = ClientTable(rows, exclude=() if is_manager(request.user) else ("actions",))
+    if invalid:
+        table.empty_text = " ".join(filterset.errors["search"])
+    elif any(request.GET.get(name) for name in filterset.filters):
         table.empty_text = "No client matches this filter."
     RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
     context = {"filter": filterset, "table": table}
@@ -54,6 +62,9 @@ def client_export(request):
     A tag that a spreadsheet would run as a formula is written with an apostrophe first.
     """
     filterset = ClientFilter(request.GET or None, queryset=Client.objects.all())
+    if filterset.is_bound and not filterset.is_valid() and "search" in filterset.errors:
+        errors = " ".join(filterset.errors["search"])
+        return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     rows = filterset.qs.order_by("phone").values_list(*CSV_COLUMNS)
     writer = csv.writer(_Echo())
 
@@ -136,22 +147,59 @@ def client_delete(request, pk: int):
 def client_import(request):
     form = ClientImportForm(request.POST or None, request.FILES or None)
     result = None
+    rejected_rows = None
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
+            upload = form.cleaned_data["file"]
             try:
-                result = services.import_clients_csv(
-                    data=form.cleaned_data["file"].read(),
-                    skip_invalid_rows=form.cleaned_data["skip_invalid_rows"],
-                )
+                with upload.open("rb"):
+                    result = services.import_clients_csv(
+                        data=upload.file,
+                        skip_invalid_rows=form.cleaned_data["skip_invalid_rows"],
+                        rejected_csv=True,
+                    )
             except MalformedFile as exc:
                 form.add_error("file", exc.message_dict.get("file", exc.messages))
             else:
                 status = 200 if result.imported else 400
+                with result.rejected_csv as rejected:
+                    if result.rejected_count:
+                        rejected_rows = RejectedRows.keep(
+                            user=request.user, rows=result.rejected_count, content=rejected.read()
+                        )
     return render(
         request,
         "dashboard/clients/import.html",
-        {"form": form, "result": result, "columns": ",".join(CSV_COLUMNS)},
+        {
+            "form": form,
+            "result": result,
+            "rejected_rows": rejected_rows,
+            "columns": ",".join(CSV_COLUMNS),
+            "max_mib": settings.IMPORT_MAX_BYTES // (1024 * 1024) or 1,
+        },
         status=status,
     )
+
+
+@managers
+@require_safe
+def client_import_sample(request):
+    """A small CSV in the import's format, phones typed the ways people type them."""
+    return sample_csv_response()
+
+
+@managers
+@require_safe
+def client_import_rejected(request, key: str):
+    """Every rejected row of the user's own recent import, as CSV."""
+    try:
+        pk = uuid.UUID(key)
+    except ValueError:
+        raise Http404("No such import.") from None
+    kept = get_object_or_404(RejectedRows, pk=pk, user=request.user)
+    response = HttpResponse(kept.content, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime(kept.created_at).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="rejected-rows-{stamp}.csv"'
+    return response

@@ -1,36 +1,76 @@
+"""The daily report page: a preview of today's report and "send now" for Managers.
+
+The report's HTML body is an email, written with inline styles for mail clients. It is
+never inlined into the page: the page frames it from `report-html`, a response of its
+own whose Content-Security-Policy allows those inline styles and nothing else (no
+script, no request anywhere), and which is sandboxed twice (the CSP `sandbox`
+directive and the iframe's `sandbox` attribute).
+"""
+
 from __future__ import annotations
 
 import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from dashboard import integrations
 from dashboard.access import readers
 
 log = logging.getLogger(__name__)
 
+# The email's own policy: its inline styles render; nothing can run or load.
+REPORT_HTML_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "frame-ancestors 'self'; form-action 'none'; base-uri 'none'; sandbox"
+)
+
+
+def _where_it_went() -> str:
+    if settings.EMAIL_HOST:
+        return f"by email through {settings.EMAIL_HOST}"
+    return "only to the server's console: no EMAIL_HOST is set, so no email left this server"
+
+
+def _send_now(request) -> None:
+    if not settings.EMAIL_HOST and not settings.DEBUG:
+        # In production an unconfigured SMTP server would only print the report to
+        # the web process's output, where nobody reads it: refuse and say why.
+        messages.error(
+            request,
+            "Not sent: no SMTP server is configured (EMAIL_HOST). "
+            "Set EMAIL_HOST and the other EMAIL_* settings to send the report.",
+        )
+        return
+    try:
+        sent = integrations.send_report_now()
+    except Exception as exc:
+        log.exception("daily report could not be sent from the web UI")
+        messages.error(request, f"The report could not be sent ({type(exc).__name__}).")
+        return
+    if sent is None:
+        messages.error(request, "The daily report is not available in this version.")
+    elif sent:
+        recipients = ", ".join(settings.REPORT_RECIPIENTS)
+        messages.success(request, f"The daily report was sent to {recipients}, {_where_it_went()}.")
+    else:
+        messages.warning(request, "Nothing was sent: no recipients are set (REPORT_RECIPIENTS).")
+    log.info(
+        "daily report sent from the web UI user_id=%s sent=%s email_host=%s",
+        request.user.pk,
+        sent,
+        settings.EMAIL_HOST or "(console)",
+    )
+
 
 @readers
 def daily_report(request):
     """Preview today's daily report; Managers can send it now."""
     if request.method == "POST":
-        try:
-            sent = integrations.send_report_now()
-        except Exception as exc:
-            log.exception("daily report could not be sent from the web UI")
-            messages.error(request, f"The report could not be sent ({type(exc).__name__}).")
-            return redirect("dashboard:report")
-        if sent is None:
-            messages.error(request, "The daily report is not available in this version.")
-        elif sent:
-            messages.success(request, "The daily report was sent.")
-        else:
-            messages.warning(
-                request, "Nothing was sent: no recipients are set (REPORT_RECIPIENTS)."
-            )
-        log.info("daily report sent from the web UI user_id=%s sent=%s", request.user.pk, sent)
+        _send_now(request)
         return redirect("dashboard:report")
     try:
         report = integrations.build_report()
@@ -38,9 +78,31 @@ def daily_report(request):
     except Exception:
         log.exception("daily report preview failed")
         report, error = None, "The report could not be built; the logs say why."
-    recipients = getattr(settings, "REPORT_RECIPIENTS", [])
     return render(
         request,
         "dashboard/report.html",
-        {"report": report, "error": error, "recipients": recipients},
+        {
+            "report": report,
+            "error": error,
+            "recipients": settings.REPORT_RECIPIENTS,
+            "email_host": settings.EMAIL_HOST,
+        },
     )
+
+
+@readers
+@xframe_options_sameorigin
+def daily_report_html(request):
+    """The report's HTML body alone, framed by the report page."""
+    try:
+        report = integrations.build_report()
+    except Exception:
+        log.exception("daily report preview failed")
+        report = None
+    if report is None:
+        body, status = "<p>The report could not be built; the logs say why.</p>", 503
+    else:
+        body, status = report.html, 200
+    response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = REPORT_HTML_CSP
+    return response

@@ -1,8 +1,29 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 
 from messaging.models import Campaign, CampaignStatus, Client, Message, MessageStatus
+from messaging.phones import ASCII_DIGITS_MESSAGE, non_ascii_digits, search_prefix
+
+
+class SearchField(forms.CharField):
+    """Refuses a number typed with digits other than 0-9 ("7٩..", "²"): a 400 or a form error.
+
+    Text that merely contains such a character among letters stays a tag search.
+    """
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        other = non_ascii_digits(value)
+        letters = [ch for ch in value if ch.isalpha() and not ch.isdigit()]
+        if other and not letters:
+            raise ValidationError(ASCII_DIGITS_MESSAGE.format(digits=other), code="invalid")
+
+
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchField
 
 
 def phone_prefix_range(prefix: str) -> dict[str, str]:
@@ -18,9 +39,12 @@ class ClientFilter(django_filters.FilterSet):
     operator_code = django_filters.CharFilter(help_text="Exact operator code, e.g. 916.")
     tag = django_filters.CharFilter(help_text="Exact tag.")
     timezone = django_filters.CharFilter(help_text="Exact IANA time zone.")
-    search = django_filters.CharFilter(
+    search = SearchFilter(
         method="filter_search",
-        help_text="Digits: the start of the phone (e.g. 7916). Other text: part of the tag.",
+        help_text=(
+            "Digits 0-9: the start of the phone (e.g. 7916; typed as +7 (916) or 8 916 too). "
+            "Other text: part of the tag. A number with other digits (٩, ²) is a 400."
+        ),
     )
 
     class Meta:
@@ -31,10 +55,11 @@ class ClientFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        if value.isdigit():
+        prefix = search_prefix(value)
+        if prefix:
             # Digits search phones by prefix, as a range on the unique index (a LIKE
             # or an OR with the tag would scan every client).
-            return queryset.filter(**phone_prefix_range(value))
+            return queryset.filter(**phone_prefix_range(prefix))
         return queryset.filter(tag__icontains=value)
 
 

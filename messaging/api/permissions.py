@@ -14,3 +14,12 @@ class ManagerWritesViewerReads(BasePermission):
         if request.method in SAFE_METHODS:
             return can_read(request.user)
         return is_manager(request.user)
+
+
+class ManagersOnly(BasePermission):
+    """Managers only, reading included (operational details)."""
+
+    message = "Managers only."
+
+    def has_permission(self, request, view) -> bool:
+        return is_manager(request.user)

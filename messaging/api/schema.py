@@ -25,13 +25,32 @@ def add_error_responses(result, generator, request, public):
     for path, methods in result.get("paths", {}).items():
         for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
-            responses.setdefault("401", _json(ERROR, "Not signed in: no or a bad token."))
+            responses.setdefault(
+                "401",
+                _json(
+                    ERROR,
+                    "Not signed in: no or a bad token, or a scheme other than "
+                    "`Authorization: Token <key>` (the message names it).",
+                ),
+            )
             responses.setdefault("403", _json(ERROR, "Signed in, but the role may not do this."))
             if "{" in path or method == "get":
                 # Lists answer 404 for a page past the end too.
                 responses.setdefault("404", _json(ERROR, "No such object, or no such page."))
             if method in ("post", "put", "patch") or "?" in path:
-                responses.setdefault("400", _json(FIELD_ERRORS, "Invalid input."))
+                responses.setdefault(
+                    "400",
+                    _json(FIELD_ERRORS, "Invalid input, or a field the endpoint does not know."),
+                )
+            if method in ("post", "put", "patch"):
+                responses.setdefault(
+                    "415",
+                    _json(
+                        ERROR,
+                        "The body is neither JSON nor a form, or is JSON sent without "
+                        "Content-Type: application/json.",
+                    ),
+                )
             if method == "get" and any(
                 p.get("in") == "query" for p in operation.get("parameters", [])
             ):

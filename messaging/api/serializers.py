@@ -3,11 +3,30 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from messaging import services
 from messaging.api.errors import as_drf_error
+from messaging.api.strict import OffsetDateTimeField, RejectUnknownFieldsMixin
 from messaging.models import Campaign, Client, DeliveryAttempt, Message, MessageStatus
-from messaging.validators import operator_code_validator
+from messaging.phones import normalise_phone
+from messaging.validators import operator_code_validator, phone_validator
+
+PHONE_HELP = (
+    "A Russian mobile number. Stored and returned as 11 ASCII digits starting with 7 "
+    "(79161234567); the API also accepts it as typed, the same as the web forms and the CSV "
+    "import do: +79161234567, +7 (916) 123-45-67, 8 916 123 45 67, 89161234567 or "
+    "9161234567 (spaces, brackets, dots and dashes anywhere). Only the digits 0-9: other "
+    "Unicode digits (٩, ²) are refused with a 400."
+)
+
+
+@extend_schema_field({"type": "string", "example": "79161234567"})
+class PhoneField(serializers.CharField):
+    """A phone as typed, normalised before it is validated (messaging.phones)."""
+
+    def to_internal_value(self, data):
+        return normalise_phone(super().to_internal_value(data))
 
 
 @extend_schema_serializer(
@@ -24,7 +43,17 @@ from messaging.validators import operator_code_validator
         )
     ]
 )
-class ClientSerializer(serializers.ModelSerializer):
+class ClientSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    phone = PhoneField(
+        max_length=40,
+        validators=[
+            phone_validator,
+            UniqueValidator(
+                queryset=Client.objects.all(), message="A client with this phone already exists."
+            ),
+        ],
+        help_text=PHONE_HELP,
+    )
     operator_code = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -38,9 +67,11 @@ class ClientSerializer(serializers.ModelSerializer):
         fields = ["id", "phone", "operator_code", "tag", "timezone", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {
-            "phone": {"help_text": "11 digits starting with 7, e.g. 79161234567."},
             "tag": {"help_text": "Free text label used by campaign filters (may be empty)."},
-            "timezone": {"help_text": "IANA time zone name, e.g. Europe/Moscow."},
+            "timezone": {
+                "help_text": "IANA time zone name, e.g. Europe/Moscow. Left out: the "
+                "CLIENT_DEFAULT_TIMEZONE setting (Europe/Moscow unless set)."
+            },
         }
 
     def validate(self, attrs):
@@ -50,9 +81,14 @@ class ClientSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ClientImportSerializer(serializers.Serializer):
+class ClientImportSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     file = serializers.FileField(
-        help_text="CSV with the header phone,operator_code,tag,timezone (UTF-8)."
+        help_text=(
+            "CSV with the header phone,operator_code,tag,timezone (UTF-8, commas); "
+            "operator_code and tag may be left out. Phones may be typed as in the forms "
+            "(+7 (916) 123-45-67, 8 916 123 45 67). At most IMPORT_MAX_BYTES (20 MiB by "
+            "default): a larger file is refused with 413."
+        )
     )
     skip_invalid_rows = serializers.BooleanField(
         default=False,
@@ -65,15 +101,27 @@ class ClientImportSerializer(serializers.Serializer):
 
 class RowErrorSerializer(serializers.Serializer):
     line = serializers.IntegerField(help_text="Line number in the file (the header is line 1).")
-    phone = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    phone = serializers.CharField(
+        help_text="The row's phone (normalised when valid, else as written); empty if none."
+    )
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per column; `row` for a row with the wrong number of values.",
+    )
 
 
 class ImportResultSerializer(serializers.Serializer):
     imported = serializers.BooleanField(help_text="False when invalid rows rejected the file.")
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
-    rejected = RowErrorSerializer(many=True)
+    rejected_count = serializers.IntegerField(help_text="Every rejected row, counted.")
+    rejected = RowErrorSerializer(
+        many=True,
+        help_text=(
+            "The first 1,000 rejected rows with their reasons; ask with ?rejected_csv=1 for a "
+            "CSV of every one."
+        ),
+    )
 
 
 class StatusCountsSerializer(serializers.Serializer):
@@ -114,7 +162,14 @@ def _unique(items: list[str]) -> list[str]:
         )
     ]
 )
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    start_at = OffsetDateTimeField(
+        help_text="When sending may start: ISO 8601 with an offset or Z "
+        "(2026-12-01T10:00:00+03:00); a time without one is refused with a 400."
+    )
+    end_at = OffsetDateTimeField(
+        help_text="Deadline, with an offset or Z: no request starts at or after it."
+    )
     operator_codes = serializers.ListField(
         child=serializers.CharField(max_length=3, validators=[operator_code_validator]),
         required=False,
@@ -164,8 +219,6 @@ class CampaignSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "name": {"help_text": "Optional label."},
             "text": {"help_text": "The message text sent to every matching client."},
-            "start_at": {"help_text": "When sending may start (ISO 8601 with offset)."},
-            "end_at": {"help_text": "Deadline: no request starts at or after it."},
         }
 
     @extend_schema_field(serializers.FloatField())
@@ -193,10 +246,14 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         user = self.context["request"].user
-        return services.create_campaign(values=validated_data, user=user)
+        campaign = services.create_campaign(values=validated_data, user=user)
+        # An in-window campaign answers `running`, not a `scheduled` stale a moment later.
+        return services.start_if_due(campaign=campaign)
 
     def update(self, instance, validated_data):
-        return services.update_campaign(campaign=instance, values=validated_data)
+        campaign = services.update_campaign(campaign=instance, values=validated_data)
+        # An edit that brings the start to now answers `running`, like a create.
+        return services.start_if_due(campaign=campaign)
 
 
 class CampaignStatsSerializer(serializers.Serializer):
@@ -206,9 +263,18 @@ class CampaignStatsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     done = serializers.IntegerField(help_text="Messages in a final status.")
     progress = serializers.FloatField(help_text="done / total (0 to 1).")
-    sent_last_minute = serializers.IntegerField(help_text="Messages sent in the last minute.")
+    minute_start = serializers.DateTimeField(
+        help_text="Start of the current clock minute (UTC) the two counts below refer to."
+    )
+    sent_this_minute = serializers.IntegerField(
+        help_text="Messages sent since minute_start (the current minute, still filling): exact."
+    )
+    sent_previous_minute = serializers.IntegerField(
+        help_text="Messages sent in the whole minute before minute_start: exact. Sends are "
+        "counted per clock minute, so there is no exact 'last 60 seconds' figure."
+    )
     send_rate_per_second = serializers.FloatField(
-        help_text="Average messages per second over the last minute."
+        help_text="sent_previous_minute / 60: the average rate over the previous whole minute."
     )
 
 
@@ -259,6 +325,13 @@ class MessageDetailSerializer(MessageSerializer):
     class Meta(MessageSerializer.Meta):
         fields = [*MessageSerializer.Meta.fields, "delivery_attempts"]
         read_only_fields = fields
+
+
+class RetryFailedSerializer(serializers.Serializer):
+    requeued = serializers.IntegerField(help_text="Failed messages queued again.")
+    campaign = CampaignSerializer(
+        help_text="The campaign after the retry (a finished one runs again)."
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -13,13 +15,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from messaging import services, stats
+from messaging.api.downloads import rejected_rows_response, sample_csv_response
 from messaging.api.filters import CampaignFilter, ClientFilter, MessageFilter
-from messaging.api.schema import FIELD_ERRORS
+from messaging.api.schema import ERROR, FIELD_ERRORS
 from messaging.api.serializers import (
     CampaignSerializer,
     CampaignStatsSerializer,
@@ -29,7 +32,9 @@ from messaging.api.serializers import (
     MessageDetailSerializer,
     MessageSerializer,
     OverallStatsSerializer,
+    RetryFailedSerializer,
 )
+from messaging.api.strict import FormParserRefusingJson, refuse_body
 from messaging.models import Campaign, Client, Message
 
 log = logging.getLogger(__name__)
@@ -78,14 +83,35 @@ class ClientViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Import clients from CSV",
         description=(
-            "Upload `phone,operator_code,tag,timezone` rows as multipart field `file`. "
-            "Clients are upserted by phone. Any invalid row rejects the whole file (400 with "
-            "the rows and reasons, nothing saved) unless `skip_invalid_rows` is true."
+            "Upload `phone,operator_code,tag,timezone` rows as multipart field `file` (UTF-8, "
+            "comma-separated, header first; `operator_code` and `tag` may be left out). "
+            "Clients are upserted by phone; phones are normalised as the forms do "
+            "(`+7 (916) 123-45-67` -> `79161234567`). Any invalid row rejects the whole file "
+            "(400 with the rows and reasons, nothing saved) unless `skip_invalid_rows` is "
+            "true. The JSON report lists the first 1,000 rejected rows and counts all of "
+            "them (`rejected_count`). With `?rejected_csv=1` the answer is instead a CSV of "
+            "every rejected row (the file's columns plus `line` and `errors`; the import "
+            "ignores those two, so the corrected file imports as it is), with the figures in "
+            "the `Herald-Import-*` headers and the same status code. A file over "
+            "IMPORT_MAX_BYTES is refused with 413 before it is read."
         ),
+        parameters=[
+            OpenApiParameter(
+                "rejected_csv",
+                bool,
+                OpenApiParameter.QUERY,
+                description="Answer with a CSV of every rejected row instead of JSON.",
+            )
+        ],
         request={"multipart/form-data": ClientImportSerializer},
         responses={
-            200: ImportResultSerializer,
-            400: OpenApiResponse(
+            (200, "application/json"): ImportResultSerializer,
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR,
+                description="With ?rejected_csv=1: every rejected row (only the header when "
+                "none). Headers Herald-Import-Imported, -Created, -Updated, -Rejected.",
+            ),
+            (400, "application/json"): OpenApiResponse(
                 description=(
                     "Refused, nothing saved: the import report with the rejected rows, "
                     "or a list of messages per field (file, skip_invalid_rows)."
@@ -97,11 +123,25 @@ class ClientViewSet(viewsets.ModelViewSet):
                     ]
                 },
             ),
+            (400, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR,
+                description="With ?rejected_csv=1: refused, nothing saved; every rejected row.",
+            ),
+            (413, "application/json"): OpenApiResponse(
+                response=ERROR,
+                description="The file is larger than IMPORT_MAX_BYTES; nothing was read.",
+            ),
         },
         examples=[
             OpenApiExample(
                 "Two rows imported",
-                value={"imported": True, "created": 1, "updated": 1, "rejected": []},
+                value={
+                    "imported": True,
+                    "created": 1,
+                    "updated": 1,
+                    "rejected_count": 0,
+                    "rejected": [],
+                },
                 response_only=True,
                 status_codes=["200"],
             )
@@ -111,24 +151,69 @@ class ClientViewSet(viewsets.ModelViewSet):
         detail=False,
         methods=["post"],
         url_path="import",
-        parser_classes=[MultiPartParser, FormParser],
+        parser_classes=[MultiPartParser, FormParserRefusingJson],
     )
     def import_csv(self, request):
+        too_large = _import_too_large(request.META.get("CONTENT_LENGTH"), slack=64 * 1024)
+        if too_large:
+            return too_large  # refused before the body is read
         form = ClientImportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        data = form.validated_data["file"].read()
-        result = services.import_clients_csv(
-            data=data, skip_invalid_rows=form.validated_data["skip_invalid_rows"]
-        )
-        body = ImportResultSerializer(result).data
-        return Response(body, status=status.HTTP_200_OK if result.imported else 400)
+        upload = form.validated_data["file"]
+        too_large = _import_too_large(upload.size)
+        if too_large:
+            return too_large
+        want_csv = request.query_params.get("rejected_csv", "").lower() in ("1", "true", "yes")
+        with upload.open("rb"):
+            result = services.import_clients_csv(
+                data=upload.file,
+                skip_invalid_rows=form.validated_data["skip_invalid_rows"],
+                rejected_csv=want_csv,
+            )
+        code = status.HTTP_200_OK if result.imported else status.HTTP_400_BAD_REQUEST
+        if want_csv:
+            return rejected_rows_response(result, status=code)
+        return Response(ImportResultSerializer(result).data, status=code)
+
+    @extend_schema(
+        summary="A sample CSV for the import",
+        description="Three clients in the import's format, phones typed three ways.",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    @action(detail=False, methods=["get"], url_path="import/sample")
+    def import_sample(self, request):
+        return sample_csv_response()
+
+
+def _import_too_large(size, *, slack: int = 0) -> Response | None:
+    """A 413 when `size` (bytes; a header's text or a number) is over the import limit."""
+    try:
+        size = int(size or 0)
+    except ValueError:
+        return None
+    limit = settings.IMPORT_MAX_BYTES
+    if size <= limit + slack:
+        return None
+    return Response(
+        {
+            "detail": f"The file is larger than the import limit of {limit:,} bytes "
+            f"({limit / 1024 / 1024:.0f} MiB, setting IMPORT_MAX_BYTES); split it into "
+            "smaller files.",
+            "max_bytes": limit,
+        },
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
 
 
 @extend_schema_view(
     list=extend_schema(summary="List campaigns"),
     create=extend_schema(
         summary="Create a campaign",
-        description="Starts within 2 s if now is between start_at and end_at, else at start_at.",
+        description=(
+            "A campaign whose window holds now starts in this request: the answer says "
+            "`running` and its messages are counted as pending. A future one answers "
+            "`scheduled` and starts by itself at start_at. Times need an offset or Z."
+        ),
         responses={201: CampaignSerializer, 400: BAD_REQUEST},
     ),
     retrieve=extend_schema(summary="Get a campaign with its counts"),
@@ -158,6 +243,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
         services.delete_campaign(campaign=instance)
 
     def _lifecycle(self, request, operation):
+        refuse_body(request)
         campaign = operation(campaign=self.get_object())
         campaign = self.get_queryset().get(pk=campaign.pk)
         return Response(CampaignSerializer(campaign, context={"request": request}).data)
@@ -189,6 +275,28 @@ class CampaignViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._lifecycle(request, services.cancel_campaign)
+
+    @extend_schema(
+        summary="Retry the failed messages",
+        description=(
+            "The same action as the web UI's “Retry failed”: every failed message goes "
+            "back to the queue and is tried again before the campaign's end; a finished "
+            "campaign runs again. Refused with 400 for a cancelled campaign or one whose "
+            "end has passed (extend `end_at` first). No body."
+        ),
+        request=None,
+        responses={200: RetryFailedSerializer, 400: BAD_REQUEST},
+    )
+    @action(detail=True, methods=["post"], url_path="retry-failed")
+    def retry_failed(self, request, pk=None):
+        refuse_body(request)
+        requeued = services.retry_failed_messages(campaign=self.get_object())
+        campaign = self.get_queryset().get(pk=pk)
+        body = {
+            "requeued": requeued,
+            "campaign": CampaignSerializer(campaign, context={"request": request}).data,
+        }
+        return Response(body)
 
     @extend_schema(summary="Campaign statistics", responses=CampaignStatsSerializer)
     @action(detail=True, methods=["get"])

@@ -2,6 +2,7 @@ from messaging.models.campaigns import Campaign, CampaignStatus
 from messaging.models.clients import Client
 from messaging.models.engine import CircuitState, ProviderState, PumpSlot, RateBucket
 from messaging.models.health import WorkerHeartbeat
+from messaging.models.imports import RejectedRows
 from messaging.models.messages import (
     FINAL_STATUSES,
     UNSENT_STATUSES,
@@ -29,6 +30,7 @@ __all__ = [
     "ProviderState",
     "PumpSlot",
     "RateBucket",
+    "RejectedRows",
     "SendBucket",
     "WorkerHeartbeat",
 ]

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from messaging.validators import operator_code_validator, phone_validator, validate_timezone
+
+
+def default_client_timezone() -> str:
+    """A client's zone when none is given: the CLIENT_DEFAULT_TIMEZONE setting."""
+    return settings.CLIENT_DEFAULT_TIMEZONE
 
 
 class Client(models.Model):
@@ -23,9 +29,9 @@ class Client(models.Model):
     tag = models.CharField(max_length=100, blank=True, default="", help_text="Free text label.")
     timezone = models.CharField(
         max_length=64,
-        default="Europe/Moscow",
+        default=default_client_timezone,
         validators=[validate_timezone],
-        help_text="IANA time zone name, e.g. Europe/Moscow.",
+        help_text="IANA time zone name, e.g. Europe/Moscow; CLIENT_DEFAULT_TIMEZONE when left out.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -42,6 +42,15 @@
     document.getElementById("client-modal-content").replaceChildren();
   });
 
+  // The campaign's message table follows a running campaign, but not while keyboard focus is
+  // inside it (a refresh would take the focus away). Here, not as an hx-trigger filter,
+  // because htmx evaluates those with new Function(), which the CSP forbids.
+  document.body.addEventListener("htmx:confirm", function (event) {
+    if (event.target.dataset.refresh !== "messages") return;
+    var table = document.getElementById("campaign-messages");
+    if (table && table.contains(document.activeElement)) event.preventDefault();
+  });
+
   // Saved: close the modal and say so (the table refreshes itself on the same event).
   document.body.addEventListener("clientSaved", function (event) {
     var dialog = modal();

@@ -107,3 +107,57 @@ def test_pumps_are_not_queued_twice_while_alive(settings):
     assert ensure_pumps() == 0  # alive
     PumpSlot.objects.filter(slot=0).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
     assert ensure_pumps() == 1  # its worker died: replaced
+
+
+def test_the_clock_starts_a_campaign_at_its_start_at_and_warms_a_sender(settings):
+    """The worker's clock thread (manage.py qcluster) starts what is due and queues
+    senders a moment before a start, without waiting for django-q2's scheduler."""
+    from messaging import services
+    from messaging.engine import clock
+
+    settings.ENGINE_PUMPS = 1
+    make_clients(3)
+    start = timezone.now() + timedelta(seconds=30)
+    campaign = services.create_campaign(
+        values={"text": "x", "start_at": start, "end_at": start + timedelta(hours=1)}
+    )
+    warmed: set = set()
+    with time_machine.travel(start - timedelta(seconds=10), tick=False):
+        assert clock.tick(warmed) == clock.POLL_SECONDS  # looks again soon
+        assert "messaging.tasks.pump" not in queued_functions()
+    with time_machine.travel(start - timedelta(milliseconds=800), tick=False):
+        clock.tick(warmed)
+        assert queued_functions().count("messaging.tasks.pump") == 1  # warmed
+    with time_machine.travel(start - timedelta(milliseconds=300), tick=False):
+        assert clock.tick(warmed) == pytest.approx(0.3)  # sleeps exactly until the start
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.SCHEDULED
+    with time_machine.travel(start, tick=False):
+        clock.tick(warmed)
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.RUNNING
+    assert CampaignCounts.objects.get(pk=campaign.pk).pending == 3
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_scheduled_campaign_starts_by_itself_in_a_real_cluster(provider):
+    import time
+
+    from messaging import services
+    from tests.cluster import running_cluster
+
+    make_clients(5)
+    with running_cluster(provider.url, ENGINE_PUMPS="1", Q_WORKERS="2") as cluster:
+        time.sleep(3)  # the cluster is up and idle
+        start = timezone.now() + timedelta(seconds=3)
+        campaign = services.create_campaign(
+            values={"text": "On time", "start_at": start, "end_at": start + timedelta(hours=1)}
+        )
+        deadline = time.monotonic() + 25  # well before django-q2's scheduler (30 s) fires
+        while time.monotonic() < deadline and provider.receipts()["unique"] < 5:
+            assert cluster.poll() is None, cluster.log()[-2000:]
+            time.sleep(0.1)
+    assert provider.receipts()["unique"] == 5
+    first = min(r["at"] for r in provider.requests())
+    assert first >= start.timestamp()  # nothing before its start
+    print(f"first request {first - start.timestamp():.2f}s after start_at")
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.FINISHED

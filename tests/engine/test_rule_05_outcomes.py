@@ -8,10 +8,24 @@ import pytest
 from django.utils import timezone
 
 from messaging.models import CampaignCounts, Message, MessageStatus, ProviderState
-from messaging.provider import ProviderClient, Verdict
+from messaging.provider import AsyncProviderClient, ProviderClient, Verdict, request_body
 from tests.engine.conftest import make_clients, run_pump, running_campaign
 
 pytestmark = pytest.mark.django_db
+
+
+def send_once(transport: str, url: str, token: str, *, message_id: int = 42, text: str = "Hi"):
+    """One request through either transport: both share the one classification."""
+    if transport == "requests":
+        client = ProviderClient(url=url, token=token, connect_timeout=0.5)
+        return client.send(message_id=message_id, phone="79161234567", text=text)
+    client = AsyncProviderClient(url=url, token=token, connect_timeout=0.5).start()
+    try:
+        body = request_body(message_id, "79161234567", text)
+        return client.submit(message_id=message_id, body=body, deadline=lambda: None).result()
+    finally:
+        client.close()
+
 
 OK = json.dumps({"code": 0, "message": "OK"})
 
@@ -33,10 +47,12 @@ OK = json.dumps({"code": 0, "message": "OK"})
         (403, "forbidden", {}, Verdict.CREDENTIALS, "rejected"),
     ],
 )
-def test_each_provider_answer_is_classified(scripted, status, body, headers, verdict, outcome):
+@pytest.mark.parametrize("transport", ["requests", "aiohttp"])
+def test_each_provider_answer_is_classified(
+    scripted, status, body, headers, verdict, outcome, transport
+):
     scripted.respond(status, body, headers)
-    client = ProviderClient(url=scripted.url, token="secret-token")
-    result = client.send(message_id=42, phone="79161234567", text="Hi")
+    result = send_once(transport, scripted.url, "secret-token")
     assert result.verdict is verdict
     assert result.outcome == outcome
     assert result.http_status == status
@@ -49,9 +65,9 @@ def test_each_provider_answer_is_classified(scripted, status, body, headers, ver
     assert "secret-token" not in result.reason + result.excerpt
 
 
-def test_connection_refused_is_transient():
-    client = ProviderClient(url="http://127.0.0.1:9/v1", token="t", connect_timeout=0.5)
-    result = client.send(message_id=1, phone="79161234567", text="x")
+@pytest.mark.parametrize("transport", ["requests", "aiohttp"])
+def test_connection_refused_is_transient(transport):
+    result = send_once(transport, "http://127.0.0.1:9/v1", "t", message_id=1, text="x")
     assert result.verdict is Verdict.TRANSIENT
     assert result.outcome == "connection_error"
 
@@ -142,3 +158,26 @@ def test_credentials_rejected_stops_all_sending_and_keeps_messages_pending(provi
     run_pump(provider.url)
     assert CampaignCounts.objects.get(pk=campaign.pk).sent == 30
     assert not ProviderState.get().credentials_rejected
+
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJoZXJhbGQifQ.c2lnbmF0dXJlLXBhcnQ"
+
+
+def test_a_provider_that_echoes_the_token_never_gets_it_stored_or_shown(scripted, viewer_api):
+    """The token (and anything bearer-like) is scrubbed before an answer is kept."""
+    make_clients(1)
+    running_campaign()
+    echo = json.dumps(
+        {"error": "bad request", "headers": {"Authorization": f"Bearer {JWT}"}, "token": JWT}
+    )
+    scripted.respond(400, echo)
+    run_pump(scripted.url, token=JWT)
+    assert scripted.requests[0]["auth"] == f"Bearer {JWT}"  # it was sent...
+    message = Message.objects.get()
+    attempt = message.delivery_attempts.get()
+    assert message.status == MessageStatus.FAILED
+    stored = message.last_error + attempt.response_excerpt
+    assert "bad request" in stored  # the useful part is kept
+    assert JWT not in stored and "eyJ" not in stored  # ...but never kept
+    shown = viewer_api.get(f"/api/messages/{message.pk}/").content.decode()
+    assert "eyJ" not in shown

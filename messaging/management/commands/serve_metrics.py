@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import signal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.conf import settings
@@ -67,10 +68,23 @@ class Command(BaseCommand):
         if not settings.METRICS_TOKEN:
             log.warning("serving worker metrics without a token: set METRICS_TOKEN to require one")
         server = ThreadingHTTPServer((host, port), MetricsHandler)
+        # As a container's PID 1 the process has no default SIGTERM action: without a
+        # handler `docker stop` and Kubernetes wait out the whole grace period.
+        signal.signal(signal.SIGTERM, _stop)
         self.stdout.write(f"Serving worker metrics on http://{host}:{port}/metrics")
         try:
-            server.serve_forever()
-        except KeyboardInterrupt:
+            server.serve_forever(poll_interval=0.2)
+        except (KeyboardInterrupt, _Stopped):
             pass
         finally:
             server.server_close()
+        self.stdout.write("Stopped serving worker metrics")
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _stop(signum, frame) -> None:
+    # Raised in the main thread, out of serve_forever's wait; the handler threads are daemons.
+    raise _Stopped

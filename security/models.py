@@ -1,0 +1,59 @@
+"""What the security app stores: the audit trail and API tokens (hashed)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditKind(models.TextChoices):
+    SIGN_IN = "sign_in", "Signed in"
+    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    LOCKED_OUT = "locked_out", "Locked out"
+    SIGN_OUT = "sign_out", "Signed out"
+    TOKEN_CREATED = "token_created", "API token created"
+    TOKEN_REVOKED = "token_revoked", "API token revoked"
+
+
+class AuditEvent(models.Model):
+    """One sign-in, failure, lockout or token change: who, from where, when."""
+
+    kind = models.CharField(max_length=20, choices=AuditKind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    # Kept when the user is deleted; `username` says who it was (or what was typed).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    username = models.CharField(max_length=150, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["-at", "-id"], name="audit_latest_first")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.username} {self.address or ''}".strip()
+
+
+class ApiToken(models.Model):
+    """A user's API key, stored as its SHA-256: the key itself is shown once, never stored.
+
+    The keys are 160 random bits, so a fast hash is enough (nothing to brute-force from
+    a dictionary); `prefix` lets a person recognise their key on the account page.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())

@@ -1,0 +1,102 @@
+"""Web request metrics (django-prometheus): by view, method and status, with latency."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from django.conf import settings
+
+from tests.test_metrics import scrape
+
+pytestmark = pytest.mark.django_db
+
+
+def test_requests_are_counted_by_view_method_and_status(client, viewer):
+    client.force_login(viewer)
+    before = scrape(client)
+    for _ in range(3):
+        assert client.get("/api/stats/").status_code == 200
+    assert client.post("/api/stats/", {}).status_code == 403  # a Viewer may not write
+    after = scrape(client)
+
+    def delta(name, **labels):
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0) - before.get(key, 0)
+
+    responses = "django_http_responses_total_by_status_view_method_total"
+    assert delta(responses, status="200", view="api:stats", method="GET") == 3
+    assert delta(responses, status="403", view="api:stats", method="POST") == 1
+    latency = "django_http_requests_latency_seconds_by_view_method_count"
+    assert delta(latency, view="api:stats", method="GET") == 3
+    by_view = "django_http_requests_total_by_view_transport_method_total"
+    assert delta(by_view, view="api:stats", transport="http", method="GET") == 3
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthz_count(text: str) -> float:
+    for line in text.splitlines():
+        if (
+            line.startswith("django_http_responses_total_by_status_view_method_total{")
+            and 'view="healthz"' in line
+            and 'status="200"' in line
+        ):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+@pytest.mark.slow
+def test_gunicorn_processes_add_up_in_one_scrape(tmp_path):
+    """Three gunicorn workers answer; /metrics counts every request, whichever answered."""
+    port = free_port()
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "web-metrics-test-key-" + "x" * 40,
+        "SQLITE_PATH": str(tmp_path / "unused.sqlite3"),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "METRICS_PUBLIC": "1",
+        "WEB_CONCURRENCY": "3",
+        "GUNICORN_THREADS": "1",
+        "PORT": str(port),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-c", "config/gunicorn.py"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # waiting for start-up, not measuring it
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            try:
+                requests.get(f"{base}/healthz", timeout=5)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        before = healthz_count(requests.get(f"{base}/metrics", timeout=10).text)
+        # New connections each time, so the three workers share the requests.
+        for _ in range(30):
+            assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
+        after = healthz_count(requests.get(f"{base}/metrics", timeout=10).text)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert after - before == 30
+    pids = {name.split("_")[-1] for name in os.listdir(metrics_dir) if name.endswith(".db")}
+    assert len(pids) >= 2, "only one process answered; the sum proves nothing"
