@@ -147,3 +147,23 @@ def test_runner_rejects_a_missing_before_file(tmp_path, capsys):
     with pytest.raises(SystemExit):
         bench_main(["--scenario", "latency", "--before", str(tmp_path / "missing.log")])
     assert "--before" in capsys.readouterr().err
+
+
+def test_runner_overrides_reach_only_the_scenarios_that_take_them(monkeypatch, capsys):
+    import bench.run
+
+    spawned = []
+
+    def spawn(db, scenario, params, extra_env):
+        spawned.append((db, scenario, params))
+        return {"scenario": scenario, "db": db}
+
+    monkeypatch.setattr(bench.run, "spawn", spawn)
+    monkeypatch.delenv("BENCH_FULL", raising=False)
+    argv = ["--db", "sqlite", "--scenario", "latency", "--scenario", "start_latency"]
+    argv += ["--count", "300", "--set", "latency_ms=100", "--set", "scheduled=2"]
+    assert bench_main(argv) == 0
+    assert spawned == [
+        ("sqlite", "latency", {"count": 300, "latency_ms": 100}),
+        ("sqlite", "start_latency", {"in_window": 3, "scheduled": 2}),
+    ]
