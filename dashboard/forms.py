@@ -116,7 +116,11 @@ class ListField(forms.CharField):
         super().validate(value)
         errors = []
         for item in value:
-            if len(item) > 100:
+            # CharField's own check looks at str(list), where a NUL reads "\\x00";
+            # PostgreSQL refuses NUL in text (a 500 found by the UI fuzz pass).
+            if "\x00" in item:
+                errors.append("Null characters are not allowed.")
+            elif len(item) > 100:
                 errors.append(f"{item[:20]}…: at most 100 characters.")
             elif self.item_validator:
                 try:

@@ -169,7 +169,9 @@ class _Importer:
     def __init__(self, *, skip_invalid_rows: bool, rejected_csv: bool) -> None:
         self.skip_invalid_rows = skip_invalid_rows
         self.result = ImportResult()
-        self.first_line: dict[str, int] = {}
+        # Line of each phone accepted so far, keyed by the phone as an int (valid phones are
+        # ASCII digits): half the memory of string keys on a 500,000-row file.
+        self.first_line: dict[int, int] = {}
         self.batch: list[tuple[str, str, str, str]] = []
         self.stamp = connection.ops.adapt_datetimefield_value(timezone.now())
         self.rejected_file: IO[str] | None = None
@@ -207,7 +209,7 @@ class _Importer:
 
     def accept(self, line: int, row: dict[str, str]) -> None:
         phone = row["phone"]
-        self.first_line[phone] = line
+        self.first_line[int(phone)] = line
         if not self.saving:
             return
         code = row.get("operator_code") or Client.default_operator_code(phone)
@@ -260,8 +262,9 @@ class _Importer:
             return
         row["phone"] = phone
         errors = _check_row(row)
-        if not errors and phone in self.first_line:
-            errors = {"phone": [f"Phone repeated; first seen on line {self.first_line[phone]}."]}
+        first = None if errors else self.first_line.get(int(phone))
+        if first is not None:
+            errors = {"phone": [f"Phone repeated; first seen on line {first}."]}
         if errors:
             self.reject(line, phone if "phone" not in errors else raw_phone, errors, row)
             return

@@ -67,3 +67,5 @@ def validate_tags(value) -> None:
     for tag in value:
         if not isinstance(tag, str) or len(tag) > 100:
             raise ValidationError("Each tag must be a string of at most 100 characters.")
+        if "\x00" in tag:
+            raise ValidationError("Null characters are not allowed.", code="null_characters")

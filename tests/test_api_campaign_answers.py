@@ -150,3 +150,14 @@ def test_send_figures_are_exact_counts_of_clock_minutes(viewer_api):
     assert body["sent_previous_minute"] == 104
     assert body["send_rate_per_second"] == round(104 / 60, 2)
     assert "sent_last_minute" not in body
+
+
+def test_resuming_a_campaign_paused_before_its_start_answers_running_once_due(manager_api):
+    make_client("79161234567")
+    campaign = make_campaign()
+    manager_api.post(f"/api/campaigns/{campaign.pk}/pause/")
+    Campaign.objects.filter(pk=campaign.pk).update(start_at=timezone.now() - timedelta(seconds=1))
+    response = manager_api.post(f"/api/campaigns/{campaign.pk}/resume/")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "running"
+    assert response.json()["counts"]["pending"] == 1

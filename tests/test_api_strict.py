@@ -181,3 +181,8 @@ def test_times_with_an_offset_are_taken_as_given(manager_api, suffix):
         campaign_body(start_at=naive + suffix, end_at="2099-01-01T00:00:00Z"),
     )
     assert response.status_code == 201, response.json()
+
+
+def test_a_signed_in_browser_behind_a_basic_auth_proxy_still_reads_the_api(as_manager):
+    response = as_manager.get("/api/clients/", HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz")
+    assert response.status_code == 200

@@ -249,3 +249,22 @@ def test_data_migration_fixes_unambiguous_rows_and_reports_the_rest(capsys):
     assert Client.objects.get(pk=hopeless.pk).phone == SUPERSCRIPT
     assert Client.objects.get(pk=ok.pk).phone == "79164444444"
     assert Client.objects.get(pk=taken.pk).phone == "79260000000"
+
+
+def test_operator_codes_with_other_digits_are_refused_too(manager_api):
+    code = foreign("916", ARABIC_ZERO)
+    response = manager_api.post("/api/clients/", {"phone": "79161234567", "operator_code": code})
+    assert response.status_code == 400
+    assert "operator_code" in response.json()
+    start = "2099-01-01T10:00:00Z"
+    response = manager_api.post(
+        "/api/campaigns/",
+        {
+            "text": "x",
+            "start_at": start,
+            "end_at": "2099-01-02T10:00:00Z",
+            "operator_codes": [code],
+        },
+    )
+    assert response.status_code == 400
+    assert "operator_codes" in response.json()

@@ -24,19 +24,48 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        bool(os.environ.get("DATABASE_URL")),
-        reason="make run uses its own fresh SQLite database: run once, on the SQLite pass",
-    ),
-]
+pytestmark = pytest.mark.slow
+
+# On the suite's PostgreSQL pass, make run gets a fresh PostgreSQL database of its own
+# (DATABASE_URL, as the README documents); otherwise its default fresh SQLite file.
+SUITE_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
 
-def section(text: str, title: str) -> str:
-    start = text.index(f"\n## {title}\n")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else None]
+@pytest.fixture(scope="module")
+def database_url():
+    if not SUITE_DATABASE_URL:
+        yield ""
+        return
+    import psycopg
+
+    base, _, _ = SUITE_DATABASE_URL.rpartition("/")
+    name = f"herald_readme_{os.getpid()}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"{base}/{name}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def section(text: str, title: str, level: int = 2) -> str:
+    """The lines under a heading, up to the next heading of the same or a higher level.
+
+    Lines inside code fences are never headings (shell comments start with "#" too).
+    """
+    lines, inside, in_fence = [], False, False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("```"):
+            in_fence = not in_fence
+        heading = re.match(r"(#+) ", line) if not in_fence else None
+        if heading and inside and len(heading.group(1)) <= level:
+            break
+        if heading and line.strip() == f"{'#' * level} {title}":
+            inside = True
+        if inside:
+            lines.append(line)
+    assert lines, f"no section {title!r}"
+    return "".join(lines)
 
 
 def shell_blocks(markdown: str) -> list[str]:
@@ -53,7 +82,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def newcomer_env(clone: Path) -> dict[str, str]:
+def newcomer_env(clone: Path, database_url: str = "") -> dict[str, str]:
     """A shell with none of Herald's settings set by hand (the tests' own stripped)."""
     dropped = {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SQLITE_PATH"}
     env = {
@@ -62,6 +91,8 @@ def newcomer_env(clone: Path) -> dict[str, str]:
         if k not in dropped and not k.startswith(("PYTEST", "HERALD_", "PROVIDER_", "PROMETHEUS_"))
     }
     env["PWD"] = str(clone)
+    if database_url:
+        env["DATABASE_URL"] = database_url
     return env
 
 
@@ -85,7 +116,7 @@ def make_clone(target: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def running(tmp_path_factory):
+def running(tmp_path_factory, database_url):
     clone = make_clone(tmp_path_factory.mktemp("clone"))
     port, provider_port = free_port(), free_port()
     log = (clone / "make-run.log").open("w+")
@@ -100,7 +131,7 @@ def running(tmp_path_factory):
             ".venv/bin/.installed",
         ],
         cwd=clone,
-        env=newcomer_env(clone),
+        env=newcomer_env(clone, database_url),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -119,7 +150,7 @@ def running(tmp_path_factory):
             pytest.fail(
                 "make run did not serve in 120 s:\n" + clone.joinpath("make-run.log").read_text()
             )
-        yield clone, port, provider_port
+        yield clone, port, provider_port, database_url
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)  # Ctrl-C, as a person stops it
@@ -137,14 +168,14 @@ def test_quick_start_is_the_two_commands():
 
 
 def test_make_run_prints_a_sign_in_and_writes_the_local_settings(running):
-    clone, _, _ = running
+    clone, *_ = running
     output = (clone / "make-run.log").read_text()
     assert re.search(r"Created sign-in\s+user: admin\s+password: \S+", output), output
     assert "DEBUG=1" in (clone / ".env").read_text()
 
 
 def test_every_rest_api_command_in_the_readme_works_as_pasted(running):
-    clone, port, provider_port = running
+    clone, port, provider_port, database_url = running
     blocks = shell_blocks(section(README.read_text(), "REST API"))
     assert len(blocks) >= 4
     script = "\n".join(blocks)
@@ -157,7 +188,7 @@ def test_every_rest_api_command_in_the_readme_works_as_pasted(running):
     result = subprocess.run(
         ["bash", "-c", prelude + script],
         cwd=clone,
-        env=newcomer_env(clone),
+        env=newcomer_env(clone, database_url),
         capture_output=True,
         text=True,
         timeout=180,
@@ -175,8 +206,36 @@ def test_every_rest_api_command_in_the_readme_works_as_pasted(running):
     assert rejected[1].startswith("7926,,vip,Nowhere/City,")
 
 
+def run_blocks(markdown: str, clone: Path, port: int, provider_port: int, database_url: str):
+    script = "\n".join(shell_blocks(markdown))
+    script = script.replace("127.0.0.1:8000", f"127.0.0.1:{port}").replace(
+        "127.0.0.1:8001", f"127.0.0.1:{provider_port}"
+    )
+    prelude = 'set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; echo; }\n'
+    return subprocess.run(
+        ["bash", "-c", prelude + script],
+        cwd=clone,
+        env=newcomer_env(clone, database_url),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_the_local_provider_and_daily_report_commands_work_as_pasted(running):
+    clone, port, provider_port, database_url = running
+    text = README.read_text()
+    provider = run_blocks(
+        section(text, "The local provider", 3), clone, port, provider_port, database_url
+    )
+    assert provider.returncode == 0, provider.stdout + provider.stderr
+    assert '"outage": true' in provider.stdout or '"outage":true' in provider.stdout
+    report = run_blocks(section(text, "Daily report", 3), clone, port, provider_port, database_url)
+    assert report.returncode == 0, report.stdout + report.stderr
+
+
 def test_manage_commands_in_the_readme_run_with_the_venv(running):
-    clone, _, _ = running
+    clone, _, _, database_url = running
     lines = [
         line
         for line in README.read_text().splitlines()
@@ -187,7 +246,7 @@ def test_manage_commands_in_the_readme_run_with_the_venv(running):
     result = subprocess.run(
         [".venv/bin/python", "manage.py", "runprovider", "--help"],
         cwd=clone,
-        env=newcomer_env(clone),
+        env=newcomer_env(clone, database_url),
         capture_output=True,
         text=True,
         timeout=60,

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client as BrowserClient
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -188,3 +189,24 @@ def test_the_login_page_next_never_leads_off_site(db):
 @pytest.mark.parametrize("value", ["²", "٣", "\uff11\uff12"])
 def test_search_with_non_ascii_digits(browser, path, value):
     assert browser.get(path, {"search": value}).status_code < 500
+
+
+@pytest.mark.parametrize("field", ["name", "text", "tags", "operator_codes"])
+def test_a_nul_character_in_the_campaign_form_is_a_form_error(browser, field):
+    """PostgreSQL refuses NUL in text: the form must, before the database does."""
+    from messaging.models import Campaign
+
+    start = timezone.localtime() + timedelta(hours=1)
+    data = {
+        "name": "Spring",
+        "text": "Hello",
+        "start_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "end_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "operator_codes": "",
+        "tags": "",
+    }
+    data[field] = "a\x00b"
+    response = browser.post("/campaigns/new/", data)
+    assert response.status_code == 400  # the form again, with the error
+    assert "Null characters are not allowed" in response.content.decode()
+    assert not Campaign.objects.exists()

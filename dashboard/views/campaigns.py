@@ -256,7 +256,7 @@ def _perform(action: str, campaign: Campaign) -> str:
         services.pause_campaign(campaign=campaign)
         return "Campaign paused."
     if action == "resume":
-        services.resume_campaign(campaign=campaign)
+        services.start_if_due(campaign=services.resume_campaign(campaign=campaign))
         return "Campaign resumed."
     if action == "cancel":
         services.cancel_campaign(campaign=campaign)

@@ -54,6 +54,11 @@ class WrongSchemeAuthentication(BaseAuthentication):
         scheme = header[0].decode("latin-1", errors="replace")
         if scheme.lower() == TOKEN_SCHEME.lower():
             return None
+        session_user = getattr(request._request, "user", None)
+        if session_user is not None and session_user.is_authenticated:
+            # A signed-in browser behind a proxy's Basic auth sends that header too:
+            # the session authenticates it (SessionAuthentication, with its CSRF check).
+            return None
         raise exceptions.AuthenticationFailed(
             f"The API takes the header Authorization: {TOKEN_SCHEME} <key>, not {scheme[:20]}. "
             "Create a key on your account page."

@@ -264,7 +264,11 @@ class CampaignViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        return self._lifecycle(request, services.resume_campaign)
+        def resume_and_start(*, campaign):
+            # Resumed in its window before it ever started: it starts now, and says so.
+            return services.start_if_due(campaign=services.resume_campaign(campaign=campaign))
+
+        return self._lifecycle(request, resume_and_start)
 
     @extend_schema(
         summary="Cancel a campaign",

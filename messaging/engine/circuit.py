@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 
 from messaging.models import CircuitState, ProviderState
+from messaging.provider import ProviderResult, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -137,3 +138,68 @@ class FailureWindow:
 
     def clear(self) -> None:
         self.outcomes.clear()
+
+
+class ProviderGate:
+    """One sender's view of the shared gate: send, hold, or send the one probe.
+
+    `refresh` reads the shared state (every tick); `judge` looks at each answer as it
+    comes, so a refused token or a dead provider stops new requests at once.
+    """
+
+    def __init__(self, fingerprint: str) -> None:
+        self.fingerprint = fingerprint
+        self.state = Gate.GO
+        self.probe_inflight = False
+        self.failures = FailureWindow()
+
+    @property
+    def open(self) -> bool:
+        return self.state is Gate.GO
+
+    @property
+    def holding(self) -> bool:
+        return self.state is Gate.HOLD
+
+    @property
+    def wants_probe(self) -> bool:
+        return self.state is Gate.PROBE and not self.probe_inflight
+
+    def refresh(self, now: datetime, *, probe_timeout: float) -> None:
+        if self.state is Gate.PROBE:  # a won probe is kept until its answer
+            return
+        previous = self.state
+        self.state = check_gate(now, fingerprint=self.fingerprint, probe_timeout=probe_timeout)
+        if previous is not Gate.GO and self.state is Gate.GO:
+            # Failures from before the hold say nothing about the provider now.
+            self.failures.clear()
+
+    def request_started(self) -> None:
+        if self.state is Gate.PROBE:
+            self.probe_inflight = True
+
+    def judge(self, result: ProviderResult, now: datetime) -> None:
+        if result.verdict is Verdict.CREDENTIALS:
+            if self.state is not Gate.HOLD or self.probe_inflight:
+                reject_credentials(now, fingerprint=self.fingerprint, detail=result.reason)
+            self.state = Gate.HOLD
+            self.probe_inflight = False
+            return
+        failed = result.verdict is Verdict.TRANSIENT
+        if self.probe_inflight:
+            self.probe_inflight = False
+            # The probe asks whether the provider is up: any answer from it says yes, even
+            # a malformed one (that message is retried as usual).
+            if result.unreachable:
+                trip(now, f"probe failed: {result.reason}")
+                self.state = Gate.HOLD
+            else:
+                close(now)
+                self.failures.clear()
+                self.state = Gate.GO
+            return
+        self.failures.add(failed)
+        if failed and self.state is Gate.GO and self.failures.should_trip():
+            trip(now, f"most recent requests failed ({result.reason})")
+            self.failures.clear()
+            self.state = Gate.HOLD

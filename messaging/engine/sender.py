@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import time
 import uuid
 from collections import deque
@@ -27,6 +26,7 @@ from django.utils import timezone
 from messaging import metrics
 from messaging.engine import circuit, claims, lifecycle, recording, shutdown
 from messaging.engine.circuit import Gate
+from messaging.engine.inflight import HANG_HEADROOM, InFlight
 from messaging.engine.outcomes import Job, NotSent, Outcome
 from messaging.engine.ratelimit import RateLimiter
 from messaging.models import Campaign, CampaignStatus, PumpSlot
@@ -43,11 +43,6 @@ CLAIM_BATCHES = 2  # claim up to this many times PROVIDER_CONCURRENCY ahead
 CLAIM_PAUSE_SECONDS = 0.1  # after a claim found nothing due
 IDLE_WAIT_SECONDS = 10.0  # keep looping when work becomes due this soon
 STOP_CHECK_SECONDS = 0.1
-# A request older than this many typical latencies (and at least a second) is most
-# likely hanging: it keeps its connection until its timeout, but its slot is given
-# to another message, up to HANG_HEADROOM times the concurrency in all.
-SLOW_AFTER_LATENCIES = 5
-HANG_HEADROOM = 2
 # A request needs time to be answered: one started with less than this left before
 # the end (or a few typical latencies, if more) would time out at the end while the
 # provider may still accept it, and the message could not be recorded as sent.
@@ -79,17 +74,11 @@ class Sender:
         self.budget = budget_seconds or settings.ENGINE_TASK_BUDGET
         self.flush_batch = flush_batch or settings.ENGINE_FLUSH_BATCH
         self.clock = clock
-        self.fingerprint = self.client.fingerprint
-        self.failures = circuit.FailureWindow()
+        self.gate = circuit.ProviderGate(self.client.fingerprint)
         self.campaigns: dict[int, datetime] = {}  # running campaign id -> its end, per tick
         self.queue: deque[Job] = deque()
-        # In submission order: the oldest requests (the likely hung ones) come first.
-        self.inflight: dict[Future, tuple[Job, float]] = {}
-        # Futures put themselves here when done: cheaper than waiting on each.
-        self.completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
+        self.inflight = InFlight(self.concurrency)
         self.outcomes: list[Outcome] = []
-        self.gate = Gate.GO
-        self.probe_inflight = False
         self.last_flush = time.monotonic()
         self.last_tick = 0.0
         self.last_reclaim = 0.0
@@ -97,7 +86,6 @@ class Sender:
         self.last_stop_check = 0.0
         self.next_claim = 0.0
         self.rotation = 0
-        self.latencies: deque[int] = deque(maxlen=200)
         self.stolen = False
 
     # --- the loop ---------------------------------------------------------------
@@ -126,12 +114,12 @@ class Sender:
                     reason = "budget"
                     break
                 if (
-                    self.gate is Gate.GO
+                    self.gate.open
                     and len(self.queue) < self.concurrency
                     and time.monotonic() >= self.next_claim
                 ):
                     self._guarded(self._claim, now, self._claim_size())
-                elif self.gate is Gate.PROBE and not self.queue and not self.probe_inflight:
+                elif self.gate.wants_probe and not self.queue:
                     self._guarded(self._claim, now, 1)
                 self._submit()
                 self._collect()
@@ -145,7 +133,7 @@ class Sender:
                     if not self._guarded(self._work_soon, now):
                         break
                     # Held by the circuit, or work due in a moment: wait, then look again.
-                    time.sleep(0.2 if self.gate is not Gate.GO else 0.05)
+                    time.sleep(0.05 if self.gate.open else 0.2)
         finally:
             self._wind_down()
         log.info("sender stopped slot=%s reason=%s", self.slot, reason)
@@ -177,7 +165,7 @@ class Sender:
         self.queue.clear()
         # Requests end by their own timeouts (capped at each campaign's end).
         longest = settings.PROVIDER_CONNECT_TIMEOUT + settings.PROVIDER_READ_TIMEOUT + 5
-        for future in list(self.inflight):
+        for future in list(self.inflight.requests):
             with contextlib.suppress(Exception):  # _take turns an error into an outcome
                 future.result(timeout=longest)
             self._take(future)
@@ -219,7 +207,8 @@ class Sender:
             claims.renew_leases(token=self.token, now=now)
             lifecycle.reclaim_expired_leases(now)
             circuit.record_health(
-                latency_ms=self._median_latency(), error_rate=self.failures.error_rate()
+                latency_ms=self.inflight.median_latency_ms(),
+                error_rate=self.gate.failures.error_rate(),
             )
         lifecycle.finish_done(now)
         self.campaigns = dict(
@@ -227,23 +216,10 @@ class Sender:
                 "id", "end_at"
             )
         )
-        if self.gate is not Gate.PROBE:  # a won probe is kept until its answer
-            previous = self.gate
-            self.gate = circuit.check_gate(
-                now, fingerprint=self.fingerprint, probe_timeout=claims.lease_seconds()
-            )
-            if previous is not Gate.GO and self.gate is Gate.GO:
-                # Failures from before the hold say nothing about the provider now.
-                self.failures.clear()
-        if self.gate is Gate.HOLD and self.queue:
+        self.gate.refresh(now, probe_timeout=claims.lease_seconds())
+        if self.gate.holding and self.queue:
             claims.release(self.queue, token=self.token)
             self.queue.clear()
-
-    def _median_latency(self) -> float | None:
-        if not self.latencies:
-            return None
-        ordered = sorted(self.latencies)
-        return float(ordered[len(ordered) // 2])
 
     def _drop_stale_jobs(self, now: datetime) -> None:
         """Jobs of campaigns paused, cancelled or past their end go back before sending."""
@@ -280,29 +256,16 @@ class Sender:
     # --- sending --------------------------------------------------------------------
 
     def _free_slots(self) -> int:
-        if self.gate is Gate.PROBE:
+        if self.gate.state is Gate.PROBE:
             return 0 if self.inflight else 1
-        limit = self.concurrency
-        if len(self.inflight) >= limit:
-            # Requests slower than many typical latencies (hung, most likely) keep their
-            # connection until their timeout but give their slot to another message.
-            median = self._median_latency()
-            slow_after = max(1.0, SLOW_AFTER_LATENCIES * (median or 1000) / 1000)
-            oldest_allowed = time.monotonic() - slow_after
-            slow = 0
-            for _job, submitted in self.inflight.values():
-                if submitted > oldest_allowed:
-                    break
-                slow += 1
-            limit = min(self.concurrency + slow, self.concurrency * HANG_HEADROOM)
-        return limit - len(self.inflight)
+        return self.inflight.free_slots()
 
     def _submit(self) -> None:
-        if self.gate is Gate.HOLD or not self.queue:
+        if self.gate.holding or not self.queue:
             return
         free = self._free_slots()
         while self.queue and free > 0:
-            if self.gate is Gate.PROBE and self.probe_inflight:
+            if self.gate.state is Gate.PROBE and self.gate.probe_inflight:
                 return
             job = self.queue.popleft()
             end_at = self.campaigns.get(job.campaign_id)
@@ -329,8 +292,7 @@ class Sender:
             if not self.limiter.try_acquire():
                 self.queue.appendleft(job)
                 return
-            if self.gate is Gate.PROBE:
-                self.probe_inflight = True
+            self.gate.request_started()
             log.info(
                 "provider request campaign_id=%s message_id=%s client_id=%s url=%s/send/%s",
                 job.campaign_id,
@@ -342,12 +304,11 @@ class Sender:
             future = self.client.submit(
                 message_id=job.message_id, body=body, deadline=self._time_left(end_at)
             )
-            self.inflight[future] = (job, time.monotonic())
-            future.add_done_callback(self.completed.put)
+            self.inflight.add(future, job)
             free -= 1
 
     def _min_time_left(self) -> float:
-        median = self._median_latency()
+        median = self.inflight.median_latency_ms()
         return max(MIN_TIME_LEFT_SECONDS, 3 * (median or 0) / 1000)
 
     def _time_left(self, end_at: datetime):
@@ -361,26 +322,13 @@ class Sender:
         return seconds_left
 
     def _collect(self) -> None:
-        """Take every finished request, waiting up to 20 ms for the first one."""
-        if not self.inflight:
-            return
-        try:
-            finished = [self.completed.get(timeout=0.02)]
-        except queue.Empty:
-            return
-        while True:
-            try:
-                finished.append(self.completed.get_nowait())
-            except queue.Empty:
-                break
-        for future in finished:
+        for future in self.inflight.finished():
             self._take(future)
 
     def _take(self, future: Future) -> None:
-        entry = self.inflight.pop(future, None)
-        if entry is None:  # already taken (the wind-down takes futures directly)
+        job = self.inflight.pop(future)
+        if job is None:  # already taken (the wind-down takes futures directly)
             return
-        job = entry[0]
         try:
             result = future.result()
         except Exception as exc:  # a bug in the transport: the request may have gone out
@@ -419,11 +367,11 @@ class Sender:
             result.duration_ms,
             f" reason={result.reason!r}" if result.reason else "",
         )
-        self.latencies.append(result.duration_ms)
+        self.inflight.latencies.append(result.duration_ms)
         metrics.observe_provider_request(result.outcome, result.duration_ms / 1000)
         # Judged at once, not at the next flush: a refused token or a dead provider
         # must stop new requests immediately.
-        self._judge(result)
+        self.gate.judge(result, self.clock())
 
     # --- recording ------------------------------------------------------------------
 
@@ -436,30 +384,3 @@ class Sender:
         # seconds) still hold the messages.
         retry_until = time.monotonic() + claims.lease_seconds() - RECLAIM_EVERY_SECONDS
         recording.record(batch, token=self.token, clock=self.clock, retry_until=retry_until)
-
-    def _judge(self, result: ProviderResult) -> None:
-        now = self.clock()
-        if result.verdict is Verdict.CREDENTIALS:
-            if self.gate is not Gate.HOLD or self.probe_inflight:
-                circuit.reject_credentials(now, fingerprint=self.fingerprint, detail=result.reason)
-            self.gate = Gate.HOLD
-            self.probe_inflight = False
-            return
-        failed = result.verdict is Verdict.TRANSIENT
-        if self.probe_inflight:
-            self.probe_inflight = False
-            # The probe asks whether the provider is up: any answer from it says yes, even
-            # a malformed one (that message is retried as usual).
-            if result.unreachable:
-                circuit.trip(now, f"probe failed: {result.reason}")
-                self.gate = Gate.HOLD
-            else:
-                circuit.close(now)
-                self.failures.clear()
-                self.gate = Gate.GO
-            return
-        self.failures.add(failed)
-        if failed and self.gate is Gate.GO and self.failures.should_trip():
-            circuit.trip(now, f"most recent requests failed ({result.reason})")
-            self.failures.clear()
-            self.gate = Gate.HOLD

@@ -82,16 +82,16 @@ def test_failures_from_before_a_hold_do_not_reopen_the_circuit(provider, setting
     settings.CIRCUIT_WINDOW = 4
     pump = make_sender(provider.url, concurrency=2)
     for _ in range(4):
-        pump.failures.add(True)
-    pump.gate = Gate.HOLD  # the circuit was open; another worker's probe then closed it
+        pump.gate.failures.add(True)
+    pump.gate.state = Gate.HOLD  # the circuit was open; another worker's probe then closed it
     pump._tick(timezone.now())
-    assert pump.gate is Gate.GO
+    assert pump.gate.state is Gate.GO
     ok = ProviderResult(
         verdict=Verdict.SENT, outcome="ok", started_at=timezone.now(), duration_ms=1
     )
-    pump._judge(ok)
+    pump.gate.judge(ok, timezone.now())
     assert ProviderState.get().circuit == CircuitState.CLOSED
-    assert pump.gate is Gate.GO
+    assert pump.gate.state is Gate.GO
 
 
 def test_a_provider_failing_a_third_of_requests_does_not_trip_the_circuit():
