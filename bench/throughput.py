@@ -24,7 +24,7 @@ def run_baseline(
 ) -> dict:
     """`processes` children send count/processes messages each: with `concurrency`
     requests in flight on the engine's transport (the bare loop), or one at a time."""
-    from messaging.engine.sender import HANG_HEADROOM
+    from messaging.engine.inflight import HANG_HEADROOM
 
     procs = []
     share = count // processes
