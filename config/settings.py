@@ -229,6 +229,8 @@ PROVIDER_CONCURRENCY = env_int("PROVIDER_CONCURRENCY", 500, minimum=1)
 PROVIDER_RATE_LIMIT = env_float("PROVIDER_RATE_LIMIT", 0, minimum=0)  # msg/s; 0 = no cap
 PROVIDER_CONNECT_TIMEOUT = env_float("PROVIDER_CONNECT_TIMEOUT", 3.0, minimum=0.1)
 PROVIDER_READ_TIMEOUT = env_float("PROVIDER_READ_TIMEOUT", 10.0, minimum=0.1)
+# The longest campaign text, in SMS parts (messaging/sms.py counts them).
+SMS_MAX_PARTS = env_int("SMS_MAX_PARTS", 6, minimum=1)
 
 # --- Sending engine -----------------------------------------------------------
 # Sender tasks ("pumps") running at once; each sends PROVIDER_CONCURRENCY requests.

@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from messaging.models import Campaign, CampaignStatus, Client, SendBucket
+from messaging import diagnosis
+from messaging.diagnosis import explain_campaign
+from messaging.models import Campaign, CampaignStatus, Client, ProviderState, SendBucket
 
 CHART_MINUTES = 60
 CHART_WIDTH = 600
@@ -98,7 +100,7 @@ def dashboard_figures() -> dict:
         by_status[row["status"]] = row["n"]
     live = (
         Campaign.objects.filter(status__in=(CampaignStatus.RUNNING, CampaignStatus.PAUSED))
-        .select_related("counts")
+        .select_related("counts", "paused_by")
         .order_by("-id")
     )
     return {
@@ -107,6 +109,23 @@ def dashboard_figures() -> dict:
             (CampaignStatus(status).label, n) for status, n in by_status.items()
         ],
         "today": today_sends(),
-        "live_campaigns": list(live[:20]),
+        "live_campaigns": _explained(list(live[:20])),
         "chart": sends_chart(),
     }
+
+
+def _explained(campaigns: list[Campaign]) -> list[Campaign]:
+    """Each running campaign with why it is not sending (the provider read once for all)."""
+    if campaigns:
+        provider = ProviderState.get()
+        now = timezone.now()
+        sent_per_minute = diagnosis.sent_per_minute(None, now)
+        for campaign in campaigns:
+            campaign.diagnosis = explain_campaign(
+                campaign,
+                provider=provider,
+                counts=getattr(campaign, "counts", None),
+                now=now,
+                sent_per_minute_all=sent_per_minute,
+            )
+    return campaigns

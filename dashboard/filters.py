@@ -32,7 +32,7 @@ class ClientFilter(ApiClientFilter):
     operator_code = django_filters.CharFilter(
         label="Operator code", widget=forms.TextInput(attrs={"inputmode": "numeric"})
     )
-    tag = django_filters.CharFilter(label="Tag")
+    tag = django_filters.CharFilter(label="Tag", method="filter_tag")
     timezone = django_filters.ChoiceFilter(
         label="Time zone", choices=client_timezones, empty_label="Any time zone"
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from messaging import services
 from messaging.models import Campaign, Client
@@ -19,8 +21,90 @@ from messaging.validators import known_timezones, operator_code_validator, phone
 log = logging.getLogger(__name__)
 
 
-def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(known_timezones())]
+# Russia's zones, west to east: the picker lists them first (Herald's clients are mostly there).
+RUSSIAN_ZONES = (
+    "Europe/Kaliningrad",
+    "Europe/Moscow",
+    "Europe/Kirov",
+    "Europe/Volgograd",
+    "Europe/Astrakhan",
+    "Europe/Saratov",
+    "Europe/Ulyanovsk",
+    "Europe/Samara",
+    "Asia/Yekaterinburg",
+    "Asia/Omsk",
+    "Asia/Novosibirsk",
+    "Asia/Barnaul",
+    "Asia/Tomsk",
+    "Asia/Novokuznetsk",
+    "Asia/Krasnoyarsk",
+    "Asia/Irkutsk",
+    "Asia/Chita",
+    "Asia/Yakutsk",
+    "Asia/Khandyga",
+    "Asia/Vladivostok",
+    "Asia/Ust-Nera",
+    "Asia/Magadan",
+    "Asia/Sakhalin",
+    "Asia/Srednekolymsk",
+    "Asia/Kamchatka",
+    "Asia/Anadyr",
+)
+# Geographic names only: no localtime, Factory, Etc/GMT+3 (sign inverted), US/..., W-SU...
+PICKER_REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+def _zone_label(name: str) -> str:
+    offset = datetime.now(ZoneInfo(name)).strftime("%z")
+    return f"{name.replace('_', ' ')} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def timezone_choices() -> list:
+    """Grouped for the picker: Russia first (west to east), then UTC and the world A-Z."""
+    known = known_timezones()
+    russian = [name for name in RUSSIAN_ZONES if name in known]
+    others = sorted(
+        name
+        for name in known
+        if name.split("/", 1)[0] in PICKER_REGIONS and "/" in name and name not in russian
+    )
+    return [
+        (_("Russia"), [(name, _zone_label(name)) for name in russian]),
+        (_("Other zones"), [("UTC", "UTC"), *((name, _zone_label(name)) for name in others)]),
+    ]
+
+
+class TimezoneChoiceField(forms.ChoiceField):
+    """The picker's zones; a zone outside them that the validator knows (an alias kept by
+    the API, e.g. Etc/GMT-3) stays valid so an old record can still be edited."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", timezone_choices)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("data-searchable", "")
+        self.widget.attrs.setdefault("data-search-label", _("Find a zone by city"))
+        self.widget.attrs.setdefault("data-search-placeholder", _("e.g. Moscow, Vladivostok"))
+
+    def valid_value(self, value) -> bool:
+        return super().valid_value(value) or value in known_timezones()
+
+    def keep(self, current: str) -> None:
+        """List `current` first when the picker leaves it out (an alias such as Etc/GMT-3),
+        so a form showing it never silently changes it on save."""
+        listed = {value for _group, options in self.choices for value, _label in options}
+        if current and current not in listed and current in known_timezones():
+            self.choices = [(_("Current zone"), [(current, current)]), *self.choices]
 
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -48,8 +132,7 @@ class ClientForm(forms.ModelForm):
         help_text="Typed any common way: +7 (916) 123-45-67, 8 916 123 45 67 or 79161234567.",
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
-    timezone = forms.ChoiceField(
-        choices=timezone_choices,
+    timezone = TimezoneChoiceField(
         label="Time zone",
         initial=lambda: settings.CLIENT_DEFAULT_TIMEZONE,
         help_text="The client's local time zone; send windows follow it.",
@@ -60,6 +143,13 @@ class ClientForm(forms.ModelForm):
         fields = ["phone", "operator_code", "tag", "timezone"]
         widgets = {"operator_code": forms.TextInput(attrs={"inputmode": "numeric"})}
         help_texts = {"operator_code": "3 digits; leave empty to take digits 2-4 of the phone."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A zone the picker leaves out (an alias such as Etc/GMT-3 set through the API)
+        # stays selectable for this client, so saving the form never changes it silently.
+        if self.instance.pk:
+            self.fields["timezone"].keep(self.instance.timezone)
 
     def save(self, commit: bool = True) -> Client:
         created = self.instance.pk is None
@@ -192,6 +282,15 @@ class CampaignForm(forms.ModelForm):
                     field.disabled = True
                     field.help_text = "Fixed once the campaign has started."
 
+    @staticmethod
+    def normalise_text(text: str) -> str:
+        """Browsers post a textarea's line breaks as CRLF; a phone needs only LF (and the
+        SMS counter, in the browser and in messaging/sms.py, counts one character)."""
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+    def clean_text(self) -> str:
+        return self.normalise_text(self.cleaned_data["text"])
+
     def save(self, commit: bool = True, *, user=None) -> Campaign | None:
         """Create or edit through the services; None (with errors on the form) if refused."""
         values = {
@@ -212,6 +311,8 @@ class CampaignForm(forms.ModelForm):
 
 
 class TimezoneForm(forms.Form):
-    timezone = forms.ChoiceField(
-        choices=timezone_choices, label="Show times in", help_text="Stored in this browser."
-    )
+    timezone = TimezoneChoiceField(label="Show times in", help_text="Stored in this browser.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].keep(self.initial.get("timezone", ""))

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.db.models import OuterRef, QuerySet, Subquery
 
-from messaging.models import Campaign, Client, Message
+from messaging.models import Campaign, Client, DeliveryAttempt, Message
 
 TIME = "Y-m-d H:i"
 # Links to other pages leave the hx-boosted table container as full navigations.
 FULL_PAGE_LINK = {"a": {"hx-boost": "false"}}
+
+
+def _column_name(bound_column) -> str:
+    return str(bound_column.header or "")
+
+
+# On a phone (below 576 px, static/css/herald.css) each row of these tables becomes a
+# card: every cell shows its column's name from data-label, so nothing scrolls sideways.
+CARD_CELLS = {"data-label": _column_name}
 
 
 class ClientTable(tables.Table):
@@ -22,7 +32,7 @@ class ClientTable(tables.Table):
         template_name="dashboard/clients/_row_actions.html",
         orderable=False,
         verbose_name="",
-        attrs={"td": {"class": "text-end text-nowrap"}},
+        attrs={"td": {"class": "text-end text-nowrap cell-actions", **CARD_CELLS}},
     )
 
     class Meta:
@@ -30,7 +40,7 @@ class ClientTable(tables.Table):
         fields = ["phone", "operator_code", "tag", "timezone", "created_at"]
         order_by = "phone"
         empty_text = "No clients yet. Add one, or import a CSV file."
-        attrs = {"class": "table table-hover align-middle"}
+        attrs = {"class": "table table-hover align-middle table-cards", "td": CARD_CELLS}
 
 
 class CampaignTable(tables.Table):
@@ -65,16 +75,35 @@ class MessageTable(tables.Table):
     status = tables.TemplateColumn(template_name="dashboard/messages/_status_cell.html")
     attempts = tables.Column()
     sent_at = tables.DateTimeColumn(format=TIME, verbose_name="Sent")
-    last_error = tables.Column(verbose_name="Last error", orderable=False)
+    last_error = tables.TemplateColumn(
+        template_name="dashboard/messages/_reason_cell.html",
+        verbose_name="Reason",
+        orderable=False,
+    )
 
     class Meta:
         model = Message
         fields = ["id", "phone", "status", "attempts", "sent_at", "last_error"]
         empty_text = "No messages here. Messages are created when the campaign starts."
-        attrs = {"class": "table table-sm table-hover align-middle"}
+        attrs = {
+            "class": "table table-sm table-hover align-middle table-cards",
+            "td": CARD_CELLS,
+        }
 
-    def render_last_error(self, value: str) -> str:
-        return value if len(value) <= 80 else value[:79] + "…"
+
+def with_last_attempt(messages: QuerySet) -> QuerySet:
+    """Messages with their latest attempt's outcome, for the reason in plain words.
+
+    A correlated subquery per row of the page shown (the table is paginated), using the
+    attempts' (message, started_at) index.
+    """
+    latest = DeliveryAttempt.objects.filter(message=OuterRef("pk")).order_by("-started_at", "-id")
+    return messages.annotate(
+        last_outcome=Subquery(latest.values("outcome")[:1]),
+        last_http_status=Subquery(latest.values("http_status")[:1]),
+        last_duration_ms=Subquery(latest.values("duration_ms")[:1]),
+        last_excerpt=Subquery(latest.values("response_excerpt")[:1]),
+    )
 
 
 class ClientMessageTable(MessageTable):

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from messaging.models import Client
 from messaging.phones import normalise_phone, phone_error
-from messaging.validators import known_timezones
+from messaging.validators import known_timezones, tag_key
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +311,8 @@ def import_clients_csv(
 
 UPSERT_CONFLICT = (
     " ON CONFLICT (phone) DO UPDATE SET operator_code = excluded.operator_code, "
-    "tag = excluded.tag, timezone = excluded.timezone, updated_at = excluded.updated_at"
+    "tag = excluded.tag, tag_key = excluded.tag_key, timezone = excluded.timezone, "
+    "updated_at = excluded.updated_at"
 )
 
 
@@ -323,19 +324,21 @@ def _upsert_clients(rows: list[tuple[str, str, str, str]], stamp) -> int:
     four arrays (unnest), SQLite a VALUES list.
     """
     table = Client._meta.db_table
-    columns = "(phone, operator_code, tag, timezone, created_at, updated_at)"
+    columns = "(phone, operator_code, tag, tag_key, timezone, created_at, updated_at)"
+    # Raw SQL skips Client.tag_key's pre_save: the matching key is written here.
+    rows = [(phone, code, tag, tag_key(tag), zone) for phone, code, tag, zone in rows]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            phones, codes, tags, zones = (list(col) for col in zip(*rows, strict=True))
+            phones, codes, tags, keys, zones = (list(col) for col in zip(*rows, strict=True))
             cursor.execute(
                 f"INSERT INTO {table} {columns} "  # noqa: S608 (table from the model)
-                "SELECT p, o, t, z, %s, %s FROM unnest(%s::text[], %s::text[], %s::text[], "
-                "%s::text[]) AS u(p, o, t, z)"
+                "SELECT p, o, t, k, z, %s, %s FROM unnest(%s::text[], %s::text[], %s::text[], "
+                "%s::text[], %s::text[]) AS u(p, o, t, k, z)"
                 + UPSERT_CONFLICT
                 +
                 # xmax is 0 on a row this statement inserted, not on one it updated.
                 " RETURNING (xmax = 0)",
-                [stamp, stamp, phones, codes, tags, zones],
+                [stamp, stamp, phones, codes, tags, keys, zones],
             )
             return sum(1 for (inserted,) in cursor.fetchall() if inserted)
         existing = Client.objects.filter(phone__in=[row[0] for row in rows]).count()
@@ -344,7 +347,7 @@ def _upsert_clients(rows: list[tuple[str, str, str, str]], stamp) -> int:
             params += [*row, stamp, stamp]
         cursor.execute(
             f"INSERT INTO {table} {columns} VALUES "  # noqa: S608 (table from the model)
-            + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
             + UPSERT_CONFLICT,
             params,
         )

@@ -61,6 +61,16 @@ def validate_operator_codes(value) -> None:
         operator_code_validator(code)
 
 
+def tag_key(tag: str) -> str:
+    """The form of a tag that matching compares: `VIP`, ` vip ` and `Vip` are one tag.
+
+    Computed in Python (str.casefold), never by the database: SQLite's lower() knows
+    only ASCII, and PostgreSQL's depends on the database's locale; Cyrillic tags must
+    match the same way everywhere.
+    """
+    return (tag or "").strip().casefold()
+
+
 def validate_tags(value) -> None:
     if not isinstance(value, list):
         raise ValidationError("Tags must be a list.", code="invalid")

@@ -82,10 +82,23 @@ def test_provider_health_shows_circuit_and_credentials_problem(as_viewer):
         },
     )
     html = as_viewer.get(reverse("dashboard:home")).content.decode()
-    assert "Open: holding sends" in html
+    assert "Provider: refusing our credentials" in html
     assert "rejects Herald's credentials" in html
     assert "120 ms" in html
     assert "75%" in html
+
+
+def test_provider_health_in_plain_words(as_viewer):
+    html = as_viewer.get(reverse("dashboard:home")).content.decode()
+    assert "Provider: OK" in html
+    assert "Circuit" not in html
+    until = timezone.now() + timedelta(minutes=5)
+    ProviderState.objects.update_or_create(
+        pk=1, defaults={"circuit": "open", "opened_until": until}
+    )
+    html = as_viewer.get(reverse("dashboard:home")).content.decode()
+    assert "Provider: failing" in html
+    assert f"Sending paused until {timezone.localtime(until):%H:%M:%S}." in html
 
 
 def test_a_broken_health_source_does_not_break_the_dashboard(as_viewer, monkeypatch):

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.translation import gettext as _
+
+from messaging.outcomes import describe_message, describe_outcome
 
 register = template.Library()
 
@@ -40,3 +44,74 @@ def outcome_badge(outcome: str) -> str:
 @register.filter
 def percent_of(part: int, total: int) -> float:
     return round(100 * part / total, 1) if total else 0.0
+
+
+@register.filter
+def test_send_reason(test_send) -> str:
+    """A test send's outcome in plain words."""
+    return describe_outcome(
+        test_send.outcome,
+        test_send.http_status,
+        reason=test_send.reason,
+        duration_ms=test_send.duration_ms,
+    )
+
+
+@register.simple_tag
+def message_reason(message) -> str:
+    """Where a message stands in plain words (needs tables.with_last_attempt's annotations)."""
+    return describe_message(
+        status=message.status,
+        attempts=message.attempts,
+        next_attempt_at=message.next_attempt_at,
+        last_error=message.last_error,
+        last_outcome=getattr(message, "last_outcome", None),
+        last_http_status=getattr(message, "last_http_status", None),
+        last_duration_ms=getattr(message, "last_duration_ms", None),
+    )
+
+
+@register.simple_tag
+def attempt_reason(attempt, message=None, is_last: bool = False) -> str:
+    """One attempt in plain words; the last one of a pending message says when it retries."""
+    text = describe_outcome(attempt.outcome, attempt.http_status, duration_ms=attempt.duration_ms)
+    if is_last and message is not None and message.status == "pending" and attempt.outcome != "ok":
+        return describe_message(
+            status=message.status,
+            attempts=message.attempts,
+            next_attempt_at=message.next_attempt_at,
+            last_error=message.last_error,
+            last_outcome=attempt.outcome,
+            last_http_status=attempt.http_status,
+            last_duration_ms=attempt.duration_ms,
+        )
+    return text
+
+
+@register.simple_tag
+def progress_summary(counts, campaign) -> str:
+    """The progress line: "40 of 70 done · 35 sent, 5 failed" while a campaign is active;
+    once it is over, what became of every message ("19 sent, 51 cancelled"), because
+    "70 of 70 done" reads as if all 70 went out."""
+    if counts is None or not counts.total:
+        return _("No messages yet")
+    parts = [
+        _("%(n)s sent") % {"n": intcomma(counts.sent)},
+        *(
+            label % {"n": intcomma(n)}
+            for label, n in (
+                (_("%(n)s failed"), counts.failed),
+                (_("%(n)s expired"), counts.expired),
+                (_("%(n)s cancelled"), counts.cancelled),
+            )
+            if n
+        ),
+    ]
+    breakdown = ", ".join(parts)
+    if getattr(campaign, "is_active", False):
+        done = _("%(done)s of %(total)s done") % {
+            "done": intcomma(counts.done),
+            "total": intcomma(counts.total),
+        }
+        return f"{done} · {breakdown}"
+    return breakdown

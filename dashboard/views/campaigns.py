@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_tables2 import RequestConfig
 
@@ -15,10 +15,11 @@ from dashboard import integrations
 from dashboard.access import managers, readers
 from dashboard.filters import CampaignFilter
 from dashboard.forms import CampaignForm, ListField
-from dashboard.tables import CampaignTable, MessageTable
-from dashboard.views import page_or_partial
-from messaging import services, stats
-from messaging.models import Campaign, CampaignStatus, MessageStatus
+from dashboard.tables import CampaignTable, MessageTable, with_last_attempt
+from dashboard.views import page_or_partial, wants_partial
+from messaging import services, sms, stats, testsend
+from messaging.diagnosis import explain_campaign
+from messaging.models import Campaign, CampaignStatus, MessageStatus, TestSend
 from messaging.validators import operator_code_validator
 
 # htmx stops polling on this status (https://htmx.org/docs/#polling).
@@ -36,7 +37,13 @@ def campaign_list(request):
     if any(request.GET.get(name) for name in filterset.filters):
         table.empty_text = "No campaign matches this filter."
     RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
-    context = {"filter": filterset, "table": table}
+    # Progress bars follow the sending while an active campaign is on the page.
+    shown = [row.record for row in table.page.object_list] if table.page else []
+    context = {
+        "filter": filterset,
+        "table": table,
+        "polling": any(campaign.is_active for campaign in shown),
+    }
     return page_or_partial(
         request, "dashboard/campaigns/list.html", "dashboard/campaigns/_table.html", context
     )
@@ -44,13 +51,26 @@ def campaign_list(request):
 
 @managers
 def campaign_create(request):
-    form = CampaignForm(request.POST or None)
+    return _create(request)
+
+
+@managers
+def campaign_duplicate(request, pk: int):
+    """The create form filled from another campaign: everything but the times."""
+    source = get_object_or_404(Campaign, pk=pk)
+    return _create(request, source=source)
+
+
+def _create(request, *, source: Campaign | None = None):
+    initial = source.duplicate_values() if source else None
+    form = CampaignForm(request.POST or None, initial=initial)
+    extra = {"source": source}
     if request.method == "POST":
         if form.is_valid() and (campaign := form.save(user=request.user)):
             messages.success(request, f"Campaign “{campaign}” created.")
             return redirect("dashboard:campaign-detail", pk=campaign.pk)
-        return _render_form(request, form, None, status=400)
-    return _render_form(request, form, None)
+        return _render_form(request, form, None, status=400, extra=extra)
+    return _render_form(request, form, None, extra=extra)
 
 
 @managers
@@ -68,10 +88,52 @@ def campaign_edit(request, pk: int):
     return _render_form(request, form, campaign)
 
 
-def _render_form(request, form, campaign, *, status=200):
+def _render_form(request, form, campaign, *, status=200, extra=None):
     preview = _preview(form.data if form.is_bound else _initial_as_text(form))
-    context = {"form": form, "campaign": campaign, "preview": preview}
+    context = {
+        "form": form,
+        "campaign": campaign,
+        "preview": preview,
+        **_composer_context(form["text"].value()),
+        **(extra or {}),
+    }
     return render(request, "dashboard/campaigns/form.html", context, status=status)
+
+
+def _composer_context(text: str | None) -> dict:
+    """The SMS composer's first counts (the script keeps them current while typing)."""
+    return {
+        "sms": sms.measure(text or ""),
+        "sms_non_gsm": sms.non_gsm_characters(text or "")[:20],
+        "sms_config": sms.composer_config(),
+    }
+
+
+@managers
+@require_POST
+def campaign_test_send(request):
+    """Send the composer's text to one phone now and show the outcome (htmx: the fragment)."""
+    campaign = None
+    pk = request.GET.get("campaign", "")
+    if pk.isascii() and pk.isdigit():  # not "²", which isdigit() but int() refuses
+        campaign = Campaign.objects.filter(pk=pk).first()
+    text = CampaignForm.normalise_text(request.POST.get("text", ""))
+    context: dict = {"campaign": campaign, "test_send": None, "test_errors": []}
+    try:
+        context["test_send"] = testsend.send_test(
+            phone=request.POST.get("test_phone", ""),
+            text=text,
+            user=request.user,
+            campaign=campaign,
+        )
+        status = 200
+    except ValidationError as exc:
+        context["test_errors"] = exc.messages
+        status = 400
+    if wants_partial(request):
+        # htmx swaps only 2xx answers; the errors are in the fragment.
+        return render(request, "dashboard/campaigns/_test_send.html", context)
+    return render(request, "dashboard/campaigns/test_send.html", context, status=status)
 
 
 def _initial_as_text(form: CampaignForm) -> dict:
@@ -136,7 +198,7 @@ def _message_table(request, campaign: Campaign):
     queryset = campaign.messages.all()
     if status:
         queryset = queryset.filter(status=status)
-    table = MessageTable(queryset, order_by="id")
+    table = MessageTable(with_last_attempt(queryset), order_by="id")
     RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
     return table, status
 
@@ -152,6 +214,8 @@ def campaign_detail(request, pk: int):
         "table": table,
         "status_filter": status,
         "status_choices": MessageStatus.choices,
+        "sms": sms.measure(campaign.text),
+        "test_sends": TestSend.objects.filter(campaign=campaign).select_related("user")[:5],
         **_live_context(campaign),
     }
     return page_or_partial(
@@ -170,6 +234,7 @@ def _live_context(campaign: Campaign) -> dict:
         "figures": figures,
         "percent": round(figures["progress"] * 100, 1),
         "polling": campaign.is_active,
+        "diagnosis": explain_campaign(campaign),
         "actions": _available_actions(campaign),
         "retry_available": integrations.retry_available(),
     }
@@ -251,9 +316,9 @@ def _available_actions(campaign: Campaign) -> list[Action]:
     return available
 
 
-def _perform(action: str, campaign: Campaign) -> str:
+def _perform(action: str, campaign: Campaign, user) -> str:
     if action == "pause":
-        services.pause_campaign(campaign=campaign)
+        services.pause_campaign(campaign=campaign, user=user)
         return "Campaign paused."
     if action == "resume":
         services.start_if_due(campaign=services.resume_campaign(campaign=campaign))
@@ -279,7 +344,7 @@ def campaign_action(request, pk: int, action: str):
     campaign = get_object_or_404(Campaign.objects.select_related("counts"), pk=pk)
     if request.method == "POST":
         try:
-            done = _perform(action, campaign)
+            done = _perform(action, campaign, request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("dashboard:campaign-detail", pk=campaign.pk)

@@ -17,7 +17,7 @@ from django_tables2 import RequestConfig
 from dashboard.access import managers, readers
 from dashboard.filters import ClientFilter
 from dashboard.forms import ClientForm, ClientImportForm
-from dashboard.tables import ClientMessageTable, ClientTable
+from dashboard.tables import ClientMessageTable, ClientTable, with_last_attempt
 from dashboard.views import page_or_partial, wants_partial
 from messaging import services
 from messaging.api.downloads import sample_csv_response
@@ -85,7 +85,8 @@ def client_export(request):
 def client_detail(request, pk: int):
     client = get_object_or_404(Client, pk=pk)
     table = ClientMessageTable(
-        client.messages.select_related("campaign").order_by("-id"), order_by="-id"
+        with_last_attempt(client.messages.select_related("campaign").order_by("-id")),
+        order_by="-id",
     )
     RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
     context = {"client": client, "table": table}

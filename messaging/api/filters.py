@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from messaging.models import Campaign, CampaignStatus, Client, Message, MessageStatus
 from messaging.phones import ASCII_DIGITS_MESSAGE, non_ascii_digits, search_prefix
+from messaging.validators import tag_key
 
 
 class SearchField(forms.CharField):
@@ -37,7 +38,9 @@ def phone_prefix_range(prefix: str) -> dict[str, str]:
 
 class ClientFilter(django_filters.FilterSet):
     operator_code = django_filters.CharFilter(help_text="Exact operator code, e.g. 916.")
-    tag = django_filters.CharFilter(help_text="Exact tag.")
+    tag = django_filters.CharFilter(
+        method="filter_tag", help_text="The tag, in any case (VIP finds vip)."
+    )
     timezone = django_filters.CharFilter(help_text="Exact IANA time zone.")
     search = SearchFilter(
         method="filter_search",
@@ -51,6 +54,11 @@ class ClientFilter(django_filters.FilterSet):
         model = Client
         fields = ["operator_code", "tag", "timezone", "search"]
 
+    def filter_tag(self, queryset, name, value):
+        if not value.strip():
+            return queryset
+        return queryset.filter(tag_key=tag_key(value))
+
     def filter_search(self, queryset, name, value):
         value = value.strip()
         if not value:
@@ -60,7 +68,7 @@ class ClientFilter(django_filters.FilterSet):
             # Digits search phones by prefix, as a range on the unique index (a LIKE
             # or an OR with the tag would scan every client).
             return queryset.filter(**phone_prefix_range(prefix))
-        return queryset.filter(tag__icontains=value)
+        return queryset.filter(tag_key__contains=tag_key(value))
 
 
 class CampaignFilter(django_filters.FilterSet):

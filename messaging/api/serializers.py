@@ -218,7 +218,12 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         read_only_fields = ["id", "status", "created_at", "updated_at"]
         extra_kwargs = {
             "name": {"help_text": "Optional label."},
-            "text": {"help_text": "The message text sent to every matching client."},
+            "text": {
+                "help_text": "The message text sent to every matching client. At most "
+                "SMS_MAX_PARTS SMS parts (6 by default): 160 GSM-7 characters in one SMS, "
+                "153 per part; any character outside GSM-7 (e.g. Cyrillic) makes it UCS-2: "
+                "70 in one SMS, 67 per part. A longer text is a 400."
+            },
         }
 
     @extend_schema_field(serializers.FloatField())

@@ -255,7 +255,10 @@ class CampaignViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
-        return self._lifecycle(request, services.pause_campaign)
+        return self._lifecycle(
+            request,
+            lambda *, campaign: services.pause_campaign(campaign=campaign, user=request.user),
+        )
 
     @extend_schema(
         summary="Resume a paused campaign",

@@ -33,8 +33,10 @@ def select_targets(campaign: Campaign, now: datetime) -> int:
         where.append(f"c.operator_code IN ({', '.join(['%s'] * len(campaign.operator_codes))})")
         params.extend(campaign.operator_codes)
     if campaign.tags:
-        where.append(f"c.tag IN ({', '.join(['%s'] * len(campaign.tags))})")
-        params.extend(campaign.tags)
+        # Case-insensitive, as Campaign.matching_clients: the keys, computed in Python.
+        keys = campaign.tag_keys
+        where.append(f"c.tag_key IN ({', '.join(['%s'] * len(keys))})")
+        params.extend(keys)
     sql = (
         f"INSERT INTO {message_table} "  # noqa: S608 (table names from models, values as params)
         "(campaign_id, client_id, phone, status, created_at, next_attempt_at, "

@@ -13,9 +13,11 @@ from messaging.models.messages import (
 )
 from messaging.models.reports import DailyReportRun
 from messaging.models.stats import CampaignCounts, SendBucket
+from messaging.models.testsends import TEST_SEND_ID_BASE, TestSend
 
 __all__ = [
     "FINAL_STATUSES",
+    "TEST_SEND_ID_BASE",
     "UNSENT_STATUSES",
     "AttemptOutcome",
     "Campaign",
@@ -32,5 +34,6 @@ __all__ = [
     "RateBucket",
     "RejectedRows",
     "SendBucket",
+    "TestSend",
     "WorkerHeartbeat",
 ]

@@ -3,8 +3,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 
-from messaging.validators import validate_operator_codes, validate_tags
+from messaging.sms import validate_sms_length
+from messaging.validators import tag_key, validate_operator_codes, validate_tags
 
 
 class CampaignStatus(models.TextChoices):
@@ -19,7 +21,7 @@ class Campaign(models.Model):
     """A text sent once to every client matching the filter, between start_at and end_at."""
 
     name = models.CharField(max_length=200, blank=True, default="")
-    text = models.TextField()
+    text = models.TextField(validators=[validate_sms_length])
     start_at = models.DateTimeField()
     end_at = models.DateTimeField()
     operator_codes = models.JSONField(
@@ -37,6 +39,15 @@ class Campaign(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Who paused it and when, for "why isn't it sending?" (kept after a resume, unused then).
+    paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    paused_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -101,8 +112,25 @@ class Campaign(models.Model):
         if self.operator_codes:
             clients = clients.filter(operator_code__in=self.operator_codes)
         if self.tags:
-            clients = clients.filter(tag__in=self.tags)
+            clients = clients.filter(tag_key__in=self.tag_keys)
         return clients
+
+    def duplicate_values(self) -> dict:
+        """What a copy of this campaign starts with: everything but the times."""
+        name = _("%(name)s (copy)") % {"name": self.name} if self.name else ""
+        return {
+            "name": name[: self._meta.get_field("name").max_length],
+            "text": self.text,
+            "operator_codes": list(self.operator_codes),
+            "tags": list(self.tags),
+            "send_window_start": self.send_window_start,
+            "send_window_end": self.send_window_end,
+        }
+
+    @property
+    def tag_keys(self) -> list[str]:
+        """The tags as matching compares them: `VIP` finds clients tagged `vip`."""
+        return sorted({tag_key(t) for t in self.tags})
 
     def send_window_text(self) -> str:
         """The send window in plain words, for people reading the campaign."""

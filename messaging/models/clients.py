@@ -3,7 +3,26 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from messaging.validators import operator_code_validator, phone_validator, validate_timezone
+from messaging.validators import (
+    operator_code_validator,
+    phone_validator,
+    tag_key,
+    validate_timezone,
+)
+
+
+class TagKeyField(models.CharField):
+    """The tag as matching compares it (messaging.validators.tag_key), filled from `tag`.
+
+    pre_save runs on save() and on bulk_create, so every ORM write keeps it current;
+    the CSV import's raw upsert writes it too. A queryset .update(tag=...) would not:
+    update tag_key with it.
+    """
+
+    def pre_save(self, model_instance, add):
+        value = tag_key(model_instance.tag)
+        setattr(model_instance, self.attname, value)
+        return value
 
 
 def default_client_timezone() -> str:
@@ -27,6 +46,8 @@ class Client(models.Model):
         help_text="3 digits; defaults to digits 2-4 of the phone.",
     )
     tag = models.CharField(max_length=100, blank=True, default="", help_text="Free text label.")
+    # What campaign filters and the tag filters compare, so `VIP` finds `vip` (Cyrillic too).
+    tag_key = TagKeyField(max_length=100, blank=True, default="", editable=False)
     timezone = models.CharField(
         max_length=64,
         default=default_client_timezone,
@@ -40,8 +61,8 @@ class Client(models.Model):
         ordering = ["id"]
         indexes = [
             # Campaign targeting filters by operator code and tag together.
-            models.Index(fields=["operator_code", "tag"], name="client_operator_tag"),
-            models.Index(fields=["tag"], name="client_tag"),
+            models.Index(fields=["operator_code", "tag_key"], name="client_operator_tag_key"),
+            models.Index(fields=["tag_key"], name="client_tag_key"),
             models.Index(fields=["timezone"], name="client_timezone"),
         ]
         constraints = [

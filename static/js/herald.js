@@ -45,9 +45,12 @@
   // The campaign's message table follows a running campaign, but not while keyboard focus is
   // inside it (a refresh would take the focus away). Here, not as an hx-trigger filter,
   // because htmx evaluates those with new Function(), which the CSP forbids.
+  // The campaign list's progress follows the sending the same way.
+  var refreshed = { messages: "campaign-messages", campaigns: "campaigns-table" };
   document.body.addEventListener("htmx:confirm", function (event) {
-    if (event.target.dataset.refresh !== "messages") return;
-    var table = document.getElementById("campaign-messages");
+    var container = refreshed[event.target.dataset.refresh];
+    if (!container) return;
+    var table = document.getElementById(container);
     if (table && table.contains(document.activeElement)) event.preventDefault();
   });
 
@@ -62,5 +65,68 @@
     alert.setAttribute("role", "status");
     alert.textContent = event.detail.value;
     region.replaceChildren(alert);
+  });
+})();
+
+// Forgiving forms: a filter box for long pickers (the time zones), and, after a form
+// error, the cursor in the first field to fix.
+(function () {
+  "use strict";
+
+  function makeSearchable(select) {
+    if (select.dataset.searchReady) return;
+    select.dataset.searchReady = "1";
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "form-control form-control-sm mb-1";
+    box.placeholder = select.dataset.searchPlaceholder || "Type to filter…";
+    box.setAttribute("aria-label", select.dataset.searchLabel || "Filter the list below");
+    box.setAttribute("aria-controls", select.id);
+    box.autocomplete = "off";
+    select.parentNode.insertBefore(box, select);
+    box.addEventListener("input", function () {
+      var words = box.value.trim().toLowerCase().replace(/\s+/g, " ").split(" ");
+      var first = null;
+      select.querySelectorAll("option").forEach(function (option) {
+        var text = (option.value + " " + option.textContent).toLowerCase().replace(/_/g, " ");
+        var match = words.every(function (word) { return text.indexOf(word) !== -1; });
+        option.hidden = !match;
+        if (match && !first) first = option;
+      });
+      select.querySelectorAll("optgroup").forEach(function (group) {
+        group.hidden = !group.querySelector("option:not([hidden])");
+      });
+      // The first match becomes the choice, so typing "vladi" and moving on is enough.
+      if (first && box.value.trim() && select.selectedOptions[0] && select.selectedOptions[0].hidden) {
+        select.value = first.value;
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+  }
+
+  function enhance(root) {
+    root.querySelectorAll("select[data-searchable]").forEach(makeSearchable);
+  }
+
+  function focusFirstInvalid(root) {
+    var field = root.querySelector(
+      "input.is-invalid, select.is-invalid, textarea.is-invalid, .is-invalid input, .is-invalid select"
+    );
+    if (field) field.focus();
+  }
+
+  function ready() {
+    var main = document.getElementById("main") || document.body;
+    enhance(main);
+    focusFirstInvalid(main);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
+  }
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    enhance(event.detail.target);
   });
 })();

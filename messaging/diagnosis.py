@@ -1,0 +1,261 @@
+"""Why isn't it sending? Every reason a campaign's messages are not going out, in plain words.
+
+A plain function over the campaign, its counters, the provider's shared state and
+a few bounded queries on its pending messages, so it can be tested without HTTP;
+the campaign page and the dashboard only render what it returns. Times are in
+the active (viewer's) time zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from messaging import stats
+from messaging.models import (
+    Campaign,
+    CampaignCounts,
+    CampaignStatus,
+    CircuitState,
+    Message,
+    MessageStatus,
+    ProviderState,
+)
+
+# Counting waiting messages stops here: the answer is "more than" and stays cheap to poll.
+COUNT_CAP = 10_000
+# Sending within this share of PROVIDER_RATE_LIMIT is "at the cap".
+RATE_CAP_SHARE = 0.9
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str  # scheduled, paused, credentials, outage, probing, window, retries, rate_cap
+    text: str
+
+
+@dataclass
+class Diagnosis:
+    reasons: list[Reason] = field(default_factory=list)
+    estimate: datetime | None = None  # when the last message should go out at today's rate
+    estimate_text: str = ""
+
+    @property
+    def codes(self) -> list[str]:
+        return [r.code for r in self.reasons]
+
+
+def sent_per_minute(campaign_id: int | None, now: datetime) -> int:
+    """Messages sent a minute lately (one campaign, or all): the previous whole clock minute,
+    or this one so far when it is already more (a campaign that just started)."""
+    minutes = stats.sends_by_minute(campaign_id, now=now)
+    return max(minutes["sent_previous_minute"], minutes["sent_this_minute"])
+
+
+def _when(moment: datetime, now: datetime, *, seconds: bool = False) -> str:
+    local, today = timezone.localtime(moment), timezone.localtime(now)
+    clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
+    if local.date() == today.date():
+        return clock
+    return f"{local:%Y-%m-%d} {clock}"
+
+
+def _count(queryset) -> tuple[int, bool]:
+    """How many rows, up to COUNT_CAP; True when there are more."""
+    n = queryset[: COUNT_CAP + 1].count()
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+def _how_many(n: int, more: bool) -> str:
+    return (_("more than %s") if more else "%s") % number_format(n, force_grouping=True)
+
+
+def _earliest(queryset) -> datetime | None:
+    return queryset.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+
+
+def explain_campaign(
+    campaign: Campaign,
+    *,
+    now: datetime | None = None,
+    provider: ProviderState | None = None,
+    counts: CampaignCounts | None = None,
+    sent_per_minute_all: int | None = None,
+) -> Diagnosis:
+    """Each reason the campaign is not sending (none for a finished or cancelled one).
+
+    `provider`, `counts` and `sent_per_minute_all` may be passed in when the caller
+    explains several campaigns at once (the dashboard), to read them once.
+    """
+    now = now or timezone.now()
+    diagnosis = Diagnosis()
+    reasons = diagnosis.reasons
+    if not campaign.is_active:
+        return diagnosis
+    if campaign.status == CampaignStatus.PAUSED:
+        who = campaign.paused_by.get_username() if campaign.paused_by_id else None
+        if who and campaign.paused_at:
+            text = _("Paused by %(who)s at %(when)s: nothing is sent until it is resumed.") % {
+                "who": who,
+                "when": _when(campaign.paused_at, now),
+            }
+        elif campaign.paused_at:
+            text = _("Paused at %(when)s: nothing is sent until it is resumed.") % {
+                "when": _when(campaign.paused_at, now)
+            }
+        else:
+            text = _("Paused: nothing is sent until it is resumed.")
+        reasons.append(Reason("paused", text))
+        return diagnosis
+    if campaign.status == CampaignStatus.SCHEDULED:
+        if campaign.start_at > now:
+            text = _("Not started yet: sending starts at %(when)s.") % {
+                "when": _when(campaign.start_at, now)
+            }
+        else:
+            text = _("Starting: the messages are being selected.")
+        reasons.append(Reason("scheduled", text))
+        return diagnosis
+
+    if counts is None:
+        counts = CampaignCounts.objects.filter(campaign_id=campaign.pk).first()
+    unsent = (counts.pending + counts.sending) if counts else 0
+    if not unsent:
+        return diagnosis
+
+    provider = provider or ProviderState.get()
+    if provider.credentials_rejected:
+        reasons.append(
+            Reason(
+                "credentials",
+                _(
+                    "The provider refuses Herald's credentials (HTTP 401/403): nothing is sent "
+                    "until PROVIDER_TOKEN is fixed. The messages stay pending."
+                ),
+            )
+        )
+    elif provider.circuit == CircuitState.OPEN and (provider.opened_until or now) > now:
+        until = provider.opened_until
+        reasons.append(
+            Reason(
+                "outage",
+                _(
+                    "The provider is failing: sending is paused until %(when)s, "
+                    "then one message tests it."
+                )
+                % {"when": _when(until, now, seconds=True)},
+            )
+        )
+    elif provider.circuit in (CircuitState.OPEN, CircuitState.HALF_OPEN):
+        # Open past its hold, or half open: the next request is the probe.
+        reasons.append(
+            Reason(
+                "outage",
+                _("The provider was failing: one message is testing it before sending resumes."),
+            )
+        )
+
+    future = Message.objects.filter(
+        campaign_id=campaign.pk, status=MessageStatus.PENDING, next_attempt_at__gt=now
+    )
+    if campaign.has_send_window:
+        # Never tried yet and not due: the pump moved them to their window's next opening.
+        waiting = future.filter(attempts=0)
+        n, more = _count(waiting)
+        if n:
+            first = _earliest(waiting)
+            reasons.append(
+                Reason(
+                    "window",
+                    ngettext(
+                        "%(n)s message is waiting for the send window, which opens at "
+                        "%(opens)s in the client's time zone (next at %(first)s your time).",
+                        "%(n)s messages are waiting for the send window, which opens at "
+                        "%(opens)s in each client's time zone (next at %(first)s your time).",
+                        n,
+                    )
+                    % {
+                        "n": _how_many(n, more),
+                        "opens": campaign.send_window_start.strftime("%H:%M"),
+                        "first": _when(first, now),
+                    },
+                )
+            )
+    retrying = future.filter(attempts__gt=0)
+    n, more = _count(retrying)
+    if n:
+        reasons.append(
+            Reason(
+                "retries",
+                ngettext(
+                    "%(n)s message did not go through and will be retried (next at %(first)s).",
+                    "%(n)s messages did not go through and will be retried (next at %(first)s).",
+                    n,
+                )
+                % {"n": _how_many(n, more), "first": _when(_earliest(retrying), now, seconds=True)},
+            )
+        )
+
+    limit = settings.PROVIDER_RATE_LIMIT
+    if limit > 0:
+        if sent_per_minute_all is None:
+            sent_per_minute_all = sent_per_minute(None, now)
+        due = Message.objects.filter(
+            campaign_id=campaign.pk, status=MessageStatus.PENDING, next_attempt_at__lte=now
+        ).exists()
+        if due and sent_per_minute_all / 60 >= RATE_CAP_SHARE * limit:
+            reasons.append(
+                Reason(
+                    "rate_cap",
+                    _(
+                        "Sending at the rate cap: at most %(limit)s messages a second across all "
+                        "campaigns (PROVIDER_RATE_LIMIT)."
+                    )
+                    % {"limit": number_format(limit, decimal_pos=0 if limit == int(limit) else 1)},
+                )
+            )
+
+    _estimate(diagnosis, campaign, unsent, now)
+    return diagnosis
+
+
+def _estimate(diagnosis: Diagnosis, campaign: Campaign, unsent: int, now: datetime) -> None:
+    if "window" in diagnosis.codes:
+        # The rate says nothing about messages that wait for hours: no false precision.
+        diagnosis.estimate_text = _(
+            "Messages waiting for their send window go out as it opens, until the end at %(end)s."
+        ) % {"end": _when(campaign.end_at, now)}
+        return
+    per_minute = sent_per_minute(campaign.pk, now)
+    rate = per_minute / 60
+    if rate <= 0:
+        diagnosis.estimate_text = _(
+            "No estimate of the finish yet: nothing was sent in the last minute."
+        )
+        return
+    finish = now + timedelta(seconds=unsent / rate)
+    if rate >= 1:
+        speed = _("%(n)s a second") % {"n": number_format(rate, decimal_pos=1)}
+    else:
+        speed = _("%(n)s a minute") % {"n": number_format(per_minute, force_grouping=True)}
+    if finish > campaign.end_at:
+        left = unsent - int(rate * max(0.0, (campaign.end_at - now).total_seconds()))
+        diagnosis.estimate_text = _(
+            "At the current rate (%(rate)s) about %(left)s messages will not be sent "
+            "before the end at %(end)s."
+        ) % {
+            "rate": speed,
+            "left": number_format(left, force_grouping=True),
+            "end": _when(campaign.end_at, now),
+        }
+        return
+    diagnosis.estimate = finish
+    diagnosis.estimate_text = _(
+        "At the current rate (%(rate)s) the last message should go out around %(when)s."
+    ) % {"rate": speed, "when": _when(finish, now)}
