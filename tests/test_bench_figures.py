@@ -16,7 +16,7 @@ import requests
 from bench import figures
 from bench.harness import TreeMonitor
 from bench.run import main as bench_main
-from messaging.localprovider import LocalProvider
+from localprovider import LocalProvider
 
 
 def _request(msg_id: int, at: float) -> dict:
