@@ -73,7 +73,7 @@ def manager_credentials() -> tuple[str, str]:
     ensure_groups()
     user, _ = get_user_model().objects.get_or_create(username="bench-manager")
     assign_role(user, MANAGERS)
-    key = issue_token(user=user, via="bench")
+    key = issue_token(user=user)  # keys are stored hashed: a new one, shown this once
     browser = Client()
     browser.force_login(user)
     from django.conf import settings

@@ -175,9 +175,11 @@ WHITENOISE_USE_FINDERS = True
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # First: a Bearer (or other) scheme gets a 401 naming the Token scheme.
+        # Anonymous requests count against their address (security/authentication.py).
+        "security.authentication.AnonymousAddressThrottle",
+        # A Bearer (or other) scheme gets a 401 naming the Token scheme.
         "messaging.api.strict.WrongSchemeAuthentication",
-        # `Token <key>` against hashed keys; counts anonymous and failed attempts per address.
+        # `Token <key>` against hashed keys; wrong keys count against the address.
         "security.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from messaging import health, metrics
-from security.metrics_access import may_read_metrics
+from security.metrics_access import refusal as metrics_refusal
 
 
 @never_cache
@@ -57,14 +57,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    if not may_read_metrics(request):
-        response = HttpResponse(
-            "Sign in with a role, or send Authorization: Bearer <METRICS_TOKEN> "
-            "or Token <API key>.\n",
-            status=401,
-        )
-        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
-        return response
+    refused = metrics_refusal(request)
+    if refused is not None:
+        return refused
     return HttpResponse(metrics.scrape(), content_type=CONTENT_TYPE_LATEST)
 
 

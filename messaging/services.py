@@ -152,11 +152,13 @@ def start_if_due(*, campaign: Campaign) -> Campaign:
     The pumps would start it within a tick anyway; the API and the form call this right
     after a create or an edit, so their answer says `running`, not a `scheduled` that is
     stale milliseconds later. The targets are selected in this request (one INSERT ...
-    SELECT); a pump that got there first makes this a no-op.
+    SELECT); a sender or the worker's clock that got there first makes this a no-op, and
+    the answer still reads the campaign as it now is.
     """
     now = timezone.now()
     due = campaign.status == CampaignStatus.SCHEDULED and campaign.start_at <= now < campaign.end_at
-    if due and lifecycle.start_campaign(campaign.pk, now):
+    if due:
+        lifecycle.start_campaign(campaign.pk, now)
         campaign.refresh_from_db()
     return campaign
 

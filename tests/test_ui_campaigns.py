@@ -341,3 +341,20 @@ def test_extending_a_finished_campaign_in_the_form_sends_its_expired_messages(as
     assert campaign.status == CampaignStatus.RUNNING
     assert Message.objects.get().status == MessageStatus.PENDING
     assert campaign.counts.pending == 1 and campaign.counts.expired == 0
+
+
+def test_a_nul_character_in_the_filter_is_a_form_problem_not_a_500(as_manager):
+    response = as_manager.get(reverse("dashboard:campaign-preview"), {"tags": "vip\x00"})
+    assert response.status_code == 200
+    response = as_manager.post(
+        reverse("dashboard:campaign-create"),
+        {
+            "text": "Hi",
+            "start_at": "2099-01-01T10:00",
+            "end_at": "2099-01-02T10:00",
+            "tags": "vip\x00",
+        },
+    )
+    assert response.status_code == 400
+    assert "Null characters are not allowed." in response.content.decode()
+    assert not Campaign.objects.exists()

@@ -4,7 +4,7 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext as _
 
-from messaging.outcomes import describe_message, describe_outcome
+from messaging.wording import describe_message, describe_outcome
 
 register = template.Library()
 
