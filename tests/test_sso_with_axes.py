@@ -11,7 +11,24 @@ from tests.test_auth0 import auth0, id_token, sign_in, signing_key  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 
-def test_sso_sign_in_works_with_axes_and_is_audited(client, auth0, signing_key, settings):  # noqa: F811
+@pytest.fixture
+def fresh_jwks():
+    """This module's signing key is not tests/test_auth0.py's: social-core caches the JWKS per
+    process, so forget it before and after, whichever module runs first."""
+    from social_core.backends.auth0 import Auth0OAuth2
+
+    Auth0OAuth2.get_jwks_keys_for_uri.invalidate()
+    yield
+    Auth0OAuth2.get_jwks_keys_for_uri.invalidate()
+
+
+def test_sso_sign_in_works_with_axes_and_is_audited(
+    client,
+    fresh_jwks,
+    auth0,  # noqa: F811
+    signing_key,  # noqa: F811
+    settings,
+):
     # What config/settings.py builds with the three AUTH0_* settings.
     settings.AUTHENTICATION_BACKENDS = [
         "social_core.backends.auth0.Auth0OAuth2",

@@ -226,7 +226,7 @@ def test_retry_failed_calls_the_service(as_manager, monkeypatch):
         reverse("dashboard:campaign-action", args=[campaign.pk, "retry"]), follow=True
     )
     assert calls == [campaign.pk]
-    assert "2 failed message(s) queued again." in response.content.decode()
+    assert "2 failed messages queued again." in response.content.decode()
 
 
 def test_edit_after_start_keeps_the_filter_and_changes_the_text(as_manager):
@@ -291,7 +291,7 @@ def test_retry_failed_puts_failed_messages_back_in_the_queue(as_manager):
     response = as_manager.post(
         reverse("dashboard:campaign-action", args=[campaign.pk, "retry"]), follow=True
     )
-    assert "2 failed message(s) queued again." in response.content.decode()
+    assert "2 failed messages queued again." in response.content.decode()
     campaign.refresh_from_db()
     assert (campaign.counts.failed, campaign.counts.pending) == (0, 2)
     assert campaign.status == CampaignStatus.RUNNING
