@@ -20,6 +20,7 @@ from messaging.engine.outcomes import Job
 SLOW_AFTER_LATENCIES = 5
 HANG_HEADROOM = 2
 COLLECT_WAIT_SECONDS = 0.02
+MEDIAN_EVERY_SECONDS = 0.5
 
 
 class InFlight:
@@ -29,6 +30,8 @@ class InFlight:
         self.requests: dict[Future, tuple[Job, float]] = {}
         self.completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
         self.latencies: deque[int] = deque(maxlen=200)  # milliseconds
+        self._median: float | None = None
+        self._median_at = 0.0
 
     def __len__(self) -> int:
         return len(self.requests)
@@ -37,10 +40,13 @@ class InFlight:
         return bool(self.requests)
 
     def median_latency_ms(self) -> float | None:
-        if not self.latencies:
-            return None
-        ordered = sorted(self.latencies)
-        return float(ordered[len(ordered) // 2])
+        """The typical latency of recent answers, recomputed at most every half second
+        (it is asked for each message sent: sorting 200 numbers each time showed)."""
+        if time.monotonic() - self._median_at >= MEDIAN_EVERY_SECONDS:
+            self._median_at = time.monotonic()
+            ordered = sorted(self.latencies)
+            self._median = float(ordered[len(ordered) // 2]) if ordered else None
+        return self._median
 
     def free_slots(self) -> int:
         limit = self.concurrency
