@@ -56,17 +56,33 @@ class ReportPreview:
     html: str
 
 
+def _next_report_day():
+    """The day of the next report due: after today's REPORT_TIME that is tomorrow's, which so
+    far covers the 24 hours up to now (today's, already due, would end at REPORT_TIME)."""
+    next_due = _optional("messaging.reports", "next_due")
+    if next_due is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    return next_due(timezone.now()).astimezone(ZoneInfo(settings.REPORT_TIMEZONE)).date()
+
+
 def build_report() -> ReportPreview | None:
+    """What the next report would say now."""
     build = _optional("messaging.reports", "build_daily_report")
     if build is None:
         return None
-    report = build()
+    report = build(_next_report_day())
     return ReportPreview(subject=report.subject, text=report.text, html=report.html)
 
 
 def send_report_now() -> bool | None:
-    """True when sent, False when there was nobody to send to, None when unavailable."""
+    """Send what the preview shows. True when sent, False when there was nobody to send
+    to, None when unavailable."""
     send = _optional("messaging.reports", "send_daily_report")
     if send is None:
         return None
-    return bool(send())
+    return bool(send(_next_report_day()))

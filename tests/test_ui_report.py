@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.test import override_settings
 from django.urls import reverse
 
@@ -123,3 +124,16 @@ def test_viewers_cannot_send_the_report(as_viewer, settings, mailoutbox):
     settings.REPORT_RECIPIENTS = ["boss@example.com"]
     assert as_viewer.post(reverse("dashboard:report")).status_code == 403
     assert mailoutbox == []
+
+
+def test_after_the_report_time_the_preview_shows_the_next_report_so_far(as_viewer, settings):
+    """At 09:00 with REPORT_TIME 08:00, today's report is already due (it ended at 08:00); the
+    page previews the next one: the 24 hours up to now, with a campaign started at 08:30."""
+    settings.REPORT_TIMEZONE = "UTC"
+    settings.REPORT_TIME = time(8, 0)
+    nine = datetime.combine(date.today(), time(9, 0), tzinfo=UTC)
+    with time_machine.travel(nine - timedelta(minutes=30), tick=False):
+        make_campaign(name="Started at half past eight", start_in=timedelta(minutes=1))
+    with time_machine.travel(nine, tick=False):
+        framed = as_viewer.get(reverse("dashboard:report-html")).content.decode()
+    assert "Started at half past eight" in framed
