@@ -104,7 +104,7 @@ class Provider:
     """The local provider as a separate process (it never shares a GIL with what is measured)."""
 
     def __init__(self, **config) -> None:
-        from messaging.localprovider import start_subprocess
+        from localprovider import start_subprocess
 
         config.setdefault("token", TOKEN)
         self.proc, self.url = start_subprocess(**config)
@@ -140,7 +140,7 @@ class Provider:
         self._call("DELETE", "/_requests")
 
     def stop(self) -> None:
-        from messaging.localprovider import stop_subprocess
+        from localprovider import stop_subprocess
 
         stop_subprocess(self.proc)
 

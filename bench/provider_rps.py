@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from messaging.localprovider import run_coroutine, start_subprocess, stop_subprocess
+from localprovider import run_coroutine, start_subprocess, stop_subprocess
 
 PHONE = 79001234567
 

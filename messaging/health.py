@@ -13,8 +13,6 @@ from messaging.models import CircuitState, ProviderState, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SCHEDULE_NAME = "herald: worker heartbeat"
-HEARTBEAT_FUNC = "messaging.health.heartbeat"
 
 # Once every migration is applied it stays so for this process's code: check once.
 _migrations_applied = False

@@ -25,7 +25,8 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as time_of_day
 
 from django.conf import settings
 from django.db import transaction
@@ -44,8 +45,8 @@ from messaging.models.stats import lock_campaigns
 
 log = logging.getLogger(__name__)
 
-SCHEDULE_NAME = "herald: retention"
-SCHEDULE_FUNC = "messaging.housekeeping.run_retention"
+# A quiet hour for most deployments (UTC); the schedule can be moved in the admin.
+RUN_AT = time_of_day(3, 30)
 
 KINDS = ("messages", "delivery_attempts", "send_buckets", "task_results", "sessions")
 
@@ -257,11 +258,7 @@ def purge(
     return result
 
 
-def run_retention() -> str:
-    """The daily scheduled task; queues itself again when its time ran out before the end."""
-    result = purge()
-    if not result.finished:
-        from django_q.tasks import async_task
-
-        async_task(SCHEDULE_FUNC, q_options={"task_name": "herald: retention (continued)"})
-    return " ".join(f"{kind}={n}" for kind, n in result.deleted.items())
+def next_run(now: datetime) -> datetime:
+    """When the daily run is next due (RUN_AT, UTC)."""
+    run = datetime.combine(now.astimezone(UTC).date(), RUN_AT, tzinfo=UTC)
+    return run if run > now else run + timedelta(days=1)

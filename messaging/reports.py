@@ -26,7 +26,6 @@ from messaging.models.stats import COUNT_FIELDS
 log = logging.getLogger(__name__)
 
 SCHEDULE_NAME = "herald: daily report"
-SCHEDULE_FUNC = "messaging.reports.send_scheduled_report"
 # After a failed send, the scheduled task tries again this much later (while not too late).
 RETRY_AFTER = timedelta(minutes=10)
 STATUSES = [status.value for status in COUNT_FIELDS]
@@ -296,16 +295,3 @@ def _set_next_run(next_run: datetime) -> None:
     from django_q.models import Schedule
 
     Schedule.objects.filter(name=SCHEDULE_NAME).update(next_run=next_run)
-
-
-def sync_schedule(now: datetime | None = None) -> None:
-    """Move the schedule to REPORT_TIME if the setting changed since it was set (after migrate)."""
-    from django_q.models import Schedule
-
-    now = now or timezone.now()
-    for schedule in Schedule.objects.filter(name=SCHEDULE_NAME):
-        local = schedule.next_run.astimezone(_zone()) if schedule.next_run else None
-        if local is None or local.time() != settings.REPORT_TIME:
-            schedule.next_run = next_due(now)
-            schedule.save(update_fields=["next_run"])
-            log.info("daily report schedule moved next_run=%s", schedule.next_run.isoformat())

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from messaging import scheduling
+from messaging import tasks
 from messaging.engine import lifecycle
 
 # Importing clients from CSV lives in messaging.imports; these names stay importable here.
@@ -87,7 +87,7 @@ def create_campaign(*, values: dict, user=None) -> Campaign:
     with transaction.atomic():
         campaign.save()
         CampaignCounts.objects.create(campaign=campaign)
-        scheduling.campaign_saved(campaign)
+        tasks.campaign_saved(campaign)
     log.info(
         "campaign created campaign_id=%s start_at=%s end_at=%s",
         campaign.pk,
@@ -136,7 +136,7 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
             revived = _send_again(campaign, MessageStatus.EXPIRED, now, last_error="")
             if revived:
                 changed["status"] = campaign.status
-        scheduling.campaign_saved(campaign, changed=set(changed))
+        tasks.campaign_saved(campaign, changed=set(changed))
     log.info(
         "campaign edited campaign_id=%s fields=%s expired_messages_pending_again=%d",
         campaign.pk,
@@ -221,7 +221,7 @@ def _transition(
                 last_error=reason,
             )
         campaign.save(update_fields=update_fields)
-        scheduling.campaign_saved(campaign, changed={"status"})
+        tasks.campaign_saved(campaign, changed={"status"})
     log.info("campaign %s campaign_id=%s from=%s to=%s", verb, campaign.pk, previous, to)
     return campaign
 
@@ -236,7 +236,7 @@ def retry_failed_messages(*, campaign: Campaign) -> int:
         if campaign.end_at <= now:
             raise TransitionRefused({"end_at": ["The campaign has ended; extend it first."]})
         moved = _send_again(campaign, MessageStatus.FAILED, now)
-        scheduling.campaign_saved(campaign, changed={"status"})
+        tasks.campaign_saved(campaign, changed={"status"})
     log.info("failed messages queued again campaign_id=%s count=%d", campaign.pk, moved)
     return moved
 
@@ -265,5 +265,5 @@ def delete_campaign(*, campaign: Campaign) -> None:
     campaign_id = campaign.pk
     with transaction.atomic():
         Campaign.objects.filter(pk=campaign_id).delete()
-        scheduling.campaign_deleted(campaign_id)
+        tasks.campaign_deleted(campaign_id)
     log.info("campaign deleted campaign_id=%s", campaign_id)

@@ -1,4 +1,4 @@
-"""After migrations: create the two roles, and move the daily report schedule to REPORT_TIME.
+"""After migrations: create the two roles, and make the schedules what messaging.tasks says.
 
 When a django-q2 worker process starts: write the worker heartbeat.
 """
@@ -19,12 +19,12 @@ def create_role_groups(sender, **kwargs) -> None:
 
 
 @receiver(post_migrate)
-def align_report_schedule(sender, **kwargs) -> None:
-    # Deploys run migrate, so a changed REPORT_TIME or REPORT_TIMEZONE applies from there.
+def sync_schedules(sender, **kwargs) -> None:
+    # Deploys run migrate, so a changed schedule or REPORT_TIME applies from there.
     if sender.name == "messaging":
-        from messaging.reports import sync_schedule
+        from messaging.tasks import sync_schedules
 
-        sync_schedule()
+        sync_schedules()
 
 
 @receiver(post_spawn)

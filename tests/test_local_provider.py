@@ -20,11 +20,10 @@ from dataclasses import asdict
 import pytest
 import requests
 
-from messaging.localprovider import (
+from localprovider import (
     ConfigError,
     LocalProvider,
     ProviderConfig,
-    _latency,
     add_arguments,
     config_to_argv,
     main,
@@ -32,6 +31,7 @@ from messaging.localprovider import (
     start_subprocess,
     stop_subprocess,
 )
+from localprovider.protocol import _latency
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import override_settings
 from django_q.models import OrmQ, Schedule
 
-from messaging import reports
+from messaging import reports, tasks
 from messaging.models import DailyReportRun
 from messaging.models.stats import record_sends
 from tests.ops_helpers import campaign_with_messages
@@ -32,6 +32,8 @@ REPORT_SETTINGS = {
 DAY = date(2026, 11, 20)
 DUE = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
+REPORT_FUNC = "messaging.tasks.send_daily_report"
+
 pytestmark = pytest.mark.usefixtures("report_settings")
 
 
@@ -45,7 +47,7 @@ def report_settings():
 def report_schedule(db):
     schedule, _ = Schedule.objects.update_or_create(
         name=reports.SCHEDULE_NAME,
-        defaults={"func": reports.SCHEDULE_FUNC, "schedule_type": Schedule.DAILY, "repeats": -1},
+        defaults={"func": REPORT_FUNC, "schedule_type": Schedule.DAILY, "repeats": -1},
     )
     return schedule
 
@@ -191,11 +193,11 @@ def test_missed_days_do_not_send_a_backlog(smtp_inbox, report_schedule, monkeypa
     with time_machine.travel(back_at, tick=False):
         q_scheduler.scheduler(broker=get_broker())
         q_scheduler.scheduler(broker=get_broker())
-        queued = [row for row in OrmQ.objects.all() if row.task["func"] == reports.SCHEDULE_FUNC]
+        queued = [row for row in OrmQ.objects.all() if row.task["func"] == REPORT_FUNC]
         # catch_up=False: one run for the whole outage, not one per missed day.
         assert len(queued) == 1
         task = queued[0].task
-        assert reports.send_scheduled_report(*task["args"], **task["kwargs"]) == "sent"
+        assert tasks.send_daily_report(*task["args"], **task["kwargs"]) == "sent"
 
     assert len(smtp_inbox.messages) == 1
     assert "2026-11-20" in smtp_inbox.messages[0]["Subject"]
@@ -246,11 +248,29 @@ def test_next_report_time_follows_daylight_saving_in_the_report_time_zone(report
 
 
 @pytest.mark.django_db
-def test_the_migration_created_the_schedules():
+def test_migrate_made_the_schedules_what_tasks_declares():
     report = Schedule.objects.get(name=reports.SCHEDULE_NAME)
-    assert report.func == reports.SCHEDULE_FUNC and report.schedule_type == Schedule.DAILY
+    assert report.func == REPORT_FUNC and report.schedule_type == Schedule.DAILY
     heartbeat = Schedule.objects.get(name="herald: worker heartbeat")
+    assert heartbeat.func == "messaging.tasks.heartbeat"
     assert heartbeat.schedule_type == Schedule.MINUTES and heartbeat.minutes == 1
+    for recurring in tasks.RECURRING:
+        assert Schedule.objects.filter(name=recurring.name, func=recurring.func).count() == 1
+
+
+@pytest.mark.django_db
+def test_sync_moves_a_schedule_to_what_is_declared_and_repairs_an_old_func():
+    Schedule.objects.filter(name="herald: worker heartbeat").update(
+        func="messaging.health.heartbeat", minutes=5
+    )
+    Schedule.objects.filter(name=reports.SCHEDULE_NAME).update(
+        next_run=datetime(2026, 10, 24, 11, 11, tzinfo=UTC)
+    )
+    tasks.sync_schedules(now=datetime(2026, 10, 24, 12, 0, tzinfo=UTC))
+    heartbeat = Schedule.objects.get(name="herald: worker heartbeat")
+    assert (heartbeat.func, heartbeat.minutes) == ("messaging.tasks.heartbeat", 1)
+    report = Schedule.objects.get(name=reports.SCHEDULE_NAME)
+    assert report.next_run == reports.next_due(datetime(2026, 10, 24, 12, 0, tzinfo=UTC))
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_q.models import Schedule, Task
 
-from messaging import housekeeping, reports
+from messaging import housekeeping, reports, tasks
 from messaging.models import Campaign, CampaignCounts, DeliveryAttempt, Message, SendBucket
 from messaging.models.stats import record_sends
 from tests.ops_helpers import campaign_with_messages
@@ -203,7 +203,7 @@ def test_a_run_out_of_time_queues_its_continuation(retention, monkeypatch):
     seed()
     retention.RETENTION_MAX_SECONDS = 0  # time is up before the first batch
     with time_machine.travel(NOW, tick=False):
-        summary = housekeeping.run_retention()
+        summary = tasks.retention()
     assert summary.startswith("messages=0 ")
     assert OrmQ.objects.count() == 1
     assert Message.objects.count() == 23
@@ -225,7 +225,7 @@ def test_what_was_removed_is_logged_and_counted(retention, caplog):
 
 
 def test_the_migration_created_the_daily_schedule():
-    schedule = Schedule.objects.get(name=housekeeping.SCHEDULE_NAME)
-    assert schedule.func == housekeeping.SCHEDULE_FUNC == "messaging.housekeeping.run_retention"
+    schedule = Schedule.objects.get(name="herald: retention")
+    assert schedule.func == "messaging.tasks.retention"
     assert schedule.schedule_type == Schedule.DAILY
     assert schedule.repeats == -1

@@ -77,7 +77,7 @@ def sending_cluster():
     Capped at 4 messages a second so that a person (and a screenshot) can
     watch the counters move.
     """
-    from messaging.localprovider import LocalProvider
+    from localprovider import LocalProvider
 
     provider = LocalProvider(token=settings.PROVIDER_TOKEN, latency_ms=20)
     with (

@@ -108,13 +108,17 @@ def fill_through_the_ui(page) -> tuple[Client, Campaign]:
 
 
 def provider_answers(client: Client, campaign: Campaign) -> Message:
-    message = Message.objects.create(
+    # The campaign started when it was created (its window contains now): its message
+    # exists; the provider's hostile answer is written onto it.
+    message, _ = Message.objects.update_or_create(
         campaign=campaign,
         client=client,
-        phone=client.phone,
-        status="failed",
-        attempts=1,
-        last_error=f"HTTP 400: {ALL}",
+        defaults={
+            "phone": client.phone,
+            "status": "failed",
+            "attempts": 1,
+            "last_error": f"HTTP 400: {ALL}",
+        },
     )
     DeliveryAttempt.objects.create(
         message=message,

@@ -20,7 +20,7 @@ TOKEN = "test-provider-token"
 
 @pytest.fixture(scope="session")
 def local_provider():
-    from messaging.localprovider import LocalProvider
+    from localprovider import LocalProvider
 
     server = LocalProvider(token=TOKEN)
     server.start()

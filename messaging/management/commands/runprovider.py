@@ -1,7 +1,7 @@
 """Run the local fake SMS provider: `manage.py runprovider [--port 8001] [--latency-ms 20] ...`.
 
-A thin wrapper: the flags, their checks and the server live in messaging.localprovider, so
-`python -m messaging.localprovider` takes exactly the same flags.
+A thin wrapper: the flags, their checks and the server live in localprovider, so
+`python -m localprovider` takes exactly the same flags.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from messaging import localprovider
+import localprovider
 
 
 class Command(BaseCommand):
