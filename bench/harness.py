@@ -70,6 +70,9 @@ class BenchEnv:
                 "PROVIDER_TOKEN": TOKEN,
                 "PYTHONPATH": str(ROOT),
                 "PYTHONUNBUFFERED": "1",
+                # One token drives every simulated user: measure the server, not the throttle.
+                "API_THROTTLE_USER": "off",
+                "API_THROTTLE_ANON": "off",
             }
         )
         env.update(self.database_env())

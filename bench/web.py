@@ -66,16 +66,16 @@ def manager_credentials() -> tuple[str, str]:
     """A Manager user: (API token, session cookie value) for the dashboard pages."""
     from django.contrib.auth import get_user_model
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
     from messaging.roles import MANAGERS, assign_role, ensure_groups
+    from security.tokens import issue_token
 
     ensure_groups()
     user, _ = get_user_model().objects.get_or_create(username="bench-manager")
     assign_role(user, MANAGERS)
-    token, _ = Token.objects.get_or_create(user=user)
+    key = issue_token(user=user)  # keys are stored hashed: a new one, shown this once
     browser = Client()
     browser.force_login(user)
     from django.conf import settings
 
-    return token.key, browser.cookies[settings.SESSION_COOKIE_NAME].value
+    return key, browser.cookies[settings.SESSION_COOKIE_NAME].value

@@ -158,12 +158,21 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation ---------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English and Russian, complete (locale/ru, the compiled .mo is committed). The
+# language comes from the user's stored choice (dashboard.language), else the
+# django_language cookie, else the browser's Accept-Language; English by default.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates per language (config/formats/<lang>/formats.py); numbers use Django's locale formats.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
 # A client created without a time zone (API, form) gets this one.
 CLIENT_DEFAULT_TIMEZONE = env_timezone("CLIENT_DEFAULT_TIMEZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"
@@ -175,9 +184,11 @@ WHITENOISE_USE_FINDERS = True
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # First: a Bearer (or other) scheme gets a 401 naming the Token scheme.
+        # Anonymous requests count against their address (security/authentication.py).
+        "security.authentication.AnonymousAddressThrottle",
+        # A Bearer (or other) scheme gets a 401 naming the Token scheme.
         "messaging.api.strict.WrongSchemeAuthentication",
-        # `Token <key>` against hashed keys; counts anonymous and failed attempts per address.
+        # `Token <key>` against hashed keys; wrong keys count against the address.
         "security.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -306,6 +317,10 @@ for _address in REPORT_RECIPIENTS:
     if "@" not in _address:
         raise ImproperlyConfigured(f"REPORT_RECIPIENTS: {_address!r} is not an email address")
 REPORT_MAX_DELAY_MINUTES = env_int("REPORT_MAX_DELAY_MINUTES", 180, minimum=1)
+# The language of the emailed report (the preview follows the viewer's language).
+REPORT_LANGUAGE = env_str("REPORT_LANGUAGE", LANGUAGE_CODE)
+if REPORT_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"REPORT_LANGUAGE must be one of {', '.join(dict(LANGUAGES))}")
 
 # --- Metrics and health checks ----------------------------------------------
 # /metrics: with METRICS_TOKEN set, `Authorization: Bearer <token>` is accepted
@@ -452,8 +467,18 @@ LOGGING = {
 
 # --- Web UI (dashboard): forms, tables, viewer time zone, Auth0 sign-in -------
 # Kept together so merges with the other parts of these settings stay easy.
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("dashboard.context_processors.herald")
+TEMPLATES[0]["OPTIONS"]["context_processors"] += [
+    "django.template.context_processors.i18n",  # LANGUAGE_CODE, LANGUAGES for the switcher
+    "dashboard.context_processors.herald",
+]
+# Picks the language from the cookie or Accept-Language (needs the session, before
+# CommonMiddleware); then dashboard.language applies a signed-in user's stored choice.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "django.middleware.locale.LocaleMiddleware",
+)
 MIDDLEWARE += [
+    "dashboard.language.UserLanguageMiddleware",
     # Shows every time in the viewer's chosen zone (a cookie set on the account page).
     "dashboard.middleware.viewer_timezone_middleware",
     # Turns a refused or failed SSO sign-in into a clear 403 page instead of a 500.
@@ -461,7 +486,8 @@ MIDDLEWARE += [
 ]
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+# bootstrap5-responsive with its pagination label translated (templates/django_tables2/).
+DJANGO_TABLES2_TEMPLATE = "django_tables2/herald.html"
 UI_PAGE_SIZE = env_int("UI_PAGE_SIZE", 25, minimum=5)
 # Largest CSV the client import accepts, in the web UI and the API (413 there).
 # UI_IMPORT_MAX_BYTES is its earlier name, still read.

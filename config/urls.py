@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from dashboard.views import account as account_views
+from dashboard.views import language as language_views
 
 urlpatterns = [
     path("", include("config.ops_urls")),  # /healthz, /readyz, /metrics
@@ -13,6 +14,8 @@ urlpatterns = [
     # Signs out of Auth0 too when the session came from SSO.
     path("accounts/logout/", account_views.logout, name="logout"),
     path("auth/", include("social_django.urls", namespace="social")),
+    # The language switcher, on every page including the sign-in page.
+    path("i18n/language/", language_views.set_language, name="set-language"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",

@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from messaging import health, metrics
-from security.metrics_access import may_read_metrics
+from security.metrics_access import refusal as metrics_refusal
 
 
 @never_cache
@@ -57,14 +58,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    if not may_read_metrics(request):
-        response = HttpResponse(
-            "Sign in with a role, or send Authorization: Bearer <METRICS_TOKEN> "
-            "or Token <API key>.\n",
-            status=401,
-        )
-        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
-        return response
+    refused = metrics_refusal(request)
+    if refused is not None:
+        return refused
     return HttpResponse(metrics.scrape(), content_type=CONTENT_TYPE_LATEST)
 
 
@@ -77,11 +73,11 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse({"detail": gettext("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse({"detail": "Server error; it was logged."}, status=500)
+        return JsonResponse({"detail": gettext("Server error; it was logged.")}, status=500)
     return defaults.server_error(request)

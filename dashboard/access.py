@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 from messaging.roles import can_read, is_manager
@@ -44,9 +45,9 @@ def readers(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not can_read(request.user):
-            raise PermissionDenied("Your account has no role in Herald yet.")
+            raise PermissionDenied(_("Your account has no role in Herald yet."))
         if request.method not in SAFE_METHODS and not is_manager(request.user):
-            raise PermissionDenied("Managers only: your role can read but not change data.")
+            raise PermissionDenied(_("Managers only: your role can read but not change data."))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -59,7 +60,7 @@ def managers(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not is_manager(request.user):
-            raise PermissionDenied("Managers only: your role can read but not change data.")
+            raise PermissionDenied(_("Managers only: your role can read but not change data."))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -72,7 +73,7 @@ def members(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not can_read(request.user):
-            raise PermissionDenied("Your account has no role in Herald yet.")
+            raise PermissionDenied(_("Your account has no role in Herald yet."))
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from social_core.exceptions import AuthPolicyError
 
 from messaging.roles import assign_role
@@ -38,19 +39,28 @@ def email_domain_allowed(email: str) -> bool:
 def require_allowed_verified_email(backend, details, *args, **kwargs):
     email = (details.get("email") or "").strip()
     if not email:
-        raise SignInRefused(backend, "Your Auth0 account has no email address; Herald needs one.")
+        raise SignInRefused(
+            backend, _("Your Auth0 account has no email address; Herald needs one.")
+        )
     if details.get("email_verified") is not True:
         log.warning("sso sign-in refused: unverified email domain=%s", email.rpartition("@")[2])
         raise SignInRefused(
             backend,
-            f"The email address {email} is not verified yet. Verify it with Auth0 and try again.",
+            _(
+                "The email address %(email)s is not verified yet. "
+                "Verify it with Auth0 and try again."
+            )
+            % {"email": email},
         )
     if not email_domain_allowed(email):
         log.warning("sso sign-in refused: domain not allowed domain=%s", email.rpartition("@")[2])
         raise SignInRefused(
             backend,
-            f"Accounts of {email.rpartition('@')[2]} may not sign in to Herald. "
-            "Ask an administrator to add the domain to AUTH0_ALLOWED_DOMAINS.",
+            _(
+                "Accounts of %(domain)s may not sign in to Herald. "
+                "Ask an administrator to add the domain to AUTH0_ALLOWED_DOMAINS."
+            )
+            % {"domain": email.rpartition("@")[2]},
         )
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import npgettext
 
 from messaging import diagnosis
 from messaging.diagnosis import explain_campaign
@@ -94,6 +95,18 @@ def today_sends(now: datetime | None = None) -> dict[str, int]:
     return {"sent": row["sent"] or 0, "failed": row["failed"] or 0}
 
 
+def status_for_count(status: str, n: int) -> str:
+    """ "2 scheduled": the status word agrees with the number in Russian (2 запланированы)."""
+    forms = {
+        CampaignStatus.SCHEDULED: npgettext("n campaigns", "scheduled", "scheduled", n),
+        CampaignStatus.RUNNING: npgettext("n campaigns", "running", "running", n),
+        CampaignStatus.PAUSED: npgettext("n campaigns", "paused", "paused", n),
+        CampaignStatus.FINISHED: npgettext("n campaigns", "finished", "finished", n),
+        CampaignStatus.CANCELLED: npgettext("n campaigns", "cancelled", "cancelled", n),
+    }
+    return forms.get(status, status)
+
+
 def dashboard_figures() -> dict:
     by_status = dict.fromkeys(CampaignStatus.values, 0)
     for row in Campaign.objects.order_by().values("status").annotate(n=Count("id")):
@@ -106,7 +119,7 @@ def dashboard_figures() -> dict:
     return {
         "client_count": Client.objects.count(),
         "campaigns_by_status": [
-            (CampaignStatus(status).label, n) for status, n in by_status.items()
+            (status_for_count(status, n), n) for status, n in by_status.items()
         ],
         "today": today_sends(),
         "live_campaigns": _explained(list(live[:20])),

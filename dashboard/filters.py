@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 
 from messaging.api.filters import ClientFilter as ApiClientFilter
 from messaging.api.filters import SearchFilter
@@ -26,15 +27,15 @@ def client_timezones() -> list[tuple[str, str]]:
 class ClientFilter(ApiClientFilter):
     search = SearchFilter(
         method="filter_search",
-        label="Search",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Phone or tag"}),
+        label=_("Search"),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Phone or tag")}),
     )
     operator_code = django_filters.CharFilter(
-        label="Operator code", widget=forms.TextInput(attrs={"inputmode": "numeric"})
+        label=_("Operator code"), widget=forms.TextInput(attrs={"inputmode": "numeric"})
     )
-    tag = django_filters.CharFilter(label="Tag", method="filter_tag")
+    tag = django_filters.CharFilter(label=_("Tag"), method="filter_tag")
     timezone = django_filters.ChoiceFilter(
-        label="Time zone", choices=client_timezones, empty_label="Any time zone"
+        label=_("Time zone"), choices=client_timezones, empty_label=_("Any time zone")
     )
 
     class Meta(ApiClientFilter.Meta):
@@ -50,9 +51,9 @@ class ClientFilter(ApiClientFilter):
 
 class CampaignFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
-        choices=CampaignStatus.choices, label="Status", empty_label="Any status"
+        choices=CampaignStatus.choices, label=_("Status"), empty_label=_("Any status")
     )
-    name = django_filters.CharFilter(label="Name", lookup_expr="icontains")
+    name = django_filters.CharFilter(label=_("Name"), lookup_expr="icontains")
 
     class Meta:
         model = Campaign

@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from messaging import services
@@ -127,22 +128,28 @@ class PhoneField(forms.CharField):
 
 class ClientForm(forms.ModelForm):
     phone = PhoneField(
-        label="Phone",
+        label=gettext_lazy("Phone"),
         max_length=40,
-        help_text="Typed any common way: +7 (916) 123-45-67, 8 916 123 45 67 or 79161234567.",
+        help_text=gettext_lazy(
+            "Typed any common way: +7 (916) 123-45-67, 8 916 123 45 67 or 79161234567."
+        ),
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
     timezone = TimezoneChoiceField(
-        label="Time zone",
+        label=gettext_lazy("Time zone"),
         initial=lambda: settings.CLIENT_DEFAULT_TIMEZONE,
-        help_text="The client's local time zone; send windows follow it.",
+        help_text=gettext_lazy("The client's local time zone; send windows follow it."),
     )
 
     class Meta:
         model = Client
         fields = ["phone", "operator_code", "tag", "timezone"]
         widgets = {"operator_code": forms.TextInput(attrs={"inputmode": "numeric"})}
-        help_texts = {"operator_code": "3 digits; leave empty to take digits 2-4 of the phone."}
+        labels = {"operator_code": gettext_lazy("Operator code"), "tag": gettext_lazy("Tag")}
+        help_texts = {
+            "operator_code": gettext_lazy("3 digits; leave empty to take digits 2-4 of the phone."),
+            "tag": gettext_lazy("Free text label."),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -160,22 +167,26 @@ class ClientForm(forms.ModelForm):
 
 class ClientImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="UTF-8, with the header phone,operator_code,tag,timezone. "
-        "Rows are matched by phone: new phones are added, known ones updated.",
+        label=gettext_lazy("CSV file"),
+        help_text=gettext_lazy(
+            "UTF-8, with the header phone,operator_code,tag,timezone. "
+            "Rows are matched by phone: new phones are added, known ones updated."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
     skip_invalid_rows = forms.BooleanField(
         required=False,
-        label="Import the valid rows even if some rows are invalid",
-        help_text="Otherwise any invalid row stops the import and nothing is saved.",
+        label=gettext_lazy("Import the valid rows even if some rows are invalid"),
+        help_text=gettext_lazy("Otherwise any invalid row stops the import and nothing is saved."),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > settings.IMPORT_MAX_BYTES:
             limit = settings.IMPORT_MAX_BYTES // (1024 * 1024) or 1
-            raise ValidationError(f"The file is larger than {limit} MB; split it.")
+            raise ValidationError(
+                _("The file is larger than %(limit)s MB; split it.") % {"limit": limit}
+            )
         return upload
 
 
@@ -209,14 +220,14 @@ class ListField(forms.CharField):
             # CharField's own check looks at str(list), where a NUL reads "\\x00";
             # PostgreSQL refuses NUL in text (a 500 found by the UI fuzz pass).
             if "\x00" in item:
-                errors.append("Null characters are not allowed.")
+                errors.append(_("Null characters are not allowed."))
             elif len(item) > 100:
-                errors.append(f"{item[:20]}…: at most 100 characters.")
+                errors.append(_("%(item)s…: at most 100 characters.") % {"item": item[:20]})
             elif self.item_validator:
                 try:
                     self.item_validator(item)
                 except ValidationError:
-                    errors.append(f"{item}: must be exactly 3 digits.")
+                    errors.append(_("%(item)s: must be exactly 3 digits.") % {"item": item})
         if errors:
             raise ValidationError(errors)
 
@@ -229,13 +240,15 @@ class CampaignForm(forms.ModelForm):
     operator_codes = ListField(
         required=False,
         item_validator=operator_code_validator,
-        label="Operator codes",
-        help_text="Comma-separated 3-digit codes, e.g. 916, 925. Empty matches every operator.",
+        label=gettext_lazy("Operator codes"),
+        help_text=gettext_lazy(
+            "Comma-separated 3-digit codes, e.g. 916, 925. Empty matches every operator."
+        ),
     )
     tags = ListField(
         required=False,
-        label="Tags",
-        help_text="Comma-separated tags, e.g. vip, moscow. Empty matches every tag.",
+        label=gettext_lazy("Tags"),
+        help_text=gettext_lazy("Comma-separated tags, e.g. vip, moscow. Empty matches every tag."),
     )
 
     class Meta:
@@ -258,20 +271,25 @@ class CampaignForm(forms.ModelForm):
             "send_window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
         labels = {
-            "name": "Name (optional)",
-            "send_window_start": "Send window opens",
-            "send_window_end": "Send window closes",
+            "name": gettext_lazy("Name (optional)"),
+            "text": gettext_lazy("Text"),
+            "send_window_start": gettext_lazy("Send window opens"),
+            "send_window_end": gettext_lazy("Send window closes"),
         }
         help_texts = {
-            "send_window_start": "Client's local time. Leave both empty to send at any hour.",
-            "send_window_end": "May be earlier than the opening to wrap midnight (21:00-09:00).",
+            "send_window_start": gettext_lazy(
+                "Client's local time. Leave both empty to send at any hour."
+            ),
+            "send_window_end": gettext_lazy(
+                "May be earlier than the opening to wrap midnight (21:00-09:00)."
+            ),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         zone = timezone.get_current_timezone_name()
-        self.fields["start_at"].label = f"Start ({zone})"
-        self.fields["end_at"].label = f"End ({zone})"
+        self.fields["start_at"].label = _("Start (%(zone)s)") % {"zone": zone}
+        self.fields["end_at"].label = _("End (%(zone)s)") % {"zone": zone}
         if self.instance.pk is None and not self.is_bound:
             now = timezone.localtime().replace(second=0, microsecond=0)
             self.initial.setdefault("start_at", now)
@@ -280,7 +298,7 @@ class CampaignForm(forms.ModelForm):
             for name, field in self.fields.items():
                 if name not in EDITABLE_AFTER_START:
                     field.disabled = True
-                    field.help_text = "Fixed once the campaign has started."
+                    field.help_text = _("Fixed once the campaign has started.")
 
     @staticmethod
     def normalise_text(text: str) -> str:
@@ -311,7 +329,9 @@ class CampaignForm(forms.ModelForm):
 
 
 class TimezoneForm(forms.Form):
-    timezone = TimezoneChoiceField(label="Show times in", help_text="Stored in this browser.")
+    timezone = TimezoneChoiceField(
+        label=gettext_lazy("Show times in"), help_text=gettext_lazy("Stored in this browser.")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,6 +11,8 @@ import importlib
 import logging
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from messaging import services
 from messaging.services import TransitionRefused
 
@@ -43,7 +45,7 @@ def retry_available() -> bool:
 def retry_failed(*, campaign) -> int:
     retry = getattr(services, "retry_failed_messages", None)
     if retry is None:
-        raise TransitionRefused({"status": ["Retrying failed messages is not available yet."]})
+        raise TransitionRefused({"status": [_("Retrying failed messages is not available yet.")]})
     return retry(campaign=campaign)
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext_lazy as _
 
 from messaging.models import Campaign, Client, DeliveryAttempt, Message
 
-TIME = "Y-m-d H:i"
+# Per language: config/formats/<lang>/formats.py.
+TIME = "SHORT_DATETIME_FORMAT"
 # Links to other pages leave the hx-boosted table container as full navigations.
 FULL_PAGE_LINK = {"a": {"hx-boost": "false"}}
 
@@ -23,11 +25,14 @@ CARD_CELLS = {"data-label": _column_name}
 
 class ClientTable(tables.Table):
     phone = tables.Column(
-        linkify=("dashboard:client-detail", {"pk": tables.A("pk")}), attrs=FULL_PAGE_LINK
+        verbose_name=_("Phone"),
+        linkify=("dashboard:client-detail", {"pk": tables.A("pk")}),
+        attrs=FULL_PAGE_LINK,
     )
-    operator_code = tables.Column(verbose_name="Operator")
-    timezone = tables.Column(verbose_name="Time zone")
-    created_at = tables.DateTimeColumn(format=TIME, verbose_name="Added")
+    operator_code = tables.Column(verbose_name=_("Operator"))
+    tag = tables.Column(verbose_name=_("Tag"))
+    timezone = tables.Column(verbose_name=_("Time zone"))
+    created_at = tables.DateTimeColumn(format=TIME, verbose_name=_("Added"))
     actions = tables.TemplateColumn(
         template_name="dashboard/clients/_row_actions.html",
         orderable=False,
@@ -39,52 +44,60 @@ class ClientTable(tables.Table):
         model = Client
         fields = ["phone", "operator_code", "tag", "timezone", "created_at"]
         order_by = "phone"
-        empty_text = "No clients yet. Add one, or import a CSV file."
+        empty_text = _("No clients yet. Add one, or import a CSV file.")
         attrs = {"class": "table table-hover align-middle table-cards", "td": CARD_CELLS}
 
 
 class CampaignTable(tables.Table):
     name = tables.TemplateColumn(
-        template_name="dashboard/campaigns/_name_cell.html", order_by=("name", "id")
+        template_name="dashboard/campaigns/_name_cell.html",
+        order_by=("name", "id"),
+        verbose_name=_("Name"),
     )
-    status = tables.TemplateColumn(template_name="dashboard/campaigns/_status_cell.html")
-    start_at = tables.DateTimeColumn(format=TIME, verbose_name="Start")
-    end_at = tables.DateTimeColumn(format=TIME, verbose_name="End")
+    status = tables.TemplateColumn(
+        template_name="dashboard/campaigns/_status_cell.html", verbose_name=_("Status")
+    )
+    start_at = tables.DateTimeColumn(format=TIME, verbose_name=_("Start"))
+    end_at = tables.DateTimeColumn(format=TIME, verbose_name=_("End"))
     progress = tables.TemplateColumn(
         template_name="dashboard/campaigns/_progress_cell.html",
         orderable=False,
         accessor="counts",
-        verbose_name="Progress",
+        verbose_name=_("Progress"),
     )
 
     class Meta:
         model = Campaign
         fields = ["name", "status", "start_at", "end_at"]
         sequence = ["name", "status", "start_at", "end_at", "progress"]
-        empty_text = "No campaigns yet. Create one to start sending."
+        empty_text = _("No campaigns yet. Create one to start sending.")
         attrs = {"class": "table table-hover align-middle"}
 
 
 class MessageTable(tables.Table):
     id = tables.Column(
-        verbose_name="Message",
+        verbose_name=_("Message"),
         linkify=("dashboard:message-detail", {"pk": tables.A("pk")}),
         attrs=FULL_PAGE_LINK,
     )
-    phone = tables.TemplateColumn(template_name="dashboard/messages/_phone_cell.html")
-    status = tables.TemplateColumn(template_name="dashboard/messages/_status_cell.html")
-    attempts = tables.Column()
-    sent_at = tables.DateTimeColumn(format=TIME, verbose_name="Sent")
+    phone = tables.TemplateColumn(
+        template_name="dashboard/messages/_phone_cell.html", verbose_name=_("Phone")
+    )
+    status = tables.TemplateColumn(
+        template_name="dashboard/messages/_status_cell.html", verbose_name=_("Status")
+    )
+    attempts = tables.Column(verbose_name=_("Attempts"))
+    sent_at = tables.DateTimeColumn(format=TIME, verbose_name=_("Sent"))
     last_error = tables.TemplateColumn(
         template_name="dashboard/messages/_reason_cell.html",
-        verbose_name="Reason",
+        verbose_name=_("Reason"),
         orderable=False,
     )
 
     class Meta:
         model = Message
         fields = ["id", "phone", "status", "attempts", "sent_at", "last_error"]
-        empty_text = "No messages here. Messages are created when the campaign starts."
+        empty_text = _("No messages here. Messages are created when the campaign starts.")
         attrs = {
             "class": "table table-sm table-hover align-middle table-cards",
             "td": CARD_CELLS,
@@ -108,6 +121,7 @@ def with_last_attempt(messages: QuerySet) -> QuerySet:
 
 class ClientMessageTable(MessageTable):
     campaign = tables.Column(
+        verbose_name=_("Campaign"),
         linkify=("dashboard:campaign-detail", {"pk": tables.A("campaign_id")}),
         attrs=FULL_PAGE_LINK,
     )
@@ -115,4 +129,4 @@ class ClientMessageTable(MessageTable):
     class Meta(MessageTable.Meta):
         fields = ["id", "campaign", "status", "attempts", "sent_at", "last_error"]
         exclude = ["phone"]
-        empty_text = "No messages to this client yet."
+        empty_text = _("No messages to this client yet.")

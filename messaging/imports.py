@@ -20,6 +20,7 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from messaging.models import Client
 from messaging.phones import normalise_phone, phone_error
@@ -113,14 +114,20 @@ def _read_header(cells: list[str]) -> _Header:
     keys = [n.lower() for n in names]
     if len(cells) == 1 and ";" in cells[0]:
         raise _file_error(
-            "The file looks separated by semicolons (;), as some spreadsheets save CSV. "
-            "Herald reads commas: save it as “CSV UTF-8 (comma delimited)”, or replace "
-            f"the semicolons with commas. The first line should be {','.join(CSV_COLUMNS)}."
+            _(
+                "The file looks separated by semicolons (;), as some spreadsheets save CSV. "
+                "Herald reads commas: save it as “CSV UTF-8 (comma delimited)”, or replace "
+                "the semicolons with commas. The first line should be %(header)s."
+            )
+            % {"header": ",".join(CSV_COLUMNS)}
         )
     if _looks_like_data(names):
         raise _file_error(
-            "The first line looks like a client, not a header. Add the line "
-            f"{','.join(CSV_COLUMNS)} at the top of the file (the sample shows the format)."
+            _(
+                "The first line looks like a client, not a header. Add the line "
+                "%(header)s at the top of the file (the sample shows the format)."
+            )
+            % {"header": ",".join(CSV_COLUMNS)}
         )
     missing = [c for c in CSV_COLUMNS if c not in keys]
     missing_required = [c for c in missing if c in REQUIRED_COLUMNS]
@@ -132,17 +139,17 @@ def _read_header(cells: list[str]) -> _Header:
             optional = [c for c in missing if c not in REQUIRED_COLUMNS]
             parts = []
             if missing_required:
-                parts.append(f"{', '.join(missing_required)} (required)")
+                parts.append(_("%(columns)s (required)") % {"columns": ", ".join(missing_required)})
             if optional:
-                parts.append(f"{', '.join(optional)} (optional)")
-            problems.append("missing column(s): " + "; ".join(parts))
+                parts.append(_("%(columns)s (optional)") % {"columns": ", ".join(optional)})
+            problems.append(_("missing column(s): %(columns)s") % {"columns": "; ".join(parts)})
         if unknown:
-            problems.append("unknown column(s): " + ", ".join(unknown))
+            problems.append(_("unknown column(s): %(columns)s") % {"columns": ", ".join(unknown)})
         if repeated:
-            problems.append("repeated column(s): " + ", ".join(repeated))
+            problems.append(_("repeated column(s): %(columns)s") % {"columns": ", ".join(repeated)})
         raise _file_error(
-            f"Header must be {','.join(CSV_COLUMNS)} (operator_code and tag may be left "
-            "out): " + "; ".join(problems) + "."
+            _("Header must be %(header)s (operator_code and tag may be left out): %(problems)s.")
+            % {"header": ",".join(CSV_COLUMNS), "problems": "; ".join(problems)}
         )
     return _Header(names=names, columns=[k if k in CSV_COLUMNS else None for k in keys])
 
@@ -154,14 +161,14 @@ def _check_row(row: dict[str, str]) -> dict[str, list[str]]:
         errors["phone"] = [phone_problem]
     code = row.get("operator_code", "")
     if code and not _OPERATOR_CODE.fullmatch(code):
-        errors["operator_code"] = ["Operator code must be exactly 3 digits (0-9)."]
+        errors["operator_code"] = [_("Operator code must be exactly 3 digits (0-9).")]
     if len(row.get("tag", "")) > 100:
-        errors["tag"] = ["Tag must be at most 100 characters."]
+        errors["tag"] = [_("Tag must be at most 100 characters.")]
     zone = row.get("timezone", "")
     if not zone:
-        errors["timezone"] = ["Time zone is empty; give an IANA name such as Europe/Moscow."]
+        errors["timezone"] = [_("Time zone is empty; give an IANA name such as Europe/Moscow.")]
     elif zone not in known_timezones():
-        errors["timezone"] = [f"{zone!r} is not a known IANA time zone."]
+        errors["timezone"] = [_("%(value)r is not a known IANA time zone.") % {"value": zone}]
     return errors
 
 
@@ -230,7 +237,7 @@ class _Importer:
             try:
                 header = _read_header(next(reader))
             except StopIteration:
-                raise _file_error("The file is empty.") from None
+                raise _file_error(_("The file is empty.")) from None
             self.start_report(header)
             width = len(header.columns)
             pairs = [(i, c) for i, c in enumerate(header.columns) if c]
@@ -240,10 +247,13 @@ class _Importer:
                     continue
                 self.row(reader.line_num, values, width, pairs, phone_at)
         except csv.Error as exc:
-            raise _file_error(f"Line {reader.line_num}: {exc}") from None
+            raise _file_error(
+                _("Line %(line)s: %(error)s") % {"line": reader.line_num, "error": exc}
+            ) from None
         except UnicodeDecodeError:
             raise _file_error(
-                f"The file is not UTF-8 text (line {reader.line_num + 1} has other bytes)."
+                _("The file is not UTF-8 text (line %(line)s has other bytes).")
+                % {"line": reader.line_num + 1}
             ) from None
         self.flush()
 
@@ -256,7 +266,12 @@ class _Importer:
             self.reject(
                 line,
                 shown,
-                {"row": [f"Expected {width} values, found {len(values)}."]},
+                {
+                    "row": [
+                        _("Expected %(expected)s values, found %(found)s.")
+                        % {"expected": width, "found": len(values)}
+                    ]
+                },
                 row,
             )
             return
@@ -264,7 +279,9 @@ class _Importer:
         errors = _check_row(row)
         first = None if errors else self.first_line.get(int(phone))
         if first is not None:
-            errors = {"phone": [f"Phone repeated; first seen on line {first}."]}
+            errors = {
+                "phone": [_("Phone repeated; first seen on line %(line)s.") % {"line": first}]
+            }
         if errors:
             self.reject(line, phone if "phone" not in errors else raw_phone, errors, row)
             return

@@ -15,12 +15,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.utils.translation import gettext_lazy as _
+
 # What is stored: 11 ASCII digits starting with 7. \Z, not $: "$" also matches before a
 # trailing newline.
 PHONE_PATTERN = r"^7[0-9]{10}\Z"
 PHONE_RE = re.compile(PHONE_PATTERN)
-PHONE_MESSAGE = "Phone must be 11 digits starting with 7 (7XXXXXXXXXX)."
-ASCII_DIGITS_MESSAGE = "Use the digits 0-9 only (this number has other digits: {digits})."
+PHONE_MESSAGE = _("Phone must be 11 digits starting with 7 (7XXXXXXXXXX).")
+# Formatted when used, so in the language of that request.
+ASCII_DIGITS_MESSAGE = _("Use the digits 0-9 only (this number has other digits: {digits}).")
 ASCII_DIGITS = frozenset("0123456789")
 
 # Separators people put between groups of digits; nothing else is dropped.

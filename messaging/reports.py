@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from messaging import health
 from messaging.emails import RenderedEmail, render_email, send_email
-from messaging.models import Campaign, CampaignStatus, DailyReportRun, SendBucket
+from messaging.models import Campaign, CampaignStatus, CircuitState, DailyReportRun, SendBucket
 from messaging.models.stats import COUNT_FIELDS
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,10 @@ def success_rate(counts: dict[str, int]) -> float | None:
 
 
 def as_percent(rate: float | None) -> str:
-    return "n/a" if rate is None else f"{rate * 100:.1f}%"
+    """The rate as a percentage written the way the current language writes numbers."""
+    if rate is None:
+        return _("n/a")
+    return _("%(percent)s%%") % {"percent": formats.number_format(rate * 100, 1)}
 
 
 @dataclass
@@ -155,21 +160,38 @@ def _attention(lines: list[CampaignLine], provider: dict | None) -> list[str]:
     notes = []
     if provider and provider.get("credentials_rejected"):
         notes.append(
-            "The provider rejects Herald's credentials (401/403): sending is stopped "
-            "until PROVIDER_TOKEN is fixed."
+            _(
+                "The provider rejects Herald's credentials (401/403): sending is stopped "
+                "until PROVIDER_TOKEN is fixed."
+            )
         )
     if provider and provider.get("state") in ("open", "half_open"):
         notes.append(
-            f"The provider looks down: the circuit breaker is {provider['state'].replace('_', '-')}"
-            " and sending is held."
+            _("The provider looks down: the circuit breaker is %(state)s and sending is held.")
+            % {"state": CircuitState(provider["state"]).label.lower()}
         )
     for line in lines:
-        if line.counts["failed"]:
-            notes.append(f"{line.name} (#{line.id}): {line.counts['failed']} failed.")
-        if line.counts["expired"]:
-            notes.append(f"{line.name} (#{line.id}): {line.counts['expired']} expired unsent.")
+        about = {"name": line.name, "id": line.id}
+        if failed := line.counts["failed"]:
+            notes.append(
+                ngettext(
+                    "%(name)s (#%(id)s): %(count)d failed.",
+                    "%(name)s (#%(id)s): %(count)d failed.",
+                    failed,
+                )
+                % {**about, "count": failed}
+            )
+        if expired := line.counts["expired"]:
+            notes.append(
+                ngettext(
+                    "%(name)s (#%(id)s): %(count)d expired unsent.",
+                    "%(name)s (#%(id)s): %(count)d expired unsent.",
+                    expired,
+                )
+                % {**about, "count": expired}
+            )
         if line.status == CampaignStatus.PAUSED:
-            notes.append(f"{line.name} (#{line.id}) is paused.")
+            notes.append(_("%(name)s (#%(id)s) is paused.") % about)
     return notes
 
 
@@ -227,7 +249,9 @@ def send_daily_report(
     if not recipients:
         log.warning("daily report not sent: no recipients (set REPORT_RECIPIENTS)")
         return False
-    report = build_daily_report(day, now=now)
+    # The email goes to a list, not to a person with a chosen language: REPORT_LANGUAGE.
+    with translation.override(settings.REPORT_LANGUAGE):
+        report = build_daily_report(day, now=now)
     claim = None
     if once:
         try:

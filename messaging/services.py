@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from messaging import tasks
 from messaging.engine import lifecycle
@@ -83,7 +85,7 @@ def create_campaign(*, values: dict, user=None) -> Campaign:
     campaign = Campaign(**values, created_by=user if user and user.is_authenticated else None)
     campaign.full_clean(exclude=["created_by"])
     if campaign.end_at <= timezone.now():
-        raise ValidationError({"end_at": ["The end is already past: nothing could be sent."]})
+        raise ValidationError({"end_at": [_("The end is already past: nothing could be sent.")]})
     with transaction.atomic():
         campaign.save()
         CampaignCounts.objects.create(campaign=campaign)
@@ -108,7 +110,7 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
         campaign = _locked(campaign)
         if campaign.status == CampaignStatus.CANCELLED:
             raise ValidationError(
-                {"status": ["The campaign is cancelled; it can no longer be edited."]}
+                {"status": [_("The campaign is cancelled; it can no longer be edited.")]}
             )
         old_end = campaign.end_at
         changed = {k: v for k, v in values.items() if getattr(campaign, k) != v}
@@ -118,10 +120,12 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
                 errors = {}
                 for f in refused:
                     why = (
-                        "The filter cannot change once the campaign has started; "
-                        "its messages were already selected."
+                        _(
+                            "The filter cannot change once the campaign has started; "
+                            "its messages were already selected."
+                        )
                         if f in FILTER_FIELDS
-                        else "This field cannot change once the campaign has started."
+                        else _("This field cannot change once the campaign has started.")
                     )
                     errors[f] = [why]
                 raise ValidationError(errors)
@@ -152,11 +156,13 @@ def start_if_due(*, campaign: Campaign) -> Campaign:
     The pumps would start it within a tick anyway; the API and the form call this right
     after a create or an edit, so their answer says `running`, not a `scheduled` that is
     stale milliseconds later. The targets are selected in this request (one INSERT ...
-    SELECT); a pump that got there first makes this a no-op.
+    SELECT); a sender or the worker's clock that got there first makes this a no-op, and
+    the answer still reads the campaign as it now is.
     """
     now = timezone.now()
     due = campaign.status == CampaignStatus.SCHEDULED and campaign.start_at <= now < campaign.end_at
-    if due and lifecycle.start_campaign(campaign.pk, now):
+    if due:
+        lifecycle.start_campaign(campaign.pk, now)
         campaign.refresh_from_db()
     return campaign
 
@@ -171,7 +177,7 @@ def pause_campaign(*, campaign: Campaign, user=None) -> Campaign:
             campaign,
             allowed_from=(CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
             to=CampaignStatus.PAUSED,
-            verb="paused",
+            verb=pgettext_lazy("cannot be …", "paused"),
         )
         # Same transaction, same row _transition already locked: no new lock order.
         paused.paused_by = user if user is not None and user.is_authenticated else None
@@ -187,7 +193,10 @@ def resume_campaign(*, campaign: Campaign) -> Campaign:
         current = _locked(campaign)
         target = CampaignStatus.RUNNING if current.has_started else CampaignStatus.SCHEDULED
         return _transition(
-            current, allowed_from=(CampaignStatus.PAUSED,), to=target, verb="resumed"
+            current,
+            allowed_from=(CampaignStatus.PAUSED,),
+            to=target,
+            verb=pgettext_lazy("cannot be …", "resumed"),
         )
 
 
@@ -196,7 +205,7 @@ def cancel_campaign(*, campaign: Campaign, reason: str = "Campaign cancelled") -
         campaign,
         allowed_from=(CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED),
         to=CampaignStatus.CANCELLED,
-        verb="cancelled",
+        verb=pgettext_lazy("cannot be …", "cancelled"),
         reason=reason,
     )
 
@@ -207,7 +216,11 @@ def _transition(
     with transaction.atomic():
         campaign = _locked(campaign)
         if campaign.status not in allowed_from:
-            raise TransitionRefused({"status": [f"A {campaign.status} campaign cannot be {verb}."]})
+            refusal = _("A %(status)s campaign cannot be %(done)s.") % {
+                "status": campaign.get_status_display().lower(),
+                "done": verb,
+            }
+            raise TransitionRefused({"status": [refusal]})
         previous = campaign.status
         campaign.status = to
         update_fields = ["status", "updated_at"]
@@ -232,9 +245,9 @@ def retry_failed_messages(*, campaign: Campaign) -> int:
         campaign = _locked(campaign)
         now = timezone.now()
         if campaign.status == CampaignStatus.CANCELLED:
-            raise TransitionRefused({"status": ["A cancelled campaign cannot retry messages."]})
+            raise TransitionRefused({"status": [_("A cancelled campaign cannot retry messages.")]})
         if campaign.end_at <= now:
-            raise TransitionRefused({"end_at": ["The campaign has ended; extend it first."]})
+            raise TransitionRefused({"end_at": [_("The campaign has ended; extend it first.")]})
         moved = _send_again(campaign, MessageStatus.FAILED, now)
         tasks.campaign_saved(campaign, changed={"status"})
     log.info("failed messages queued again campaign_id=%s count=%d", campaign.pk, moved)

@@ -8,6 +8,7 @@ import zoneinfo
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
 
 from messaging.phones import phone_error
 
@@ -15,7 +16,7 @@ from messaging.phones import phone_error
 OPERATOR_CODE_PATTERN = r"^[0-9]{3}\Z"
 operator_code_validator = RegexValidator(
     OPERATOR_CODE_PATTERN,
-    "Operator code must be exactly 3 digits (0-9).",
+    _("Operator code must be exactly 3 digits (0-9)."),
     code="invalid_operator_code",
 )
 
@@ -46,7 +47,7 @@ def known_timezones() -> frozenset[str]:
 def validate_timezone(value: str) -> None:
     if value not in known_timezones():
         raise ValidationError(
-            "%(value)s is not a known IANA time zone (for example Europe/Moscow).",
+            _("%(value)s is not a known IANA time zone (for example Europe/Moscow)."),
             code="invalid_timezone",
             params={"value": value},
         )
@@ -54,10 +55,10 @@ def validate_timezone(value: str) -> None:
 
 def validate_operator_codes(value) -> None:
     if not isinstance(value, list):
-        raise ValidationError("Operator codes must be a list.", code="invalid")
+        raise ValidationError(_("Operator codes must be a list."), code="invalid")
     for code in value:
         if not isinstance(code, str):
-            raise ValidationError("Each operator code must be a string of 3 digits.")
+            raise ValidationError(_("Each operator code must be a string of 3 digits."))
         operator_code_validator(code)
 
 
@@ -73,9 +74,9 @@ def tag_key(tag: str) -> str:
 
 def validate_tags(value) -> None:
     if not isinstance(value, list):
-        raise ValidationError("Tags must be a list.", code="invalid")
+        raise ValidationError(_("Tags must be a list."), code="invalid")
     for tag in value:
         if not isinstance(tag, str) or len(tag) > 100:
-            raise ValidationError("Each tag must be a string of at most 100 characters.")
+            raise ValidationError(_("Each tag must be a string of at most 100 characters."))
         if "\x00" in tag:
-            raise ValidationError("Null characters are not allowed.", code="null_characters")
+            raise ValidationError(_("Null characters are not allowed."), code="null_characters")

@@ -48,6 +48,8 @@ def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as metrics_dir:
         environ = {
             "PATH": os.environ.get("PATH", ""),
+            # Only the shipped values: never a developer's local .env (DEBUG=1).
+            "HERALD_ENV_FILE": "",
             **env,
             # The pods' emptyDir: settings insist that it exists.
             "PROMETHEUS_MULTIPROC_DIR": metrics_dir,

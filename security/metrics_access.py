@@ -5,6 +5,9 @@
 - an API token (`Token <key>`, or `Bearer <key>` for scrapers that only speak Bearer)
   of a user with a role (Managers or Viewers);
 - a signed-in user with a role. Signed in without a role is not enough.
+
+Wrong credentials count against the caller's address like wrong API keys do
+(API_THROTTLE_ANON): past the rate, 429 with Retry-After instead of 401.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from __future__ import annotations
 import hmac
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from messaging.roles import can_read
+from security.throttles import AddressThrottle
 from security.tokens import TokenRejected, user_for_key
 
 
@@ -46,3 +50,23 @@ def may_read_metrics(request: HttpRequest) -> bool:
     if token_user is not None:
         return can_read(token_user)
     return can_read(request.user)
+
+
+def refusal(request: HttpRequest) -> HttpResponse | None:
+    """None when the request may read /metrics; otherwise the 401 (or 429) to answer."""
+    if may_read_metrics(request):
+        return None
+    if request.headers.get("Authorization"):
+        throttle = AddressThrottle()
+        if not throttle.allow_request(request, None):
+            response = HttpResponse("Too many wrong credentials; try again later.\n", status=429)
+            wait = throttle.wait()
+            if wait:
+                response["Retry-After"] = str(int(wait) + 1)
+            return response
+    response = HttpResponse(
+        "Sign in with a role, or send Authorization: Bearer <METRICS_TOKEN> or Token <API key>.\n",
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+    return response

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from security import audit
 from security.models import ApiToken, AuditKind
@@ -59,7 +60,7 @@ def user_for_key(key: str):
     """The active user whose token this is, or TokenRejected."""
     token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key.strip())).first()
     if token is None or not token.user.is_active:
-        raise TokenRejected("Invalid token.")
+        raise TokenRejected(_("Invalid token."))
     if token.is_expired():
-        raise TokenRejected("Token has expired; create a new one on your account page.")
+        raise TokenRejected(_("Token has expired; create a new one on your account page."))
     return token.user

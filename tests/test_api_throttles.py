@@ -103,3 +103,13 @@ def test_a_bad_throttle_rate_names_the_setting(monkeypatch):
     monkeypatch.setenv("API_THROTTLE_ANON", "fast")
     with pytest.raises(ImproperlyConfigured, match="API_THROTTLE_ANON must be a rate"):
         env_rate("API_THROTTLE_ANON", "60/minute")
+
+
+def test_guessing_with_another_scheme_counts_against_the_address_too(db, settings):
+    settings.API_THROTTLE_ANON = "3/minute"
+    api = APIClient(REMOTE_ADDR="203.0.113.12")
+    statuses = []
+    for n in range(4):
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {n:040x}")
+        statuses.append(api.get("/api/clients/").status_code)
+    assert statuses == [401, 401, 401, 429]

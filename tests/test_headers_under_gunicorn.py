@@ -43,6 +43,7 @@ def gunicorn(tmp_path):
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",
         "GUNICORN_THREADS": "2",
+        "HERALD_ENV_FILE": "",  # not a developer's local .env
     }
     env.pop("DATABASE_URL")  # the k8s one names a host that does not exist here
     process = subprocess.Popen(

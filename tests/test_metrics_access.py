@@ -43,3 +43,13 @@ def test_a_wrong_api_token_does_not(client, db):
 def test_the_metrics_token_still_works(client, db):
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret-1234").status_code == 200
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret-12").status_code == 401
+
+
+def test_guessing_credentials_at_metrics_meets_429(client, settings, db):
+    settings.API_THROTTLE_ANON = "3/minute"
+    statuses = [
+        client.get("/metrics", HTTP_AUTHORIZATION=f"Token {n:040x}", REMOTE_ADDR="203.0.113.20")
+        for n in range(4)
+    ]
+    assert [r.status_code for r in statuses] == [401, 401, 401, 429]
+    assert int(statuses[-1]["Retry-After"]) > 0

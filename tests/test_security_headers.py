@@ -94,7 +94,7 @@ def _settings_with(**env: str) -> dict[str, str]:
         "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, "
         "s.CSRF_COOKIE_SECURE, getattr(s, 'SECURE_PROXY_SSL_HEADER', None))"
     )
-    environ = {**os.environ, "SECRET_KEY": "k" * 50, **env}
+    environ = {**os.environ, "HERALD_ENV_FILE": "", "SECRET_KEY": "k" * 50, **env}
     result = subprocess.run(
         [sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=60
     )
@@ -120,7 +120,7 @@ def test_tls_settings_follow_secure_proxy_ssl_and_cookies_are_secure_without_deb
     "key", ["change-me-to-50-random-characters", "compose-only-secret-change-me", "CHANGE-ME-x"]
 )
 def test_a_placeholder_secret_key_is_refused_at_start(key):
-    environ = {**os.environ, "SECRET_KEY": key, "DEBUG": "0"}
+    environ = {**os.environ, "HERALD_ENV_FILE": "", "SECRET_KEY": key, "DEBUG": "0"}
     result = subprocess.run(
         [sys.executable, "-c", "import config.settings"],
         env=environ,
@@ -131,6 +131,26 @@ def test_a_placeholder_secret_key_is_refused_at_start(key):
     assert result.returncode != 0
     last_line = result.stderr.strip().splitlines()[-1]
     assert "SECRET_KEY is a published placeholder; set a random one" in last_line
+
+
+def test_manage_py_refuses_a_placeholder_secret_key_in_one_line():
+    environ = {
+        **os.environ,
+        "HERALD_ENV_FILE": "",
+        "SECRET_KEY": "change-me-to-50-random-characters",
+        "DEBUG": "0",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("Herald cannot start: SECRET_KEY is a published placeholder")
 
 
 def test_check_deploy_is_clean_with_the_shipped_k8s_and_compose_settings():

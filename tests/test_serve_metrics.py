@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,36 +17,17 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, proc: subprocess.Popen) -> None:
-    for _ in range(300):
-        if proc.poll() is not None:
-            raise AssertionError(f"serve_metrics exited early: {proc.communicate()}")
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)  # waiting for the process to come up, not measuring it
-    raise AssertionError("serve_metrics did not answer")
-
-
 def test_serve_metrics_stops_on_sigterm(tmp_path):
-    port = free_port()
     env = {
         **os.environ,
         "DEBUG": "1",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
         "SQLITE_PATH": str(tmp_path / "unused.sqlite3"),
+        "METRICS_TOKEN": "sidecar-test-token",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "serve_metrics", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "manage.py", "serve_metrics", "--host", "127.0.0.1", "--port", "0"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -55,8 +35,15 @@ def test_serve_metrics_stops_on_sigterm(tmp_path):
         text=True,
     )
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/healthz", proc)
-        assert requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 200
+        # The command prints the port it bound once it serves (no other server can answer).
+        first_line = proc.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/metrics", first_line)
+        assert match, (first_line, proc.poll())
+        base = f"http://127.0.0.1:{match.group(1)}"
+        assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
+        assert requests.get(f"{base}/metrics", timeout=10).status_code == 401
+        authorized = {"Authorization": "Bearer sidecar-test-token"}
+        assert requests.get(f"{base}/metrics", headers=authorized, timeout=10).status_code == 200
         proc.send_signal(signal.SIGTERM)
         # A bound, not a measurement: without the handler it would never exit by itself.
         out, err = proc.communicate(timeout=10)

@@ -15,6 +15,7 @@ PUBLIC = {
     "login",
     "admin:login",
     "logout",  # POST only; signing out an anonymous user changes nothing
+    "set-language",  # POST only; sets the asker's own language cookie
     "social:begin",
     "social:complete",
     "social:idp_launch",

@@ -226,7 +226,7 @@ def test_retry_failed_calls_the_service(as_manager, monkeypatch):
         reverse("dashboard:campaign-action", args=[campaign.pk, "retry"]), follow=True
     )
     assert calls == [campaign.pk]
-    assert "2 failed message(s) queued again." in response.content.decode()
+    assert "2 failed messages queued again." in response.content.decode()
 
 
 def test_edit_after_start_keeps_the_filter_and_changes_the_text(as_manager):
@@ -291,7 +291,7 @@ def test_retry_failed_puts_failed_messages_back_in_the_queue(as_manager):
     response = as_manager.post(
         reverse("dashboard:campaign-action", args=[campaign.pk, "retry"]), follow=True
     )
-    assert "2 failed message(s) queued again." in response.content.decode()
+    assert "2 failed messages queued again." in response.content.decode()
     campaign.refresh_from_db()
     assert (campaign.counts.failed, campaign.counts.pending) == (0, 2)
     assert campaign.status == CampaignStatus.RUNNING
@@ -341,3 +341,20 @@ def test_extending_a_finished_campaign_in_the_form_sends_its_expired_messages(as
     assert campaign.status == CampaignStatus.RUNNING
     assert Message.objects.get().status == MessageStatus.PENDING
     assert campaign.counts.pending == 1 and campaign.counts.expired == 0
+
+
+def test_a_nul_character_in_the_filter_is_a_form_problem_not_a_500(as_manager):
+    response = as_manager.get(reverse("dashboard:campaign-preview"), {"tags": "vip\x00"})
+    assert response.status_code == 200
+    response = as_manager.post(
+        reverse("dashboard:campaign-create"),
+        {
+            "text": "Hi",
+            "start_at": "2099-01-01T10:00",
+            "end_at": "2099-01-02T10:00",
+            "tags": "vip\x00",
+        },
+    )
+    assert response.status_code == 400
+    assert "Null characters are not allowed." in response.content.decode()
+    assert not Campaign.objects.exists()

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
-from messaging.outcomes import describe_message, describe_outcome
+from messaging.wording import describe_message, describe_outcome
 
 register = template.Library()
 
@@ -44,6 +45,43 @@ def outcome_badge(outcome: str) -> str:
 @register.filter
 def percent_of(part: int, total: int) -> float:
     return round(100 * part / total, 1) if total else 0.0
+
+
+@register.filter
+def message_status_label(status: str) -> str:
+    """A message status as people read it, in the current language ("sending" is "In flight")."""
+    from messaging.models import MessageStatus
+
+    try:
+        return str(MessageStatus(status).label)
+    except ValueError:
+        return status
+
+
+@register.filter
+def campaign_status_label(status: str) -> str:
+    """A campaign status as people read it, in the current language."""
+    from messaging.models import CampaignStatus
+
+    try:
+        return str(CampaignStatus(status).label)
+    except ValueError:
+        return status
+
+
+# Audit details are stored (and logged) in English, "; "-separated; the audit page
+# shows the known ones translated. Marked here so makemessages finds them.
+AUDIT_DETAILS = (
+    gettext_noop("locked out"),
+    gettext_noop("too many failed sign-ins"),
+    gettext_noop("account page"),
+    gettext_noop("replaces the previous token"),
+)
+
+
+@register.filter
+def audit_detail(detail: str) -> str:
+    return "; ".join(gettext(part) for part in detail.split("; ")) if detail else ""
 
 
 @register.filter

@@ -9,6 +9,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dashboard.access import members
@@ -62,10 +63,10 @@ def account(request):
 def set_timezone(request):
     form = TimezoneForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a time zone from the list.")
+        messages.error(request, _("Choose a time zone from the list."))
         return redirect("dashboard:account")
     zone = form.cleaned_data["timezone"]
-    messages.success(request, f"Times are now shown in {zone}.")
+    messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": zone})
     back = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
     response = redirect(back if back and safe else "dashboard:account")
@@ -89,8 +90,8 @@ def api_token_revoke(request):
     token = ApiToken.objects.filter(user=request.user).first()
     if request.method == "POST":
         if revoke_token(user=request.user, request=request, via="account page"):
-            messages.success(request, "Your API token is revoked: it no longer works.")
+            messages.success(request, _("Your API token is revoked: it no longer works."))
         else:
-            messages.info(request, "You had no API token.")
+            messages.info(request, _("You had no API token."))
         return redirect("dashboard:account")
     return render(request, "dashboard/token_revoke.html", {"token": token})

@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_tables2 import RequestConfig
@@ -35,7 +37,7 @@ def campaign_list(request):
     )
     table = CampaignTable(filterset.qs, order_by="-start_at")
     if any(request.GET.get(name) for name in filterset.filters):
-        table.empty_text = "No campaign matches this filter."
+        table.empty_text = _("No campaign matches this filter.")
     RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
     # Progress bars follow the sending while an active campaign is on the page.
     shown = [row.record for row in table.page.object_list] if table.page else []
@@ -67,7 +69,7 @@ def _create(request, *, source: Campaign | None = None):
     extra = {"source": source}
     if request.method == "POST":
         if form.is_valid() and (campaign := form.save(user=request.user)):
-            messages.success(request, f"Campaign “{campaign}” created.")
+            messages.success(request, _("Campaign “%(name)s” created.") % {"name": campaign})
             return redirect("dashboard:campaign-detail", pk=campaign.pk)
         return _render_form(request, form, None, status=400, extra=extra)
     return _render_form(request, form, None, extra=extra)
@@ -77,12 +79,16 @@ def _create(request, *, source: Campaign | None = None):
 def campaign_edit(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
     if not campaign.is_editable:
-        messages.error(request, f"The campaign is {campaign.status}; it can no longer be edited.")
+        messages.error(
+            request,
+            _("The campaign is %(status)s; it can no longer be edited.")
+            % {"status": campaign.get_status_display().lower()},
+        )
         return redirect("dashboard:campaign-detail", pk=campaign.pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST":
         if form.is_valid() and (saved := form.save()):
-            messages.success(request, f"Campaign “{saved}” saved.")
+            messages.success(request, _("Campaign “%(name)s” saved.") % {"name": saved})
             return redirect("dashboard:campaign-detail", pk=saved.pk)
         return _render_form(request, form, campaign, status=400)
     return _render_form(request, form, campaign)
@@ -150,11 +156,11 @@ def _preview(data) -> dict:
     try:
         probe.operator_codes = codes_field.clean(data.get("operator_codes", ""))
     except ValidationError:
-        problems.append("operator codes")
+        problems.append(_("operator codes"))
     try:
         probe.tags = tags_field.clean(data.get("tags", ""))
     except ValidationError:
-        problems.append("tags")
+        problems.append(_("tags"))
     opens = CampaignForm.base_fields["send_window_start"]
     closes = CampaignForm.base_fields["send_window_end"]
     try:
@@ -163,9 +169,9 @@ def _preview(data) -> dict:
     except ValidationError:
         probe.send_window_start = probe.send_window_end = None
     if probe.has_send_window and probe.send_window_start == probe.send_window_end:
-        window_text = "The window must not open and close at the same time."
+        window_text = _("The window must not open and close at the same time.")
     elif (probe.send_window_start is None) != (probe.send_window_end is None):
-        window_text = "Give both ends of the send window, or neither."
+        window_text = _("Give both ends of the send window, or neither.")
     else:
         window_text = probe.send_window_text()
     return {
@@ -265,42 +271,46 @@ ACTIONS = {
     for action in (
         Action(
             "pause",
-            "Pause",
-            "paused",
-            "No new messages go out until you resume it.",
+            gettext_lazy("Pause"),
+            pgettext_lazy("cannot be …", "paused"),
+            gettext_lazy("No new messages go out until you resume it."),
             "warning",
             (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
         ),
         Action(
             "resume",
-            "Resume",
-            "resumed",
-            "Sending continues where it stopped, within the campaign's window.",
+            gettext_lazy("Resume"),
+            pgettext_lazy("cannot be …", "resumed"),
+            gettext_lazy("Sending continues where it stopped, within the campaign's window."),
             "success",
             (CampaignStatus.PAUSED,),
         ),
         Action(
             "cancel",
-            "Cancel",
-            "cancelled",
-            "Every message not yet sent is cancelled. This cannot be undone.",
+            gettext_lazy("Cancel"),
+            pgettext_lazy("cannot be …", "cancelled"),
+            gettext_lazy("Every message not yet sent is cancelled. This cannot be undone."),
             "danger",
             (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED),
         ),
         Action(
             "retry",
-            "Retry failed",
-            "retried",
-            "Failed messages go back to the queue and are tried again before the end.",
+            gettext_lazy("Retry failed"),
+            pgettext_lazy("cannot be …", "retried"),
+            gettext_lazy(
+                "Failed messages go back to the queue and are tried again before the end."
+            ),
             "secondary",
             (CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.FINISHED),
         ),
         Action(
             "delete",
-            "Delete",
-            "deleted",
-            "The campaign and its messages are deleted; a running campaign is cancelled first. "
-            "This cannot be undone.",
+            gettext_lazy("Delete"),
+            pgettext_lazy("cannot be …", "deleted"),
+            gettext_lazy(
+                "The campaign and its messages are deleted; a running campaign is cancelled "
+                "first. This cannot be undone."
+            ),
             "outline-danger",
             tuple(CampaignStatus.values),
         ),
@@ -319,20 +329,24 @@ def _available_actions(campaign: Campaign) -> list[Action]:
 def _perform(action: str, campaign: Campaign, user) -> str:
     if action == "pause":
         services.pause_campaign(campaign=campaign, user=user)
-        return "Campaign paused."
+        return _("Campaign paused.")
     if action == "resume":
         services.start_if_due(campaign=services.resume_campaign(campaign=campaign))
-        return "Campaign resumed."
+        return _("Campaign resumed.")
     if action == "cancel":
         services.cancel_campaign(campaign=campaign)
-        return "Campaign cancelled; its unsent messages are cancelled."
+        return _("Campaign cancelled; its unsent messages are cancelled.")
     if action == "retry":
         result = integrations.retry_failed(campaign=campaign)
         if isinstance(result, int):
-            return f"{result} failed message(s) queued again."
-        return "Failed messages queued again."
+            return ngettext(
+                "%(count)d failed message queued again.",
+                "%(count)d failed messages queued again.",
+                result,
+            ) % {"count": result}
+        return _("Failed messages queued again.")
     services.delete_campaign(campaign=campaign)
-    return f"Campaign “{campaign}” deleted."
+    return _("Campaign “%(name)s” deleted.") % {"name": campaign}
 
 
 @managers
@@ -340,7 +354,7 @@ def campaign_action(request, pk: int, action: str):
     """GET asks for confirmation (works without JavaScript); POST does it."""
     spec = ACTIONS.get(action)
     if spec is None:
-        raise Http404("No such action.")
+        raise Http404(_("No such action."))
     campaign = get_object_or_404(Campaign.objects.select_related("counts"), pk=pk)
     if request.method == "POST":
         try:

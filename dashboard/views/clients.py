@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -41,7 +42,7 @@ def client_list(request):
     if invalid:
         table.empty_text = " ".join(filterset.errors["search"])
     elif any(request.GET.get(name) for name in filterset.filters):
-        table.empty_text = "No client matches this filter."
+        table.empty_text = _("No client matches this filter.")
     RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
     context = {"filter": filterset, "table": table}
     return page_or_partial(
@@ -120,7 +121,7 @@ def _client_form(request, client: Client):
     if request.method == "POST":
         if form.is_valid():
             client = form.save()
-            saved = f"Client {client.phone} saved."
+            saved = _("Client %(phone)s saved.") % {"phone": client.phone}
             if in_modal:
                 # Closes the modal and refreshes the table behind it (static/js/herald.js).
                 return trigger_client_event(HttpResponse(status=204), "clientSaved", saved)
@@ -138,7 +139,10 @@ def client_delete(request, pk: int):
     if request.method == "POST":
         phone = client.phone
         services.delete_client(client=client)
-        messages.success(request, f"Client {phone} deleted; their sent messages stay counted.")
+        messages.success(
+            request,
+            _("Client %(phone)s deleted; their sent messages stay counted.") % {"phone": phone},
+        )
         return redirect("dashboard:client-list")
     pending = client.messages.filter(status__in=("pending", "sending")).count()
     return render(request, "dashboard/clients/delete.html", {"client": client, "pending": pending})
@@ -198,7 +202,7 @@ def client_import_rejected(request, key: str):
     try:
         pk = uuid.UUID(key)
     except ValueError:
-        raise Http404("No such import.") from None
+        raise Http404(_("No such import.")) from None
     kept = get_object_or_404(RejectedRows, pk=pk, user=request.user)
     response = HttpResponse(kept.content, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime(kept.created_at).strftime("%Y%m%d-%H%M")

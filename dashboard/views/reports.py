@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from dashboard import integrations
@@ -31,8 +32,8 @@ REPORT_HTML_CSP = (
 
 def _where_it_went() -> str:
     if settings.EMAIL_HOST:
-        return f"by email through {settings.EMAIL_HOST}"
-    return "only to the server's console: no EMAIL_HOST is set, so no email left this server"
+        return _("by email through %(host)s") % {"host": settings.EMAIL_HOST}
+    return _("only to the server's console: no EMAIL_HOST is set, so no email left this server")
 
 
 def _send_now(request) -> None:
@@ -41,23 +42,31 @@ def _send_now(request) -> None:
         # the web process's output, where nobody reads it: refuse and say why.
         messages.error(
             request,
-            "Not sent: no SMTP server is configured (EMAIL_HOST). "
-            "Set EMAIL_HOST and the other EMAIL_* settings to send the report.",
+            _(
+                "Not sent: no SMTP server is configured (EMAIL_HOST). "
+                "Set EMAIL_HOST and the other EMAIL_* settings to send the report."
+            ),
         )
         return
     try:
         sent = integrations.send_report_now()
     except Exception as exc:
         log.exception("daily report could not be sent from the web UI")
-        messages.error(request, f"The report could not be sent ({type(exc).__name__}).")
+        messages.error(
+            request, _("The report could not be sent (%(error)s).") % {"error": type(exc).__name__}
+        )
         return
     if sent is None:
-        messages.error(request, "The daily report is not available in this version.")
+        messages.error(request, _("The daily report is not available in this version."))
     elif sent:
         recipients = ", ".join(settings.REPORT_RECIPIENTS)
-        messages.success(request, f"The daily report was sent to {recipients}, {_where_it_went()}.")
+        messages.success(
+            request,
+            _("The daily report was sent to %(recipients)s, %(where)s.")
+            % {"recipients": recipients, "where": _where_it_went()},
+        )
     else:
-        messages.warning(request, "Nothing was sent: no recipients are set (REPORT_RECIPIENTS).")
+        messages.warning(request, _("Nothing was sent: no recipients are set (REPORT_RECIPIENTS)."))
     log.info(
         "daily report sent from the web UI user_id=%s sent=%s email_host=%s",
         request.user.pk,
@@ -77,7 +86,7 @@ def daily_report(request):
         error = None
     except Exception:
         log.exception("daily report preview failed")
-        report, error = None, "The report could not be built; the logs say why."
+        report, error = None, _("The report could not be built; the logs say why.")
     return render(
         request,
         "dashboard/report.html",
@@ -100,7 +109,8 @@ def daily_report_html(request):
         log.exception("daily report preview failed")
         report = None
     if report is None:
-        body, status = "<p>The report could not be built; the logs say why.</p>", 503
+        message = _("The report could not be built; the logs say why.")
+        body, status = f"<p>{message}</p>", 503
     else:
         body, status = report.html, 200
     response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")

@@ -6,6 +6,7 @@ import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -30,6 +31,10 @@ def exception_handler(exc, context):
         # A race with another request (two creates of one phone): the database said no.
         log.warning("integrity error on API request: %s", exc)
         exc = exceptions.ValidationError(
-            {"non_field_errors": ["This conflicts with existing data (for example a duplicate)."]}
+            {
+                "non_field_errors": [
+                    _("This conflicts with existing data (for example a duplicate).")
+                ]
+            }
         )
     return drf_exception_handler(exc, context)

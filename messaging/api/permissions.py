@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from messaging.roles import can_read, is_manager
@@ -8,7 +9,7 @@ from messaging.roles import can_read, is_manager
 class ManagerWritesViewerReads(BasePermission):
     """Viewers (and Managers) read; only Managers write."""
 
-    message = "Managers only: your role can read but not change data."
+    message = _("Managers only: your role can read but not change data.")
 
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:

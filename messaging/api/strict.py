@@ -8,6 +8,8 @@ never a silent guess (issue 15 items 5, 10, 11).
 from __future__ import annotations
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
@@ -31,11 +33,11 @@ class FormParserRefusingJson(FormParser):
             if key.lstrip()[:1] in ("{", "["):
                 raise exceptions.UnsupportedMediaType(
                     media_type,
-                    detail=(
-                        "The body looks like JSON but was sent as "
-                        f"{media_type or 'a form'}: add the header "
+                    detail=_(
+                        "The body looks like JSON but was sent as %(type)s: add the header "
                         "Content-Type: application/json."
-                    ),
+                    )
+                    % {"type": media_type or _("a form")},
                 )
         return data
 
@@ -60,8 +62,11 @@ class WrongSchemeAuthentication(BaseAuthentication):
             # the session authenticates it (SessionAuthentication, with its CSRF check).
             return None
         raise exceptions.AuthenticationFailed(
-            f"The API takes the header Authorization: {TOKEN_SCHEME} <key>, not {scheme[:20]}. "
-            "Create a key on your account page."
+            _(
+                "The API takes the header Authorization: %(scheme)s <key>, not %(sent)s. "
+                "Create a key on your account page."
+            )
+            % {"scheme": TOKEN_SCHEME, "sent": scheme[:20]}
         )
 
     def authenticate_header(self, request) -> str:
@@ -96,7 +101,13 @@ class RejectUnknownFieldsMixin:
             if unknown:
                 writable = ", ".join(sorted(n for n, f in self.fields.items() if not f.read_only))
                 raise serializers.ValidationError(
-                    {key: [f"Unknown field. Fields you can send: {writable}."] for key in unknown}
+                    {
+                        key: [
+                            _("Unknown field. Fields you can send: %(fields)s.")
+                            % {"fields": writable}
+                        ]
+                        for key in unknown
+                    }
                 )
         return super().to_internal_value(data)
 
@@ -106,7 +117,7 @@ def refuse_body(request) -> None:
     data = request.data
     if hasattr(data, "keys") and data.keys():
         raise serializers.ValidationError(
-            {str(key): ["Unknown field: this action takes no input."] for key in data}
+            {str(key): [_("Unknown field: this action takes no input.")] for key in data}
         )
 
 
@@ -140,7 +151,9 @@ class OffsetDateTimeField(serializers.DateTimeField):
 
     default_error_messages = {
         **serializers.DateTimeField.default_error_messages,
-        "no_offset": "Give the time with its offset (or Z for UTC), e.g. {example}: "
-        "a time without one is ambiguous.",
-        "date_only": "Give a date and time with its offset, e.g. {example}.",
+        "no_offset": gettext_lazy(
+            "Give the time with its offset (or Z for UTC), e.g. {example}: "
+            "a time without one is ambiguous."
+        ),
+        "date_only": gettext_lazy("Give a date and time with its offset, e.g. {example}."),
     }

@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -196,9 +197,11 @@ def _import_too_large(size, *, slack: int = 0) -> Response | None:
         return None
     return Response(
         {
-            "detail": f"The file is larger than the import limit of {limit:,} bytes "
-            f"({limit / 1024 / 1024:.0f} MiB, setting IMPORT_MAX_BYTES); split it into "
-            "smaller files.",
+            "detail": _(
+                "The file is larger than the import limit of %(bytes)s bytes "
+                "(%(mib)s MiB, setting IMPORT_MAX_BYTES); split it into smaller files."
+            )
+            % {"bytes": f"{limit:,}", "mib": f"{limit / 1024 / 1024:.0f}"},
             "max_bytes": limit,
         },
         status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,

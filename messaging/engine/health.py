@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from messaging.models import CircuitState, ProviderState
 
@@ -11,14 +12,19 @@ def provider_health() -> dict:
     state = ProviderState.get()
     now = timezone.now()
     if state.credentials_rejected:
-        detail = f"Credentials refused by the provider: {state.credentials_detail}"
+        detail = _("Credentials refused by the provider: %(detail)s") % {
+            "detail": state.credentials_detail
+        }
     elif state.circuit == CircuitState.OPEN:
         wait = max(0, int(((state.opened_until or now) - now).total_seconds()))
-        detail = f"Provider failing; sending held, next probe in {wait}s ({state.last_error})"
+        detail = _("Provider failing; sending held, next probe in %(wait)ss (%(error)s)") % {
+            "wait": wait,
+            "error": state.last_error,
+        }
     elif state.circuit == CircuitState.HALF_OPEN:
-        detail = "Probing the provider with one request"
+        detail = _("Probing the provider with one request")
     else:
-        detail = "Sending normally"
+        detail = _("Sending normally")
     return {
         "state": state.circuit,
         "credentials_rejected": state.credentials_rejected,

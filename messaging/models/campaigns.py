@@ -3,18 +3,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from messaging.sms import validate_sms_length
 from messaging.validators import tag_key, validate_operator_codes, validate_tags
 
 
 class CampaignStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    RUNNING = "running", "Running"
-    PAUSED = "paused", "Paused"
-    FINISHED = "finished", "Finished"
-    CANCELLED = "cancelled", "Cancelled"
+    SCHEDULED = "scheduled", _("Scheduled")
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+    FINISHED = "finished", _("Finished")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Campaign(models.Model):
@@ -69,7 +70,7 @@ class Campaign(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name or f"Campaign #{self.pk}"
+        return self.name or gettext("Campaign #%(id)s") % {"id": self.pk}
 
     @property
     def has_send_window(self) -> bool:
@@ -94,14 +95,16 @@ class Campaign(models.Model):
 
     def clean(self) -> None:
         """Rules across fields, shared by the API, the forms and the admin."""
-        errors: dict[str, str] = {}
+        errors: dict[str, object] = {}
         if self.start_at and self.end_at and self.end_at <= self.start_at:
-            errors["end_at"] = "End must be after start."
+            errors["end_at"] = _("End must be after start.")
         if (self.send_window_start is None) != (self.send_window_end is None):
             missing = "send_window_end" if self.send_window_end is None else "send_window_start"
-            errors[missing] = "Give both ends of the send window, or neither."
+            errors[missing] = _("Give both ends of the send window, or neither.")
         elif self.has_send_window and self.send_window_start == self.send_window_end:
-            errors["send_window_end"] = "The send window must not start and end at the same time."
+            errors["send_window_end"] = _(
+                "The send window must not start and end at the same time."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -135,12 +138,20 @@ class Campaign(models.Model):
     def send_window_text(self) -> str:
         """The send window in plain words, for people reading the campaign."""
         if not self.has_send_window:
-            return "Any time of day between start and end."
-        start = self.send_window_start.strftime("%H:%M")
-        end = self.send_window_end.strftime("%H:%M")
-        wraps = self.send_window_end < self.send_window_start
-        tail = " (overnight, across midnight)" if wraps else ""
-        return f"Only between {start} and {end} in each client's local time{tail}."
+            return gettext("Any time of day between start and end.")
+        times = {
+            "start": self.send_window_start.strftime("%H:%M"),
+            "end": self.send_window_end.strftime("%H:%M"),
+        }
+        if self.send_window_end < self.send_window_start:
+            return (
+                gettext(
+                    "Only between %(start)s and %(end)s in each client's local time "
+                    "(overnight, across midnight)."
+                )
+                % times
+            )
+        return gettext("Only between %(start)s and %(end)s in each client's local time.") % times
 
 
 FILTER_FIELDS = ("operator_codes", "tags")

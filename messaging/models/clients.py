@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
+from messaging.phones import phone_error
 from messaging.validators import (
     operator_code_validator,
     phone_validator,
@@ -37,22 +39,24 @@ class Client(models.Model):
         max_length=11,
         unique=True,
         validators=[phone_validator],
-        help_text="11 digits starting with 7, e.g. 79161234567.",
+        help_text=_("11 digits starting with 7, e.g. 79161234567."),
     )
     operator_code = models.CharField(
         max_length=3,
         blank=True,
         validators=[operator_code_validator],
-        help_text="3 digits; defaults to digits 2-4 of the phone.",
+        help_text=_("3 digits; defaults to digits 2-4 of the phone."),
     )
-    tag = models.CharField(max_length=100, blank=True, default="", help_text="Free text label.")
+    tag = models.CharField(max_length=100, blank=True, default="", help_text=_("Free text label."))
     # What campaign filters and the tag filters compare, so `VIP` finds `vip` (Cyrillic too).
     tag_key = TagKeyField(max_length=100, blank=True, default="", editable=False)
     timezone = models.CharField(
         max_length=64,
         default=default_client_timezone,
         validators=[validate_timezone],
-        help_text="IANA time zone name, e.g. Europe/Moscow; CLIENT_DEFAULT_TIMEZONE when left out.",
+        help_text=_(
+            "IANA time zone name, e.g. Europe/Moscow; CLIENT_DEFAULT_TIMEZONE when left out."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -83,6 +87,13 @@ class Client(models.Model):
         # Before validation, so a blank code passes the 3-digit constraint.
         self._fill_operator_code()
         super().clean_fields(exclude=exclude)
+
+    def validate_constraints(self, exclude=None) -> None:
+        # An invalid phone has its own error; the code taken from it would only add
+        # Django's "Constraint client_operator_code_3_digits is violated" to the form.
+        if phone_error(self.phone or ""):
+            exclude = {*(exclude or ()), "operator_code"}
+        super().validate_constraints(exclude=exclude)
 
     def _fill_operator_code(self) -> None:
         if not self.operator_code and self.phone:

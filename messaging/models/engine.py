@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class CircuitState(models.TextChoices):
-    CLOSED = "closed", "Closed (sending)"
-    OPEN = "open", "Open (holding: provider failing)"
-    HALF_OPEN = "half_open", "Half open (probing)"
+    CLOSED = "closed", _("Closed (sending)")
+    OPEN = "open", _("Open (holding: provider failing)")
+    HALF_OPEN = "half_open", _("Half open (probing)")
 
 
 class ProviderState(models.Model):

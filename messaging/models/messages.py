@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class MessageStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "In flight"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    EXPIRED = "expired", "Expired"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", pgettext_lazy("message status", "Pending")
+    SENDING = "sending", pgettext_lazy("message status", "In flight")
+    SENT = "sent", pgettext_lazy("message status", "Sent")
+    FAILED = "failed", pgettext_lazy("message status", "Failed")
+    EXPIRED = "expired", pgettext_lazy("message status", "Expired")
+    CANCELLED = "cancelled", pgettext_lazy("message status", "Cancelled")
 
 
 UNSENT_STATUSES = (MessageStatus.PENDING, MessageStatus.SENDING)
@@ -82,12 +84,12 @@ class Message(models.Model):
 
 
 class AttemptOutcome(models.TextChoices):
-    OK = "ok", "Accepted"
-    TIMEOUT = "timeout", "Timed out"
-    CONNECTION_ERROR = "connection_error", "Connection error"
-    HTTP_ERROR = "http_error", "HTTP error"
-    BAD_RESPONSE = "bad_response", "Bad response"
-    REJECTED = "rejected", "Rejected"
+    OK = "ok", _("Accepted")
+    TIMEOUT = "timeout", _("Timed out")
+    CONNECTION_ERROR = "connection_error", _("Connection error")
+    HTTP_ERROR = "http_error", _("HTTP error")
+    BAD_RESPONSE = "bad_response", _("Bad response")
+    REJECTED = "rejected", _("Rejected")
 
 
 class DeliveryAttempt(models.Model):

@@ -161,3 +161,30 @@ def test_a_scheduled_campaign_starts_by_itself_in_a_real_cluster(provider):
     assert first >= start.timestamp()  # nothing before its start
     print(f"first request {first - start.timestamp():.2f}s after start_at")
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.FINISHED
+
+
+def test_the_answer_says_running_when_the_worker_started_the_campaign_first(manager_api):
+    """The worker's clock or a sender may start an in-window campaign between the create's
+    commit and its answer: the answer still reads the campaign as it is then."""
+    from unittest import mock
+
+    from messaging import services
+
+    real = services.start_if_due
+
+    def worker_gets_there_first(*, campaign):
+        lifecycle.start_campaign(campaign.pk, timezone.now())  # as the clock would
+        return real(campaign=campaign)
+
+    now = timezone.now()
+    with mock.patch("messaging.services.start_if_due", worker_gets_there_first):
+        response = manager_api.post(
+            "/api/campaigns/",
+            {
+                "text": "Now",
+                "start_at": (now - timedelta(seconds=1)).isoformat(),
+                "end_at": (now + timedelta(hours=1)).isoformat(),
+            },
+        )
+    assert response.status_code == 201
+    assert response.json()["status"] == "running"

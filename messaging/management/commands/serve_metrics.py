@@ -71,7 +71,9 @@ class Command(BaseCommand):
         # As a container's PID 1 the process has no default SIGTERM action: without a
         # handler `docker stop` and Kubernetes wait out the whole grace period.
         signal.signal(signal.SIGTERM, _stop)
-        self.stdout.write(f"Serving worker metrics on http://{host}:{port}/metrics")
+        bound_host, bound_port = server.server_address[:2]  # --port 0 picks a free one
+        self.stdout.write(f"Serving worker metrics on http://{bound_host}:{bound_port}/metrics")
+        self.stdout.flush()
         try:
             server.serve_forever(poll_interval=0.2)
         except (KeyboardInterrupt, _Stopped):

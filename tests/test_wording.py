@@ -12,7 +12,7 @@ from django.utils import timezone
 from messaging import services
 from messaging.models import AttemptOutcome, Campaign, DeliveryAttempt, Message
 from messaging.models.stats import move_messages
-from messaging.outcomes import describe_message, describe_outcome
+from messaging.wording import describe_message, describe_outcome
 from tests.engine.conftest import make_clients, running_campaign
 
 NOW = datetime(2030, 3, 4, 14, 30, tzinfo=UTC)
