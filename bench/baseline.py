@@ -1,8 +1,14 @@
-"""Baselines against the same provider, with the same HTTP client as the engine, no database.
+"""Baselines against the same provider, with the engine's own transport, no database.
 
 Run as a child process (`python -m bench.baseline ...`): it prints READY once set up, waits
-for a line on stdin, sends `--count` messages with `--threads` threads (1 = the one-at-a-time
-loop a naive sender is), and prints one JSON line with its start and end times.
+for a line on stdin, sends `--count` messages and prints one JSON line with its start and
+end times and its CPU time.
+
+* `--concurrency N`: the bare loop. `AsyncProviderClient` (aiohttp on its asyncio loop
+  thread, the sender's transport) with N requests in flight, submitted from this thread
+  as the sender's database thread does, each body built by `request_body`: the ceiling
+  the engine is compared with.
+* `--one-at-a-time`: the naive sender, one blocking `ProviderClient.send` after another.
 """
 
 from __future__ import annotations
@@ -10,8 +16,34 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+
+
+def bare_loop(client, *, first_id: int, count: int, concurrency: int) -> int:
+    from messaging.provider import request_body
+
+    slots = threading.BoundedSemaphore(concurrency)
+    done = threading.Event()
+    sent = [0, 0]  # sent, finished
+    lock = threading.Lock()
+
+    def finished(future) -> None:
+        result = future.result()
+        with lock:
+            sent[0] += bool(result is not None and result.sent)
+            sent[1] += 1
+            if sent[1] == count:
+                done.set()
+        slots.release()
+
+    for message_id in range(first_id, first_id + count):
+        slots.acquire()
+        body = request_body(message_id, "79001234567", "Bench")
+        future = client.submit(message_id=message_id, body=body, deadline=lambda: None)
+        future.add_done_callback(finished)
+    done.wait()
+    return sent[0]
 
 
 def main() -> int:
@@ -19,38 +51,43 @@ def main() -> int:
     parser.add_argument("--url", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--count", type=int, required=True)
-    parser.add_argument("--threads", type=int, required=True)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--concurrency", type=int, help="requests in flight (the bare loop)")
+    mode.add_argument("--one-at-a-time", action="store_true")
+    parser.add_argument("--max-connections", type=int, help="connection pool (the sender's)")
     parser.add_argument("--first-id", type=int, default=1)
     args = parser.parse_args()
 
     import django
 
     django.setup()
-    from messaging.provider import ProviderClient
+    from messaging.provider import AsyncProviderClient, ProviderClient
 
-    client = ProviderClient(url=args.url, token=args.token, read_timeout=10, pool_size=args.threads)
-    ids = iter(range(args.first_id, args.first_id + args.count))
-    sent = [0] * args.threads
-
-    def loop(worker: int) -> None:
-        for message_id in ids:  # one shared iterator: next() is atomic under the GIL
-            result = client.send(message_id=message_id, phone="79001234567", text="Bench")
-            sent[worker] += result.sent
+    if args.one_at_a_time:
+        client = ProviderClient(url=args.url, token=args.token, read_timeout=10)
+    else:
+        client = AsyncProviderClient(
+            url=args.url,
+            token=args.token,
+            max_connections=args.max_connections or args.concurrency,
+        ).start()
 
     print("READY", flush=True)
     sys.stdin.readline()
     started = time.time()
     cpu = time.process_time()
-    if args.threads == 1:
-        loop(0)
+    if args.one_at_a_time:
+        sent = 0
+        for message_id in range(args.first_id, args.first_id + args.count):
+            sent += client.send(message_id=message_id, phone="79001234567", text="Bench").sent
     else:
-        with ThreadPoolExecutor(args.threads) as pool:
-            list(pool.map(loop, range(args.threads)))
+        sent = bare_loop(
+            client, first_id=args.first_id, count=args.count, concurrency=args.concurrency
+        )
     ended = time.time()
     cpu = time.process_time() - cpu
-    print(
-        json.dumps({"started": started, "ended": ended, "sent": sum(sent), "cpu": cpu}), flush=True
-    )
+    client.close()
+    print(json.dumps({"started": started, "ended": ended, "sent": sent, "cpu": cpu}), flush=True)
     return 0
 
 

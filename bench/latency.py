@@ -1,91 +1,104 @@
-"""Scenario 2: seconds from start_at (scheduled) or creation (in-window) to the first request.
+"""Sending at a real provider's latency (200 ms +- 50 ms): scenarios `latency` and `hangs`.
 
-Measured at the provider: the arrival time of the first API request it logged (/_requests).
-The cluster is idle between samples (its pumps have stopped), as a real one would be.
+`latency`: one campaign with the default engine settings, end to end, then the bare loop
+of the same transport (`AsyncProviderClient`, the engine's concurrency, no database)
+against the same provider in the same run; the engine is held to 0.8 of it.
+
+`hangs`: the same campaign twice in one run, fault-free and then with 3% of requests
+hanging 30 s past the default read timeout (10 s), so the rate under hangs is compared
+with a fault-free rate measured minutes earlier on the same machine.
 """
 
 from __future__ import annotations
 
-import random
-import statistics
-import time
-from datetime import UTC, datetime, timedelta
+from bench.harness import BenchEnv, Provider, make_clients
+from bench.throughput import bare_loop, engine_run
 
-from bench.harness import BenchEnv, Cluster, Provider, make_clients, wait_until
-
-CLIENTS = 100
+LATENCY_MS = 200
+JITTER_MS = 50
 
 
-def _campaign(start_at: datetime, name: str):
-    from messaging import services
+def _settings() -> dict:
+    from django.conf import settings
 
-    return services.create_campaign(
-        values={
-            "name": name,
-            "text": "Latency probe",
-            "start_at": start_at,
-            "end_at": start_at + timedelta(hours=1),
-        }
-    )
+    return {
+        "pumps": settings.ENGINE_PUMPS,
+        "concurrency": settings.PROVIDER_CONCURRENCY,
+        "read_timeout_s": settings.PROVIDER_READ_TIMEOUT,
+    }
 
 
-def _first_request(provider: Provider, timeout: float) -> float | None:
-    found: list[float] = []
-
-    def arrived() -> bool:
-        requests = provider.requests()
-        if requests:
-            found.append(min(r["at"] for r in requests))
-        return bool(found)
-
-    wait_until(arrived, timeout, interval=0.05)
-    return found[0] if found else None
+def _timeout(count: int) -> float:
+    # Generous: a run that does not finish says so ("finished": false) instead of hanging.
+    return max(180, count / 25)
 
 
-def _finished(campaign_id: int) -> bool:
-    from messaging.models import Campaign, CampaignStatus
-
-    return Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.FINISHED).exists()
-
-
-def start_latency(env: BenchEnv, *, in_window: int = 3, scheduled: int = 2) -> dict:
-    make_clients(CLIENTS)
-    provider = Provider(latency_ms=5)
-    cluster = Cluster(env, PROVIDER_URL=provider.url)
-    in_window_s: list[float] = []
-    scheduled_s: list[float] = []
+def latency(
+    env: BenchEnv, *, count: int, latency_ms: float = LATENCY_MS, jitter_ms: float = JITTER_MS
+) -> dict:
+    make_clients(count)
+    provider = Provider(latency_ms=latency_ms, latency_jitter_ms=jitter_ms)
     try:
-        cluster.wait_ready()
-        time.sleep(2)  # let the first housekeeping settle
-        for i in range(in_window):
-            provider.reset()
-            created = time.time()
-            campaign = _campaign(datetime.now(UTC) - timedelta(seconds=1), f"in-window {i}")
-            first = _first_request(provider, 30)
-            if first is not None:
-                in_window_s.append(first - created)
-            wait_until(lambda c=campaign: _finished(c.pk), 60)
-            time.sleep(3)  # the pumps find nothing due and stop
-        for i in range(scheduled):
-            provider.reset()
-            # A random offset, so the samples fall anywhere in the scheduler's 30 s cycle.
-            start_at = datetime.now(UTC) + timedelta(seconds=random.uniform(3, 33))
-            campaign = _campaign(start_at, f"scheduled {i}")
-            first = _first_request(provider, 120)
-            if first is not None:
-                scheduled_s.append(first - start_at.timestamp())
-            wait_until(lambda c=campaign: _finished(c.pk), 60)
-            time.sleep(3)
+        engine = engine_run(env, provider, count, timeout=_timeout(count), name="latency")
+        bare = bare_loop(env, provider, count)
     finally:
-        cluster.stop()
         provider.stop()
     return {
-        "scenario": "start_latency",
+        "scenario": "latency",
         "db": env.db,
-        "in_window_s": [round(s, 3) for s in in_window_s],
-        "in_window_max_s": round(max(in_window_s), 3) if in_window_s else None,
-        "in_window_median_s": round(statistics.median(in_window_s), 3) if in_window_s else None,
-        "scheduled_s": [round(s, 2) for s in scheduled_s],
-        "scheduled_max_s": round(max(scheduled_s), 2) if scheduled_s else None,
-        "missed": (in_window - len(in_window_s)) + (scheduled - len(scheduled_s)),
+        "clients": count,
+        "latency_ms": latency_ms,
+        "jitter_ms": jitter_ms,
+        **_settings(),
+        **engine,
+        "bare_rate": round(bare["rate"], 1),
+        "bare_cpu_ms_per_msg": round(bare["cpu_ms_per_msg"], 3),
+        "bare_receipts_duplicated": bare["receipts_duplicated"],
+        "vs_bare": round(engine["rate"] / bare["rate"], 3),
+    }
+
+
+def hangs(
+    env: BenchEnv,
+    *,
+    count: int,
+    latency_ms: float = LATENCY_MS,
+    jitter_ms: float = JITTER_MS,
+    hang_rate: float = 0.03,
+    hang_seconds: float = 30,
+) -> dict:
+    make_clients(count)
+    provider = Provider(latency_ms=latency_ms, latency_jitter_ms=jitter_ms)
+    try:
+        clean = engine_run(env, provider, count, timeout=_timeout(count), name="fault-free")
+        provider.configure(hang_rate=hang_rate, hang_seconds=hang_seconds)
+        hung = engine_run(env, provider, count, timeout=_timeout(count), name="hangs")
+    finally:
+        provider.stop()
+
+    def ratio(a, b):
+        return round(a / b, 3) if a and b else None
+
+    return {
+        "scenario": "hangs",
+        "db": env.db,
+        "clients": count,
+        "latency_ms": latency_ms,
+        "jitter_ms": jitter_ms,
+        "hang_rate": hang_rate,
+        "hang_seconds": hang_seconds,
+        **_settings(),
+        **hung,
+        "fault_free_rate": clean["rate"],
+        "vs_fault_free": ratio(hung["rate"], clean["rate"]),
+        "fault_free_first_pass_rate": clean["first_pass_rate"],
+        "first_pass_vs_fault_free": ratio(hung["first_pass_rate"], clean["first_pass_rate"]),
+        "fault_free_longest_gap_s": clean["longest_gap_s"],
+        "fault_free_finished": clean["finished"],
+        # Figures that must hold in every run hold over both campaigns.
+        "receipts_duplicated": hung["receipts_duplicated"] + clean["receipts_duplicated"],
+        "requests_after_end_at": hung["requests_after_end_at"] + clean["requests_after_end_at"],
+        "accepted_recorded_otherwise": hung["accepted_recorded_otherwise"]
+        + clean["accepted_recorded_otherwise"],
+        "worker_peak_rss_mb": max(hung["worker_peak_rss_mb"], clean["worker_peak_rss_mb"]),
     }

@@ -3,7 +3,8 @@
     python -m bench                          # quick sizes, SQLite and PostgreSQL, make bench set
     BENCH_FULL=1 python -m bench             # the full sizes
     python -m bench --suite chaos            # resilience runs (faults, crash, fuzz, load)
-    python -m bench --db sqlite --scenario throughput --clients 10000
+    python -m bench --db sqlite --scenario latency --count 300       # a tiny smoke run
+    python -m bench --db sqlite --scenario faults --count 300 --set length_s=20 --set outage_s=3
 
 Each scenario runs in its own child process with a fresh database (a SQLite file under a
 temporary directory, or the PostgreSQL database `bench`, dropped and created again), the
@@ -15,6 +16,7 @@ Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -29,26 +31,30 @@ JSON_PREFIX = "BENCH_JSON "
 
 QUICK = {
     "throughput": {"count": 10_000},
-    "start_latency": {},
+    "latency": {"count": 5_000},
+    "hangs": {"count": 5_000},
+    "start_latency": {"in_window": 3, "scheduled": 5},
     "reads": {"clients": 100_000, "messages": 100_000, "campaigns": 200, "repeat": 30},
     "writes": {"csv_rows": 100_000, "targets": 200_000},
-    "faults": {"count": 5_000, "outage_s": 10, "length_s": 60},
+    "faults": {"count": 6_000, "outage_s": 10, "length_s": 60},
     "crash": {"count": 5_000},
     "fuzz": {"max_examples": 10, "max_time": 60},
     "load": {"users": 32, "seconds": 15, "count": 10_000},
 }
 FULL = {
     "throughput": {"count": 100_000},
-    "start_latency": {},
+    "latency": {"count": 20_000},
+    "hangs": {"count": 20_000},
+    "start_latency": {"in_window": 3, "scheduled": 5},
     "reads": {"clients": 1_000_000, "messages": 1_000_000, "campaigns": 200, "repeat": 50},
     "writes": {"csv_rows": 100_000, "targets": 1_000_000},
-    "faults": {"count": 20_000, "outage_s": 30, "length_s": 240},
+    "faults": {"count": 24_000, "outage_s": 30, "length_s": 240},
     "crash": {"count": 20_000},
     "fuzz": {"max_examples": 50, "max_time": 300},
     "load": {"users": 32, "seconds": 60, "count": 50_000},
 }
 SUITES = {
-    "bench": ["throughput", "start_latency", "reads", "writes"],
+    "bench": ["throughput", "latency", "hangs", "start_latency", "reads", "writes"],
     "chaos": ["faults", "crash", "fuzz", "load"],
 }
 
@@ -58,8 +64,12 @@ def scenario_function(name: str):
         from bench.throughput import throughput
 
         return throughput
+    if name in ("latency", "hangs"):
+        from bench import latency
+
+        return getattr(latency, name)
     if name == "start_latency":
-        from bench.latency import start_latency
+        from bench.start import start_latency
 
         return start_latency
     if name == "reads":
@@ -104,6 +114,9 @@ def run_one(db: str, scenario: str, params: dict, extra_env: dict[str, str]) -> 
             "missed",
             "lost",
             "requests_after_end_at",
+            "receipts_duplicated",
+            "accepted_recorded_otherwise",
+            "database_errors",
             "server_errors",
             "schema_violations",
         )
@@ -144,7 +157,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", action="append", choices=["sqlite", "postgres"])
     parser.add_argument("--scenario", action="append")
     parser.add_argument("--full", action="store_true", default=bool(os.environ.get("BENCH_FULL")))
-    parser.add_argument("--clients", type=int, help="override the size of a sending scenario")
+    parser.add_argument(
+        "--count",
+        "--clients",
+        dest="count",
+        type=int,
+        help="override the size (messages) of a sending scenario, e.g. 300 for a smoke run",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override one parameter of the scenarios that take it (VALUE is JSON or text)",
+    )
+    parser.add_argument(
+        "--before",
+        default=os.environ.get("BENCH_BEFORE") or None,
+        metavar="FILE",
+        help="saved output of an earlier run (e.g. of the code before a change, on the same "
+        "machine): its figures are printed beside this run's",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--params", default="{}", help=argparse.SUPPRESS)
     parser.add_argument("--env", default="{}", help=argparse.SUPPRESS)
@@ -156,17 +189,44 @@ def main(argv: list[str] | None = None) -> int:
     sizes = FULL if args.full else QUICK
     dbs = args.db or os.environ.get("BENCH_DBS", "sqlite postgres").split()
     scenarios = args.scenario or SUITES[args.suite]
+    overrides = parse_overrides(parser, args.set)
+    before = None
+    if args.before:
+        from bench.report import load_results
+
+        try:
+            before = load_results(args.before)
+        except OSError as exc:
+            parser.error(f"--before: {exc}")
+    unknown = [name for name in scenarios if name not in sizes]
+    if unknown:
+        parser.error(f"unknown scenario(s) {', '.join(unknown)} (known: {', '.join(sizes)})")
     results = []
     for db in dbs:
         for scenario in scenarios:
             params = dict(sizes[scenario])
-            if args.clients and "count" in params:
-                params["count"] = args.clients
+            if args.count and "count" in params:
+                params["count"] = args.count
+            accepted = inspect.signature(scenario_function(scenario)).parameters
+            params.update({k: v for k, v in overrides.items() if k in accepted})
             results.append(spawn(db, scenario, params, chaos_env(scenario)))
     from bench.report import print_table
 
-    print_table(results, full=args.full)
+    print_table(results, full=args.full, before=before)
     return 0 if all("error" not in r for r in results) else 1
+
+
+def parse_overrides(parser: argparse.ArgumentParser, items: list[str]) -> dict:
+    overrides = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            parser.error(f"--set takes NAME=VALUE, got {item!r}")
+        try:
+            overrides[name] = json.loads(text)
+        except ValueError:
+            overrides[name] = text
+    return overrides
 
 
 def chaos_env(scenario: str) -> dict[str, str]:

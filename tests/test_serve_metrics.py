@@ -46,7 +46,7 @@ def test_serve_metrics_stops_on_sigterm(tmp_path):
         assert requests.get(f"{base}/metrics", headers=authorized, timeout=10).status_code == 200
         proc.send_signal(signal.SIGTERM)
         # A bound, not a measurement: without the handler it would never exit by itself.
-        out, err = proc.communicate(timeout=10)
+        out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
