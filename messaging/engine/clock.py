@@ -6,7 +6,9 @@ queues the senders. It looks at the schedule again every POLL_SECONDS, so a
 campaign created or moved meanwhile is seen well before it is due. django-q2's
 schedules stay as the fallback (they fire within 30 s). A second before a start
 it queues the senders already, so one is running and waiting when the moment
-comes. Several clusters may run it at once: starting a campaign is idempotent.
+comes. Every few seconds it also puts back the messages of a worker that died (after
+their lease) and marks finished the campaigns with nothing left. Several clusters
+may run it at once: each of these steps is idempotent.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 WARM_UP = timedelta(seconds=1)
+# Also, this often: messages of a dead worker back after their lease, and campaigns with
+# nothing left marked finished, without waiting for a sender or the minute's tick.
+CHORES_EVERY = timedelta(seconds=5)
 
 
 def next_start():
@@ -35,9 +40,14 @@ def next_start():
     ]
 
 
-def tick(warmed: set) -> float:
+def tick(warmed: set, chores: dict | None = None) -> float:
     """Start what is due; returns how long to sleep before looking again."""
     now = timezone.now()
+    if chores is not None and now - chores.get("last", now - CHORES_EVERY) >= CHORES_EVERY:
+        chores["last"] = now
+        if lifecycle.reclaim_expired_leases(now):
+            ensure_pumps()
+        lifecycle.finish_done(now)
     started = lifecycle.start_due_campaigns(now)
     if started:
         log.info("clock started campaigns %s", ",".join(map(str, started)))
@@ -53,9 +63,10 @@ def tick(warmed: set) -> float:
 
 def run(stop: threading.Event) -> None:
     warmed: set = set()
+    chores: dict = {}
     while not stop.is_set():
         try:
-            wait = tick(warmed)
+            wait = tick(warmed, chores)
         except DatabaseError as exc:
             log.warning("clock could not read the schedule: %s", exc)
             close_old_connections()

@@ -39,7 +39,9 @@ RECLAIM_EVERY_SECONDS = 5.0  # also how often this sender renews its own leases
 # Fewer, larger write transactions: on SQLite every write waits for the one writer lock.
 FLUSH_EVERY_SECONDS = 0.5
 HEARTBEAT_SECONDS = 2.0  # well inside slots.SLOT_STALE
-CLAIM_BATCHES = 2  # claim up to this many times PROVIDER_CONCURRENCY ahead
+# Claim what can go out now plus a small reserve (a tenth of the concurrency): a sender
+# that hoarded more would leave other senders nothing of a small campaign.
+CLAIM_RESERVE_SHARE = 0.1
 CLAIM_PAUSE_SECONDS = 0.1  # after a claim found nothing due
 IDLE_WAIT_SECONDS = 10.0  # keep looping when work becomes due this soon
 STOP_CHECK_SECONDS = 0.1
@@ -78,6 +80,7 @@ class Sender:
         self.campaigns: dict[int, datetime] = {}  # running campaign id -> its end, per tick
         self.queue: deque[Job] = deque()
         self.inflight = InFlight(self.concurrency)
+        self.claim_reserve = max(1, int(self.concurrency * CLAIM_RESERVE_SHARE))
         self.outcomes: list[Outcome] = []
         self.last_flush = time.monotonic()
         self.last_tick = 0.0
@@ -115,7 +118,7 @@ class Sender:
                     break
                 if (
                     self.gate.open
-                    and len(self.queue) < self.concurrency
+                    and len(self.queue) < self.claim_reserve
                     and time.monotonic() >= self.next_claim
                 ):
                     self._guarded(self._claim, now, self._claim_size())
@@ -177,7 +180,7 @@ class Sender:
             log.warning("could not mark finished campaigns; the next tick will")
 
     def _claim_size(self) -> int:
-        size = self.concurrency * CLAIM_BATCHES
+        size = max(1, self._free_slots() + self.claim_reserve - len(self.queue))
         if not self.limiter.unlimited:
             # Under a rate cap, hold no more than about two seconds of sending, far
             # inside the lease.

@@ -188,3 +188,23 @@ def test_the_answer_says_running_when_the_worker_started_the_campaign_first(mana
         )
     assert response.status_code == 201
     assert response.json()["status"] == "running"
+
+
+def test_the_clock_also_reclaims_dead_leases_and_finishes_campaigns():
+    """After a crash, nothing waits for the minute's housekeeping tick."""
+    from messaging.engine import clock
+    from messaging.models import Message, MessageStatus
+
+    make_clients(2)
+    from tests.engine.conftest import running_campaign
+
+    campaign = running_campaign()
+    past = timezone.now() - timedelta(seconds=1)
+    Message.objects.filter(campaign=campaign).update(status=MessageStatus.SENDING, lease_until=past)
+    CampaignCounts.objects.filter(pk=campaign.pk).update(pending=0, sending=2)
+    clock.tick(set(), {})
+    assert CampaignCounts.objects.get(pk=campaign.pk).pending == 2  # back in the queue
+    Message.objects.filter(campaign=campaign).update(status=MessageStatus.SENT)
+    CampaignCounts.objects.filter(pk=campaign.pk).update(pending=0, sent=2)
+    clock.tick(set(), {})
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.FINISHED
