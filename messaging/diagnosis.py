@@ -76,8 +76,10 @@ def _how_many(n: int, more: bool) -> str:
     return (_("more than %s") if more else "%s") % number_format(n, force_grouping=True)
 
 
-def _earliest(queryset) -> datetime | None:
-    return queryset.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+def _earliest(queryset, now: datetime) -> datetime:
+    """The soonest next attempt (now if a worker took them all since they were counted)."""
+    first = queryset.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    return first or now
 
 
 def explain_campaign(
@@ -169,7 +171,7 @@ def explain_campaign(
         waiting = future.filter(attempts=0)
         n, more = _count(waiting)
         if n:
-            first = _earliest(waiting)
+            first = _earliest(waiting, now)
             reasons.append(
                 Reason(
                     "window",
@@ -198,7 +200,10 @@ def explain_campaign(
                     "%(n)s messages did not go through and will be retried (next at %(first)s).",
                     n,
                 )
-                % {"n": _how_many(n, more), "first": _when(_earliest(retrying), now, seconds=True)},
+                % {
+                    "n": _how_many(n, more),
+                    "first": _when(_earliest(retrying, now), now, seconds=True),
+                },
             )
         )
 
