@@ -162,6 +162,7 @@ class AsyncProviderClient:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._proxy: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -191,11 +192,15 @@ class AsyncProviderClient:
         connector = aiohttp.TCPConnector(
             limit=self.max_connections, limit_per_host=self.max_connections, ttl_dns_cache=300
         )
-        # trust_env reads the proxy settings once here (as requests would per request).
+        # trust_env would look up the proxy variables and read ~/.netrc for every request,
+        # in a thread: half the transport's CPU at a thousand requests a second (profiled
+        # with py-spy). The proxy is read once instead; .netrc is never used, as it would
+        # replace the bearer token.
+        self._proxy = requests.utils.get_environ_proxies(self.url).get(self.url.split(":", 1)[0])
         self._session = aiohttp.ClientSession(
             connector=connector,
             headers=self._headers,
-            trust_env=True,
+            trust_env=False,
             cookie_jar=aiohttp.DummyCookieJar(),
         )
 
@@ -239,6 +244,7 @@ class AsyncProviderClient:
                 data=body,
                 timeout=timeout,
                 allow_redirects=False,
+                proxy=self._proxy,
             ) as response:
                 # Enough of the body to judge it and keep an excerpt; never a huge one.
                 text = (await response.content.read(MAX_BODY_BYTES)).decode("utf-8", "replace")
