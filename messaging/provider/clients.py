@@ -46,8 +46,8 @@ def _user_agent() -> str:
     return f"Herald {requests.utils.default_user_agent()}"
 
 
-class ProviderClient:
-    """One blocking request per call (requests): for single sends. Thread-safe."""
+class _Endpoint:
+    """Where and as whom both clients send: the URL, the token, the timeouts, the headers."""
 
     def __init__(
         self,
@@ -60,11 +60,24 @@ class ProviderClient:
         self.url = (url or settings.PROVIDER_URL).rstrip("/")
         self._token = settings.PROVIDER_TOKEN if token is None else token
         self.connect_timeout, self.read_timeout = _settings_timeouts(connect_timeout, read_timeout)
-        self._local = threading.local()
+        self._headers = {
+            "Authorization": f"Bearer {self._token}",
+            "User-Agent": _user_agent(),
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        }
 
     @property
     def fingerprint(self) -> str:
         return token_fingerprint(self._token)
+
+
+class ProviderClient(_Endpoint):
+    """One blocking request per call (requests): for single sends. Thread-safe."""
+
+    def __init__(self, **endpoint) -> None:
+        super().__init__(**endpoint)
+        self._local = threading.local()
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -73,14 +86,7 @@ class ProviderClient:
             adapter = HTTPAdapter(pool_connections=1, pool_maxsize=4, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
-            session.headers.update(
-                {
-                    "Authorization": f"Bearer {self._token}",
-                    "User-Agent": _user_agent(),
-                    "Accept": "application/json",
-                    "Content-Type": "application/json",
-                }
-            )
+            session.headers.update(self._headers)
             # ~/.netrc would replace the bearer token: read only proxies and CA bundles.
             session.trust_env = False
             session.proxies.update(requests.utils.get_environ_proxies(self.url))
@@ -132,7 +138,7 @@ class ProviderClient:
         )
 
 
-class AsyncProviderClient:
+class AsyncProviderClient(_Endpoint):
     """The bulk sending path: aiohttp on an event loop in its own thread.
 
     `submit` may be called from any thread and returns a concurrent Future of the
@@ -140,33 +146,13 @@ class AsyncProviderClient:
     One connection pool per client (per pump), at most `max_connections` open.
     """
 
-    def __init__(
-        self,
-        *,
-        url: str | None = None,
-        token: str | None = None,
-        connect_timeout: float | None = None,
-        read_timeout: float | None = None,
-        max_connections: int | None = None,
-    ) -> None:
-        self.url = (url or settings.PROVIDER_URL).rstrip("/")
-        self._token = settings.PROVIDER_TOKEN if token is None else token
-        self.connect_timeout, self.read_timeout = _settings_timeouts(connect_timeout, read_timeout)
+    def __init__(self, *, max_connections: int | None = None, **endpoint) -> None:
+        super().__init__(**endpoint)
         self.max_connections = max_connections or settings.PROVIDER_CONCURRENCY
-        self._headers = {
-            "Authorization": f"Bearer {self._token}",
-            "User-Agent": _user_agent(),
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-        }
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._session: aiohttp.ClientSession | None = None
         self._proxy: str | None = None
-
-    @property
-    def fingerprint(self) -> str:
-        return token_fingerprint(self._token)
 
     def start(self) -> AsyncProviderClient:
         if self._thread is not None:
