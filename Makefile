@@ -16,7 +16,7 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# Local settings every manage.py command reads (config/settings.py): DEBUG on and a
+# Local settings every manage.py command reads (config/settings/base.py): DEBUG on and a
 # generated SECRET_KEY. Git-ignored; written once, delete it to get a new key.
 .env:
 	@printf '# Local settings written by make run (git-ignored); the environment wins.\nDEBUG=1\nSECRET_KEY=%s\n' \

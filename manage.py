@@ -18,7 +18,7 @@ def main() -> None:
             "manage.py ... (make run or make install creates .venv)."
         )
     try:
-        settings.INSTALLED_APPS  # noqa: B018 (reads config/settings.py: a bad setting stops here)
+        settings.INSTALLED_APPS  # noqa: B018 (reads config/settings/: a bad setting stops here)
     except ImproperlyConfigured as exc:
         hint = ""
         if not (Path(__file__).resolve().parent / ".env").exists():

@@ -1,6 +1,6 @@
 """Rules about how Herald is deployed that settings and system checks share.
 
-Imported by config/settings.py, so it must not import Django models.
+Imported by config/settings/base.py, so it must not import Django models.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 
 # Published placeholders: k8s/secret.yaml and docker-compose.yml's default. Any value with
-# "change-me" in it is refused as well (config/settings.py).
+# "change-me" in it is refused as well (config/settings/base.py).
 KNOWN_PLACEHOLDER_SECRET_KEYS = frozenset(
     {
         "change-me-to-50-random-characters",

@@ -11,7 +11,7 @@ from config.security import plain_http_public_hosts
 @checks.register(checks.Tags.security, deploy=True)
 def public_hosts_need_tls(app_configs, **kwargs) -> list[checks.CheckMessage]:
     """Django's HSTS and HTTPS-redirect warnings are silenced without SECURE_PROXY_SSL
-    (config/settings.py); that is only right when every host is this machine."""
+    (config/settings/headers.py); that is only right when every host is this machine."""
     if settings.DEBUG or settings.SECURE_PROXY_SSL:
         return []
     public = plain_http_public_hosts(settings.ALLOWED_HOSTS)

@@ -29,7 +29,7 @@ def test_sso_sign_in_works_with_axes_and_is_audited(
     signing_key,  # noqa: F811
     settings,
 ):
-    # What config/settings.py builds with the three AUTH0_* settings.
+    # What config/settings/signin.py builds with the three AUTH0_* settings.
     settings.AUTHENTICATION_BACKENDS = [
         "social_core.backends.auth0.Auth0OAuth2",
         "axes.backends.AxesStandaloneBackend",
