@@ -102,26 +102,23 @@ def explain_campaign(
         return diagnosis
     if campaign.status == CampaignStatus.PAUSED:
         who = campaign.paused_by.get_username() if campaign.paused_by_id else None
-        if who and campaign.paused_at:
-            text = _("Paused by %(who)s at %(when)s: nothing is sent until it is resumed.") % {
-                "who": who,
-                "when": _when(campaign.paused_at, now),
-            }
-        elif campaign.paused_at:
-            text = _("Paused at %(when)s: nothing is sent until it is resumed.") % {
-                "when": _when(campaign.paused_at, now)
-            }
+        when = _when(campaign.paused_at, now) if campaign.paused_at else None
+        if who and when:
+            text = _("Paused by %(who)s at %(when)s: nothing is sent until it is resumed.")
+        elif when:
+            text = _("Paused at %(when)s: nothing is sent until it is resumed.")
         else:
             text = _("Paused: nothing is sent until it is resumed.")
-        reasons.append(Reason("paused", text))
+        reasons.append(Reason("paused", text % {"who": who, "when": when}))
         return diagnosis
     if campaign.status == CampaignStatus.SCHEDULED:
-        if campaign.start_at > now:
-            text = _("Not started yet: sending starts at %(when)s.") % {
-                "when": _when(campaign.start_at, now)
-            }
-        else:
-            text = _("Starting: the messages are being selected.")
+        starting = campaign.start_at <= now
+        text = (
+            _("Starting: the messages are being selected.")
+            if starting
+            else _("Not started yet: sending starts at %(when)s.")
+            % {"when": _when(campaign.start_at, now)}
+        )
         reasons.append(Reason("scheduled", text))
         return diagnosis
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 
 from django.utils import timezone
 
@@ -101,59 +102,33 @@ def classify(
     `result(verdict, outcome, **fields)` builds the ProviderResult (it knows the timing).
     """
     excerpt = _excerpt(text, token)
+    # Every answer carries its HTTP status and a scrubbed excerpt of its body.
+    answer = partial(result, http_status=status, excerpt=excerpt)
     if status == 200:
+        # A 200 that is not the contract's answer: the send may or may not have happened.
+        malformed = partial(answer, Verdict.TRANSIENT, AttemptOutcome.BAD_RESPONSE)
         try:
             payload = json.loads(text)
         except ValueError:
-            return result(
-                Verdict.TRANSIENT,
-                AttemptOutcome.BAD_RESPONSE,
-                http_status=status,
-                reason="200 with a body that is not JSON",
-                excerpt=excerpt,
-            )
+            return malformed(reason="200 with a body that is not JSON")
         if not isinstance(payload, dict) or "code" not in payload:
-            return result(
-                Verdict.TRANSIENT,
-                AttemptOutcome.BAD_RESPONSE,
-                http_status=status,
-                reason="200 without a code field",
-                excerpt=excerpt,
-            )
+            return malformed(reason="200 without a code field")
         if payload["code"] == 0:
-            return result(Verdict.SENT, AttemptOutcome.OK, http_status=status, excerpt=excerpt)
-        return result(
-            Verdict.TRANSIENT,
-            AttemptOutcome.BAD_RESPONSE,
-            http_status=status,
-            reason=scrub(f"Provider answered code {payload['code']!r}", token)[:300],
-            excerpt=excerpt,
-        )
-    retry_after = parse_retry_after(retry_after_header)
+            return answer(Verdict.SENT, AttemptOutcome.OK)
+        return malformed(reason=scrub(f"Provider answered code {payload['code']!r}", token)[:300])
     if status in CREDENTIAL_STATUSES:
-        return result(
-            Verdict.CREDENTIALS,
-            AttemptOutcome.REJECTED,
-            http_status=status,
-            reason=f"HTTP {status}: the provider refused Herald's credentials",
-            excerpt=excerpt,
-        )
+        reason = f"HTTP {status}: the provider refused Herald's credentials"
+        return answer(Verdict.CREDENTIALS, AttemptOutcome.REJECTED, reason=reason)
     if status >= 500 or status in TRANSIENT_STATUSES or 300 <= status < 400:
-        return result(
+        retry_after = parse_retry_after(retry_after_header)
+        return answer(
             Verdict.TRANSIENT,
             AttemptOutcome.HTTP_ERROR,
-            http_status=status,
             reason=f"HTTP {status}",
             retry_after=retry_after,
-            excerpt=excerpt,
         )
-    return result(
-        Verdict.PERMANENT,
-        AttemptOutcome.REJECTED,
-        http_status=status,
-        reason=f"HTTP {status}: {excerpt}" if excerpt else f"HTTP {status}",
-        excerpt=excerpt,
-    )
+    reason = f"HTTP {status}: {excerpt}" if excerpt else f"HTTP {status}"
+    return answer(Verdict.PERMANENT, AttemptOutcome.REJECTED, reason=reason)
 
 
 def request_body(message_id: int, phone: str, text: str) -> bytes:
