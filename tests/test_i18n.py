@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polib
 import pytest
@@ -484,8 +485,13 @@ def test_the_emailed_report_is_in_report_language(smtp_inbox):
     _messages(campaign, ["79160000011"], MessageStatus.FAILED)
     # override_settings nested inside smtp_inbox's own override (the `settings` fixture
     # would be undone after it and leave the SMTP settings behind for the next test).
+    # Tomorrow's report: its 24 hours end now. Today's ends at REPORT_TIME, which from an
+    # hour after it leaves out a campaign that started an hour ago.
+    tomorrow = timezone.now().astimezone(ZoneInfo(settings.REPORT_TIMEZONE)).date() + timedelta(
+        days=1
+    )
     with override_settings(REPORT_LANGUAGE="ru"), translation.override("en"):
-        assert reports.send_daily_report(recipients=["team@example.com"])
+        assert reports.send_daily_report(tomorrow, recipients=["team@example.com"])
     mail = smtp_inbox.messages[-1]
     assert str(mail["Subject"]).strip().startswith("Ежедневный отчёт Herald за ")
     assert "1 рассылка, отправлено 1, не отправлено 1" in mail["Subject"]
