@@ -7,7 +7,10 @@ What goes, each after its own RETENTION_*_DAYS (0 keeps it forever):
 - per-minute send buckets older than RETENTION_SEND_BUCKETS_DAYS;
 - django-q2 task results, failures included, older than RETENTION_TASK_RESULTS_DAYS
   (django-q2's save_limit only prunes successes);
-- sessions that expired more than RETENTION_SESSIONS_DAYS ago.
+- sessions that expired more than RETENTION_SESSIONS_DAYS ago;
+- "send a test" records older than RETENTION_MESSAGES_DAYS (they are messages too);
+- audit events (sign-ins, failures, lockouts, token changes) older than
+  RETENTION_AUDIT_DAYS, a year by default: an audit trail is kept longer than the rest.
 
 Campaign totals survive: statistics, /api/stats/, the dashboard, /metrics and the
 daily report read the per-campaign counters (CampaignCounts), which only move
@@ -39,16 +42,26 @@ from messaging.models import (
     DeliveryAttempt,
     Message,
     SendBucket,
+    TestSend,
 )
 from messaging.models.messages import FINAL_STATUSES
 from messaging.models.stats import lock_campaigns
+from security.models import AuditEvent
 
 log = logging.getLogger(__name__)
 
 # A quiet hour for most deployments (UTC); the schedule can be moved in the admin.
 RUN_AT = time_of_day(3, 30)
 
-KINDS = ("messages", "delivery_attempts", "send_buckets", "task_results", "sessions")
+KINDS = (
+    "messages",
+    "delivery_attempts",
+    "send_buckets",
+    "task_results",
+    "sessions",
+    "test_sends",
+    "audit_events",
+)
 
 
 @dataclass
@@ -143,17 +156,24 @@ class _Run:
 
     def old_attempts(self) -> None:
         cutoff = self.cutoff(settings.RETENTION_ATTEMPTS_DAYS)
-        if cutoff is None:
-            return
-        # Attempts are inserted in time order, so ids follow started_at closely: walk the
+        if cutoff is not None:
+            self.by_id_range("delivery_attempts", DeliveryAttempt, started_at__lt=cutoff)
+
+    def old_test_sends(self) -> None:
+        cutoff = self.cutoff(settings.RETENTION_MESSAGES_DAYS)
+        if cutoff is not None:
+            self.by_id_range("test_sends", TestSend, created_at__lt=cutoff)
+
+    def by_id_range(self, kind: str, model, **older) -> None:
+        # Rows inserted in time order have ids that follow their time closely: walk the
         # primary key from the oldest row in ranges of batch_size ids and stop at the
         # first range holding nothing old enough (stragglers go the next day). Each
         # DELETE reads one id range of the primary-key index, never the whole table.
-        for low in self._id_ranges(DeliveryAttempt):
+        for low in self._id_ranges(model):
             self.check_time()
-            in_range = DeliveryAttempt.objects.filter(id__gte=low, id__lt=low + self.batch_size)
-            n, _ = in_range.filter(started_at__lt=cutoff).delete()
-            self.result.add("delivery_attempts", n)
+            in_range = model.objects.filter(id__gte=low, id__lt=low + self.batch_size)
+            n, _ = in_range.filter(**older).delete()
+            self.result.add(kind, n)
             if not n:
                 return
 
@@ -227,6 +247,19 @@ class _Run:
             lambda keys: Session.objects.filter(session_key__in=keys).delete()[0],
         )
 
+    def old_audit_events(self) -> None:
+        cutoff = self.cutoff(settings.RETENTION_AUDIT_DAYS)
+        if cutoff is None:
+            return
+        self.by_index(
+            "audit_events",
+            # Index audit_latest_first (at, id).
+            lambda: (
+                AuditEvent.objects.filter(at__lt=cutoff).order_by().values_list("id", flat=True)
+            ),
+            lambda ids: AuditEvent.objects.filter(id__in=ids).delete()[0],
+        )
+
 
 def purge(
     *, now: datetime | None = None, batch_size: int | None = None, max_seconds: float | None = None
@@ -243,6 +276,8 @@ def purge(
         run.old_send_buckets,
         run.old_task_results,
         run.expired_sessions,
+        run.old_test_sends,
+        run.old_audit_events,
     )
     try:
         for step in steps:

@@ -59,6 +59,7 @@ RETENTION_MESSAGES_DAYS = env_int("RETENTION_MESSAGES_DAYS", 90, minimum=0)
 RETENTION_SEND_BUCKETS_DAYS = env_int("RETENTION_SEND_BUCKETS_DAYS", 90, minimum=0)
 RETENTION_TASK_RESULTS_DAYS = env_int("RETENTION_TASK_RESULTS_DAYS", 30, minimum=0)
 RETENTION_SESSIONS_DAYS = env_int("RETENTION_SESSIONS_DAYS", 7, minimum=0)
+RETENTION_AUDIT_DAYS = env_int("RETENTION_AUDIT_DAYS", 365, minimum=0)
 # Rows per DELETE (each its own short transaction), and how long one run may take
 # before it queues a continuation (well under Q_TIMEOUT).
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000, minimum=1)
