@@ -40,8 +40,8 @@ from messaging.models import (
     Message,
     SendBucket,
 )
+from messaging.models.counters import lock_campaigns
 from messaging.models.messages import FINAL_STATUSES
-from messaging.models.stats import lock_campaigns
 
 log = logging.getLogger(__name__)
 

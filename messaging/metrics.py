@@ -94,7 +94,7 @@ class DatabaseCollector(Collector):
             Message,
             MessageStatus,
         )
-        from messaging.models.stats import COUNT_FIELDS
+        from messaging.models.counters import COUNT_FIELDS
 
         messages = _gauge(
             "herald_messages", "Messages by status, from the per-campaign counters.", ["status"]

@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 from messaging import health
 from messaging.emails import RenderedEmail, render_email, send_email
 from messaging.models import Campaign, CampaignStatus, CircuitState, DailyReportRun, SendBucket
-from messaging.models.stats import COUNT_FIELDS
+from messaging.models.counters import COUNT_FIELDS
 
 log = logging.getLogger(__name__)
 

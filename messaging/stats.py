@@ -8,7 +8,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from messaging.models import Campaign, CampaignCounts, CampaignStatus, SendBucket
-from messaging.models.stats import COUNT_FIELDS
+from messaging.models.counters import COUNT_FIELDS
 
 
 def _counts_dict(counts: CampaignCounts | None) -> dict[str, int]:

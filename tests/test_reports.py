@@ -18,7 +18,7 @@ from django_q.models import OrmQ, Schedule
 
 from messaging import reports, tasks
 from messaging.models import DailyReportRun
-from messaging.models.stats import record_sends
+from messaging.models.counters import record_sends
 from tests.ops_helpers import campaign_with_messages
 from tests.smtp import body
 

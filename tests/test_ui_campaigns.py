@@ -12,7 +12,7 @@ from django.utils import timezone
 from dashboard.middleware import TZ_COOKIE
 from messaging import services
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
-from messaging.models.stats import add_pending, move_messages
+from messaging.models.counters import add_pending, move_messages
 from tests.conftest import make_campaign, make_client
 
 pytestmark = pytest.mark.django_db
@@ -309,7 +309,7 @@ def test_preview_of_a_started_campaign_counts_its_fixed_filter(as_manager):
 
 
 def test_extending_a_finished_campaign_in_the_form_sends_its_expired_messages(as_manager):
-    from messaging.models.stats import recount
+    from messaging.models.counters import recount
 
     campaign = make_campaign()
     client = make_client("79161234567")

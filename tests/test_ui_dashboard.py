@@ -20,7 +20,7 @@ from messaging.models import (
     ProviderState,
     SendBucket,
 )
-from messaging.models.stats import add_pending, record_sends
+from messaging.models.counters import add_pending, record_sends
 from tests.conftest import make_campaign, make_client
 
 pytestmark = pytest.mark.django_db

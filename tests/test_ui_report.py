@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from dashboard import integrations
-from messaging.models.stats import record_sends
+from messaging.models.counters import record_sends
 from tests.conftest import make_campaign
 from tests.smtp import body
 
