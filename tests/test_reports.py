@@ -273,6 +273,15 @@ def test_sync_moves_a_schedule_to_what_is_declared_and_repairs_an_old_func():
     assert report.next_run == reports.next_due(datetime(2026, 10, 24, 12, 0, tzinfo=UTC))
 
 
+def test_every_declared_schedule_runs_a_function_that_exists():
+    """The schedules store a dotted path: a renamed task would only fail on a worker.
+    ("messaging.health.heartbeat", written by migration 0003, is repaired by the sync above.)"""
+    from django.utils.module_loading import import_string
+
+    for recurring in tasks.RECURRING:
+        assert callable(import_string(recurring.func)), recurring.func
+
+
 @pytest.mark.django_db
 def test_send_daily_report_command_sends_to_the_given_addresses(smtp_inbox):
     seed_known_campaigns()
