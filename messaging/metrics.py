@@ -145,16 +145,15 @@ class DatabaseCollector(Collector):
         yield from _provider_families(provider_state())
 
 
-CIRCUIT_STATES = ("closed", "open", "half_open")
-
-
 def _provider_families(status: dict):
+    from messaging.models import CircuitState
+
     circuit = _gauge(
         "herald_provider_circuit_state",
         "The provider circuit breaker: 1 for its current state, 0 for the others.",
         ["state"],
     )
-    for state in CIRCUIT_STATES:
+    for state in CircuitState.values:
         circuit.add_metric([state], 1 if status["circuit"] == state else 0)
     yield circuit
     rejected = _gauge(
