@@ -24,7 +24,7 @@ def ledger(campaign_id: int) -> dict:
     from django.db.models import Count, Q
 
     from messaging.models import CampaignCounts, DeliveryAttempt, Message
-    from messaging.models.stats import recount
+    from messaging.models.counters import recount
 
     messages = Message.objects.filter(campaign_id=campaign_id)
     by_status = dict(messages.order_by().values_list("status").annotate(n=Count("id")))

@@ -13,7 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from messaging import health, metrics
+from messaging import metrics, readiness
+from messaging.provider_state import SENDING_NORMAL
 from security.metrics_access import refusal as metrics_refusal
 
 
@@ -36,17 +37,17 @@ def readyz(request: HttpRequest) -> JsonResponse:
     stopped worker must not take the web UI out of the load balancer.
     """
     check_worker = request.GET.get("worker", "1") not in ("0", "false", "no")
-    ready, checks = health.readiness(check_worker=check_worker)
+    ready, checks = readiness.readiness(check_worker=check_worker)
     body = {"status": "ready" if ready else "not ready", "checks": checks}
     if not ready:
         body["reasons"] = [check["reason"] for check in checks.values() if not check["ok"]]
     if checks["database"]["ok"]:
         # Reported, never a reason to be unready: a refusing or failing provider must
         # not take the web pods out of the load balancer (the UI and API still work).
-        provider = health.public_provider_state()
+        provider = readiness.public_provider_state()
         if provider is not None:
             body["provider"] = provider
-            if provider["sending"] != health.SENDING_NORMAL:
+            if provider["sending"] != SENDING_NORMAL:
                 body["warnings"] = [provider["summary"]]
     response = JsonResponse(body, status=200 if ready else 503)
     # A probe asking every few seconds is not a server error: keep django.request's

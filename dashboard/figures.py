@@ -1,17 +1,21 @@
-"""Numbers for the dashboard, read from counters and per-minute buckets (never message scans)."""
+"""The dashboard's figures as the page shows them: the chart's geometry, status words that
+agree with their number, the live campaigns with why they are not sending.
+
+The figures themselves are read by messaging/stats.py; nothing here queries them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import npgettext
 
-from messaging import diagnosis
+from messaging import diagnosis, stats
 from messaging.diagnosis import explain_campaign
-from messaging.models import Campaign, CampaignStatus, Client, ProviderState, SendBucket
+from messaging.models import Campaign, CampaignStatus, ProviderState
+from messaging.provider_state import current, provider_state
 
 CHART_MINUTES = 60
 CHART_WIDTH = 600
@@ -49,13 +53,7 @@ def sends_chart(now: datetime | None = None) -> SendsChart:
     now = now or timezone.now()
     last = now.replace(second=0, microsecond=0)
     first = last - timedelta(minutes=CHART_MINUTES - 1)
-    rows = (
-        SendBucket.objects.filter(minute__gte=first, minute__lte=last)
-        .order_by()
-        .values("minute")
-        .annotate(sent=Sum("sent"), failed=Sum("failed"))
-    )
-    by_minute = {row["minute"]: (row["sent"] or 0, row["failed"] or 0) for row in rows}
+    by_minute = stats.sent_and_failed_per_minute(first, last)
     peak = max((s + f for s, f in by_minute.values()), default=0)
     scale = (CHART_HEIGHT - 4) / peak if peak else 0
     step = CHART_WIDTH / CHART_MINUTES
@@ -85,16 +83,6 @@ def sends_chart(now: datetime | None = None) -> SendsChart:
     )
 
 
-def today_sends(now: datetime | None = None) -> dict[str, int]:
-    """Sent and failed since midnight in the viewer's time zone."""
-    local = timezone.localtime(now or timezone.now())
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    row = SendBucket.objects.filter(minute__gte=midnight).aggregate(
-        sent=Sum("sent"), failed=Sum("failed")
-    )
-    return {"sent": row["sent"] or 0, "failed": row["failed"] or 0}
-
-
 def status_for_count(status: str, n: int) -> str:
     """ "2 scheduled": the status word agrees with the number in Russian (2 запланированы)."""
     forms = {
@@ -108,29 +96,23 @@ def status_for_count(status: str, n: int) -> str:
 
 
 def dashboard_figures() -> dict:
-    by_status = dict.fromkeys(CampaignStatus.values, 0)
-    for row in Campaign.objects.order_by().values("status").annotate(n=Count("id")):
-        by_status[row["status"]] = row["n"]
-    live = (
-        Campaign.objects.filter(status__in=(CampaignStatus.RUNNING, CampaignStatus.PAUSED))
-        .select_related("counts", "paused_by")
-        .order_by("-id")
-    )
+    """Everything the dashboard's live part shows, the provider's row read once for all."""
+    provider = current()
     return {
-        "client_count": Client.objects.count(),
+        "client_count": stats.client_count(),
         "campaigns_by_status": [
-            (status_for_count(status, n), n) for status, n in by_status.items()
+            (status_for_count(status, n), n) for status, n in stats.campaigns_by_status().items()
         ],
-        "today": today_sends(),
-        "live_campaigns": _explained(list(live[:20])),
+        "today": stats.sends_today(),
+        "live_campaigns": _explained(stats.live_campaigns(), provider),
         "chart": sends_chart(),
+        "health": provider_state(provider),
     }
 
 
-def _explained(campaigns: list[Campaign]) -> list[Campaign]:
-    """Each running campaign with why it is not sending (the provider read once for all)."""
+def _explained(campaigns: list[Campaign], provider: ProviderState) -> list[Campaign]:
+    """Each running campaign with why it is not sending."""
     if campaigns:
-        provider = ProviderState.get()
         now = timezone.now()
         sent_per_minute = diagnosis.sent_per_minute(None, now)
         for campaign in campaigns:

@@ -44,8 +44,8 @@ from messaging.models import (
     SendBucket,
     TestSend,
 )
+from messaging.models.counters import lock_campaigns
 from messaging.models.messages import FINAL_STATUSES
-from messaging.models.stats import lock_campaigns
 from security.models import AuditEvent
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -85,35 +85,24 @@ class DatabaseCollector(Collector):
     def _from_database(self):
         from django_q.models import OrmQ
 
-        from messaging import health
-        from messaging.models import (
-            Campaign,
-            CampaignCounts,
-            CampaignStatus,
-            DailyReportRun,
-            Message,
-            MessageStatus,
-        )
-        from messaging.models.stats import COUNT_FIELDS
+        from messaging import readiness, reports, stats
+        from messaging.models import CampaignStatus, Message, MessageStatus
+        from messaging.provider_state import provider_state
 
         messages = _gauge(
             "herald_messages", "Messages by status, from the per-campaign counters.", ["status"]
         )
-        sums = CampaignCounts.objects.aggregate(
-            **{field: Sum(field) for field in COUNT_FIELDS.values()}
-        )
-        for status, field in COUNT_FIELDS.items():
-            messages.add_metric([status.value], sums[field] or 0)
+        for status, n in stats.message_totals().items():
+            messages.add_metric([status], n)
         yield messages
 
         campaigns = _gauge("herald_campaigns", "Campaigns by status.", ["status"])
-        by_status = dict.fromkeys(CampaignStatus.values, 0)
-        for row in Campaign.objects.order_by().values("status").annotate(n=Count("id")):
-            by_status[row["status"]] = row["n"]
-        for status, n in by_status.items():
+        for status, n in stats.campaigns_by_status().items():
             campaigns.add_metric([status], n)
         yield campaigns
 
+        # The queue and the due messages are the engine's backlog, not figures of
+        # campaigns: read here, for /metrics only.
         queue = _gauge(
             "herald_queue_tasks", "Tasks waiting in the django-q2 queue (ORM broker rows)."
         )
@@ -135,7 +124,7 @@ class DatabaseCollector(Collector):
         )
         yield due
 
-        age = health.worker_age_seconds()
+        age = readiness.worker_age_seconds()
         if age is not None:
             heartbeat = _gauge(
                 "herald_worker_heartbeat_age_seconds",
@@ -144,12 +133,7 @@ class DatabaseCollector(Collector):
             heartbeat.add_metric([], age)
             yield heartbeat
 
-        last_report = (
-            DailyReportRun.objects.filter(sent_at__isnull=False)
-            .order_by("-sent_at")
-            .values_list("sent_at", flat=True)
-            .first()
-        )
+        last_report = reports.last_sent_at()
         if last_report is not None:
             report = _gauge(
                 "herald_daily_report_last_sent_timestamp_seconds",
@@ -158,37 +142,34 @@ class DatabaseCollector(Collector):
             report.add_metric([], last_report.timestamp())
             yield report
 
-        yield from _provider_families(health.provider_status())
+        yield from _provider_families(provider_state())
 
 
-CIRCUIT_STATES = ("closed", "open", "half_open")
+def _provider_families(status: dict):
+    from messaging.models import CircuitState
 
-
-def _provider_families(status: dict | None):
-    if status is None:
-        return
     circuit = _gauge(
         "herald_provider_circuit_state",
         "The provider circuit breaker: 1 for its current state, 0 for the others.",
         ["state"],
     )
-    for state in CIRCUIT_STATES:
-        circuit.add_metric([state], 1 if status.get("state") == state else 0)
+    for state in CircuitState.values:
+        circuit.add_metric([state], 1 if status["circuit"] == state else 0)
     yield circuit
     rejected = _gauge(
         "herald_provider_credentials_rejected",
         "1 while the provider rejects Herald's token (401/403) and sending is stopped.",
     )
-    rejected.add_metric([], 1 if status.get("credentials_rejected") else 0)
+    rejected.add_metric([], 1 if status["credentials_rejected"] else 0)
     yield rejected
-    if status.get("error_rate") is not None:
+    if status["error_rate"] is not None:
         error_rate = _gauge(
             "herald_provider_error_rate",
             "Share of recent provider requests that failed (0-1), as the circuit breaker sees it.",
         )
         error_rate.add_metric([], float(status["error_rate"]))
         yield error_rate
-    if status.get("latency_ms") is not None:
+    if status["latency_ms"] is not None:
         latency = _gauge(
             "herald_provider_latency_seconds",
             "Recent typical provider request latency, as the engine tracks it.",

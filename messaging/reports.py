@@ -15,15 +15,15 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from messaging import health
+from messaging import stats
 from messaging.emails import RenderedEmail, render_email, send_email
-from messaging.models import Campaign, CampaignStatus, CircuitState, DailyReportRun, SendBucket
-from messaging.models.stats import COUNT_FIELDS
+from messaging.models import CampaignStatus, DailyReportRun
+from messaging.models.counters import COUNT_FIELDS
+from messaging.provider_state import SENDING_NORMAL, provider_state
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,12 @@ def next_due(now: datetime) -> datetime:
     while due_at(day) <= now:
         day += timedelta(days=1)
     return due_at(day)
+
+
+def next_report_day(now: datetime) -> date:
+    """The day of the next report due: after today's REPORT_TIME that is tomorrow's, which so
+    far covers the 24 hours up to now (today's, already due, would end at REPORT_TIME)."""
+    return next_due(now).astimezone(_zone()).date()
 
 
 # --- What the report says ---------------------------------------------------------
@@ -106,7 +112,7 @@ class DailyReport:
     sent_in_period: int
     failed_in_period: int
     attention: list[str]
-    provider: dict | None
+    provider: dict
     email: RenderedEmail = field(repr=False)
 
     @property
@@ -123,24 +129,11 @@ class DailyReport:
 
 
 def _campaign_lines(start: datetime, end: datetime) -> list[CampaignLine]:
-    campaigns = (
-        Campaign.objects.filter(start_at__lt=end, end_at__gt=start)
-        .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=start))
-        .select_related("counts")
-        .order_by("start_at", "id")
-    )
-    buckets = {
-        row["campaign_id"]: row
-        for row in SendBucket.objects.filter(minute__gte=start, minute__lt=end)
-        .order_by()
-        .values("campaign_id")
-        .annotate(sent=Sum("sent"), failed=Sum("failed"))
-    }
+    sends = stats.sends_by_campaign(start, end)
     lines = []
-    for campaign in campaigns:
-        counts_row = getattr(campaign, "counts", None)
-        counts = counts_row.as_dict() if counts_row else dict.fromkeys(STATUSES, 0)
-        bucket = buckets.get(campaign.pk, {})
+    for campaign in stats.campaigns_active_between(start, end):
+        counts = stats.counts_of(getattr(campaign, "counts", None))
+        in_period = sends.get(campaign.pk, {})
         lines.append(
             CampaignLine(
                 id=campaign.pk,
@@ -149,27 +142,16 @@ def _campaign_lines(start: datetime, end: datetime) -> list[CampaignLine]:
                 counts=counts,
                 total=sum(counts.values()),
                 success_rate=success_rate(counts),
-                sent_in_period=bucket.get("sent") or 0,
-                failed_in_period=bucket.get("failed") or 0,
+                sent_in_period=in_period.get("sent", 0),
+                failed_in_period=in_period.get("failed", 0),
             )
         )
     return lines
 
 
-def _attention(lines: list[CampaignLine], provider: dict | None) -> list[str]:
-    notes = []
-    if provider and provider.get("credentials_rejected"):
-        notes.append(
-            _(
-                "The provider rejects Herald's credentials (401/403): sending is stopped "
-                "until PROVIDER_TOKEN is fixed."
-            )
-        )
-    if provider and provider.get("state") in ("open", "half_open"):
-        notes.append(
-            _("The provider looks down: the circuit breaker is %(state)s and sending is held.")
-            % {"state": CircuitState(provider["state"]).label.lower()}
-        )
+def _attention(lines: list[CampaignLine], provider: dict) -> list[str]:
+    # The provider first, in the words every other reader of its state uses.
+    notes = [] if provider["sending"] == SENDING_NORMAL else [provider["summary"]]
     for line in lines:
         about = {"name": line.name, "id": line.id}
         if failed := line.counts["failed"]:
@@ -206,7 +188,7 @@ def build_daily_report(day: date | None = None, *, now: datetime | None = None) 
     for line in lines:
         for status, n in line.counts.items():
             totals[status] += n
-    provider = health.provider_status()
+    provider = provider_state()
     figures = {
         "day": day,
         "period_start": period_start,
@@ -313,6 +295,16 @@ def send_scheduled_report(now: datetime | None = None) -> str:
         raise
     finally:
         _set_next_run(next_run)
+
+
+def last_sent_at() -> datetime | None:
+    """When the last scheduled report went out (None before the first)."""
+    return (
+        DailyReportRun.objects.filter(sent_at__isnull=False)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    )
 
 
 def _set_next_run(next_run: datetime) -> None:

@@ -38,7 +38,7 @@ from messaging.models import (
     MessageStatus,
 )
 from messaging.models.campaigns import EDITABLE_AFTER_START, FILTER_FIELDS
-from messaging.models.stats import move_messages
+from messaging.models.counters import move_messages
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,17 @@ When a django-q2 worker process starts: write the worker heartbeat.
 
 from __future__ import annotations
 
+import logging
+
+from django.db import DatabaseError
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django_q.signals import post_spawn
 
+from messaging.models import WorkerHeartbeat
 from messaging.roles import ensure_groups
+
+log = logging.getLogger(__name__)
 
 
 @receiver(post_migrate)
@@ -29,6 +35,15 @@ def sync_schedules(sender, **kwargs) -> None:
 
 @receiver(post_spawn)
 def worker_heartbeat_at_start(sender, proc_name, **kwargs) -> None:
-    from messaging import health
+    """A django-q2 worker process started: the cluster is up.
 
-    health.worker_spawned(proc_name)
+    Written at once so /readyz tells the truth from the start, not only after the
+    first scheduled heartbeat (up to a minute, or the scheduler's 30 s wake-up, later).
+    """
+    try:
+        WorkerHeartbeat.beat()
+    except DatabaseError:
+        # The scheduled heartbeat tries again; a worker must start regardless.
+        log.warning("worker heartbeat at start failed process=%s", proc_name, exc_info=True)
+    else:
+        log.info("worker started process=%s", proc_name)

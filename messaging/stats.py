@@ -1,20 +1,73 @@
-"""Statistics read from the counters, never by scanning messages."""
+"""Every figure Herald shows, read in one place: from the counters and the per-minute
+buckets, never by scanning messages.
+
+The API's stats endpoints, the dashboard, the daily report and /metrics all read their
+figures here; they only arrange and word them.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from messaging.models import Campaign, CampaignCounts, CampaignStatus, SendBucket
-from messaging.models.stats import COUNT_FIELDS
+from messaging.models import Campaign, CampaignCounts, CampaignStatus, Client, SendBucket
+from messaging.models.counters import COUNT_FIELDS
+
+# Campaigns the dashboard lists as sending (running or paused), newest first.
+LIVE_CAMPAIGNS_SHOWN = 20
 
 
-def _counts_dict(counts: CampaignCounts | None) -> dict[str, int]:
+def counts_of(counts: CampaignCounts | None) -> dict[str, int]:
+    """A campaign's messages by status (all zero before it has counters)."""
     if counts is None:
         return dict.fromkeys((s.value for s in COUNT_FIELDS), 0)
     return counts.as_dict()
+
+
+# --- Messages and campaigns by status ---------------------------------------------
+
+
+def message_totals() -> dict[str, int]:
+    """Messages by status over every campaign, summed from the per-campaign counters."""
+    row = CampaignCounts.objects.aggregate(**{field: Sum(field) for field in COUNT_FIELDS.values()})
+    return {status.value: row[field] or 0 for status, field in COUNT_FIELDS.items()}
+
+
+def campaigns_by_status() -> dict[str, int]:
+    """How many campaigns are in each status (every status present, zero when none)."""
+    by_status = dict.fromkeys(CampaignStatus.values, 0)
+    for row in Campaign.objects.order_by().values("status").annotate(n=Count("id")):
+        by_status[row["status"]] = row["n"]
+    return by_status
+
+
+def client_count() -> int:
+    return Client.objects.count()
+
+
+def live_campaigns() -> list[Campaign]:
+    """The running and paused campaigns, newest first, with their counters and who paused."""
+    return list(
+        Campaign.objects.filter(status__in=(CampaignStatus.RUNNING, CampaignStatus.PAUSED))
+        .select_related("counts", "paused_by")
+        .order_by("-id")[:LIVE_CAMPAIGNS_SHOWN]
+    )
+
+
+def campaigns_active_between(start: datetime, end: datetime) -> list[Campaign]:
+    """Campaigns whose sending time overlaps [start, end) and not finished before `start`,
+    in start order, with their counters (what the daily report covers)."""
+    return list(
+        Campaign.objects.filter(start_at__lt=end, end_at__gt=start)
+        .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=start))
+        .select_related("counts")
+        .order_by("start_at", "id")
+    )
+
+
+# --- Sends per minute ---------------------------------------------------------------
 
 
 def sends_by_minute(campaign_id: int | None = None, *, now=None) -> dict:
@@ -39,9 +92,48 @@ def sends_by_minute(campaign_id: int | None = None, *, now=None) -> dict:
     }
 
 
+def sent_and_failed_per_minute(first: datetime, last: datetime) -> dict[datetime, tuple[int, int]]:
+    """(sent, failed) of every campaign in each clock minute from `first` to `last`
+    inclusive; minutes with no sends are left out."""
+    rows = (
+        SendBucket.objects.filter(minute__gte=first, minute__lte=last)
+        .order_by()
+        .values("minute")
+        .annotate(sent=Sum("sent"), failed=Sum("failed"))
+    )
+    return {row["minute"]: (row["sent"] or 0, row["failed"] or 0) for row in rows}
+
+
+def sends_since(moment: datetime) -> dict[str, int]:
+    """Sent and failed, over every campaign, in the minutes from `moment` on."""
+    row = SendBucket.objects.filter(minute__gte=moment).aggregate(
+        sent=Sum("sent"), failed=Sum("failed")
+    )
+    return {"sent": row["sent"] or 0, "failed": row["failed"] or 0}
+
+
+def sends_today(now: datetime | None = None) -> dict[str, int]:
+    """Sent and failed since midnight in the viewer's time zone."""
+    local = timezone.localtime(now or timezone.now())
+    return sends_since(local.replace(hour=0, minute=0, second=0, microsecond=0))
+
+
+def sends_by_campaign(start: datetime, end: datetime) -> dict[int, dict[str, int]]:
+    """Each campaign's sent and failed in the minutes from `start` up to `end`."""
+    return {
+        row["campaign_id"]: {"sent": row["sent"] or 0, "failed": row["failed"] or 0}
+        for row in SendBucket.objects.filter(minute__gte=start, minute__lt=end)
+        .order_by()
+        .values("campaign_id")
+        .annotate(sent=Sum("sent"), failed=Sum("failed"))
+    }
+
+
+# --- The API's figures ----------------------------------------------------------------
+
+
 def campaign_stats(campaign: Campaign, *, now=None) -> dict:
-    counts = CampaignCounts.objects.filter(campaign=campaign).first()
-    by_status = _counts_dict(counts)
+    by_status = counts_of(CampaignCounts.objects.filter(campaign=campaign).first())
     total = sum(by_status.values())
     done = total - by_status["pending"] - by_status["sending"]
     minutes = sends_by_minute(campaign.pk, now=now)
@@ -59,16 +151,10 @@ def campaign_stats(campaign: Campaign, *, now=None) -> dict:
 
 
 def overall_stats() -> dict:
-    totals_row = CampaignCounts.objects.aggregate(
-        **{field: Sum(field) for field in COUNT_FIELDS.values()}
-    )
-    totals = {status.value: totals_row[field] or 0 for status, field in COUNT_FIELDS.items()}
-    campaigns_by_status = dict.fromkeys(CampaignStatus.values, 0)
-    for row in Campaign.objects.order_by().values("status").annotate(n=Count("id")):
-        campaigns_by_status[row["status"]] = row["n"]
+    totals = message_totals()
     campaigns = []
     for campaign in Campaign.objects.select_related("counts").order_by("-id"):
-        counts = _counts_dict(getattr(campaign, "counts", None))
+        counts = counts_of(getattr(campaign, "counts", None))
         campaigns.append(
             {
                 "id": campaign.pk,
@@ -81,6 +167,6 @@ def overall_stats() -> dict:
     return {
         "totals": totals,
         "total_messages": sum(totals.values()),
-        "campaigns_by_status": campaigns_by_status,
+        "campaigns_by_status": campaigns_by_status(),
         "campaigns": campaigns,
     }

@@ -24,11 +24,11 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
-from messaging import health, housekeeping, reports
+from messaging import housekeeping, reports
 from messaging.engine import lifecycle, shutdown
 from messaging.engine.sender import Sender
 from messaging.engine.slots import claim_slot, ensure_pumps, release_slot
-from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
+from messaging.models import Campaign, CampaignStatus, Message, MessageStatus, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def tick() -> None:
 
 def heartbeat() -> None:
     """Proves the scheduler, the queue and a worker all run (read by /readyz)."""
-    health.heartbeat()
+    WorkerHeartbeat.beat()
 
 
 def send_daily_report(now: datetime | None = None) -> str:

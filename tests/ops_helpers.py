@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from messaging.models import Campaign, CampaignCounts, Message
-from messaging.models.stats import add_pending, move_messages
+from messaging.models.counters import add_pending, move_messages
 
 _phones = iter(range(10_000_000))
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
-from messaging.models.stats import add_pending, move_messages, record_sends
+from messaging.models.counters import add_pending, move_messages, record_sends
 from tests.conftest import make_campaign, make_client
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
-from messaging.models.stats import add_pending
+from messaging.models.counters import add_pending
 from tests.conftest import make_campaign, make_client
 
 pytestmark = pytest.mark.django_db

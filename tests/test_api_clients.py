@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from messaging.models import CampaignCounts, Client, Message, MessageStatus
-from messaging.models.stats import add_pending, move_messages, recount
+from messaging.models.counters import add_pending, move_messages, recount
 from tests.conftest import make_campaign, make_client
 
 pytestmark = pytest.mark.django_db

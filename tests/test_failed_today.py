@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import figures
+from messaging import stats
 from messaging.models import CampaignCounts
 from messaging.reports import build_daily_report
 from tests.engine.conftest import (
@@ -34,7 +34,7 @@ def test_failed_today_matches_the_counters_and_the_report(as_viewer, scripted, s
 
     counts = CampaignCounts.objects.get(pk=campaign.pk)
     assert (counts.sent, counts.failed) == (2, 2)
-    assert figures.today_sends()["failed"] == 2
+    assert stats.sends_today()["failed"] == 2
     # The report whose 24 hours end now (today's may have closed at REPORT_TIME already).
     today = timezone.now().astimezone(ZoneInfo(settings.REPORT_TIMEZONE)).date()
     report = build_daily_report(today + timedelta(days=1))

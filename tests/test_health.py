@@ -7,7 +7,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from messaging import health
+from messaging import readiness, tasks
 from messaging.models import WorkerHeartbeat
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def test_healthz_answers_without_sign_in_or_database(client, viewer, django_asse
 
 
 def test_readyz_is_ready_with_the_database_migrated_and_a_worker_seen(client):
-    health.heartbeat()  # what the every-minute schedule runs on a worker
+    tasks.heartbeat()  # what the every-minute schedule runs on a worker
     response = client.get("/readyz")
     assert response.status_code == 200
     body = response.json()
@@ -60,11 +60,11 @@ def test_readyz_without_the_worker_check_for_web_pods(client):
 def test_readyz_is_not_ready_with_an_unapplied_migration(client, monkeypatch):
     from django.db.migrations.loader import MigrationLoader
 
-    monkeypatch.setattr(health, "_migrations_applied", False)
+    monkeypatch.setattr(readiness, "_migrations_applied", False)
     [(app, latest)] = MigrationLoader(connection).graph.leaf_nodes("messaging")
     with connection.cursor() as cursor:  # rolled back with the test
         cursor.execute("DELETE FROM django_migrations WHERE app = %s AND name = %s", [app, latest])
-    health.heartbeat()
+    tasks.heartbeat()
     response = client.get("/readyz")
     assert response.status_code == 503
     body = response.json()
@@ -81,7 +81,7 @@ def test_readyz_shows_no_connection_details_when_the_database_is_down(client, mo
         raise OperationalError(secret)
 
     monkeypatch.setattr(connection, "cursor", refuse)
-    with caplog.at_level("WARNING", logger="messaging.health"):
+    with caplog.at_level("WARNING", logger="messaging.readiness"):
         response = client.get("/readyz")
     assert response.status_code == 503
     text = response.content.decode()
@@ -93,7 +93,7 @@ def test_readyz_shows_no_connection_details_when_the_database_is_down(client, mo
 def test_readyz_reports_the_provider_state_without_failing_readiness(client):
     from messaging.models import CircuitState, ProviderState
 
-    health.heartbeat()
+    tasks.heartbeat()
     body = client.get("/readyz").json()
     assert body["status"] == "ready"
     assert body["provider"]["sending"] == "normal"

@@ -28,7 +28,7 @@ from messaging.models import (
     MessageStatus,
     ProviderState,
 )
-from messaging.models.stats import add_pending, move_messages, record_sends
+from messaging.models.counters import add_pending, move_messages, record_sends
 from messaging.roles import MANAGERS, VIEWERS
 from tests.conftest import make_campaign, make_client, make_user, token_client
 from tests.i18n_pages import CYRILLIC, english_words, leftovers, readable_text

@@ -18,7 +18,7 @@ from django_q.models import OrmQ, Schedule
 
 from messaging import reports, tasks
 from messaging.models import DailyReportRun
-from messaging.models.stats import record_sends
+from messaging.models.counters import record_sends
 from tests.ops_helpers import campaign_with_messages
 from tests.smtp import body
 
@@ -271,6 +271,15 @@ def test_sync_moves_a_schedule_to_what_is_declared_and_repairs_an_old_func():
     assert (heartbeat.func, heartbeat.minutes) == ("messaging.tasks.heartbeat", 1)
     report = Schedule.objects.get(name=reports.SCHEDULE_NAME)
     assert report.next_run == reports.next_due(datetime(2026, 10, 24, 12, 0, tzinfo=UTC))
+
+
+def test_every_declared_schedule_runs_a_function_that_exists():
+    """The schedules store a dotted path: a renamed task would only fail on a worker.
+    ("messaging.health.heartbeat", written by migration 0003, is repaired by the sync above.)"""
+    from django.utils.module_loading import import_string
+
+    for recurring in tasks.RECURRING:
+        assert callable(import_string(recurring.func)), recurring.func
 
 
 @pytest.mark.django_db

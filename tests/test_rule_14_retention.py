@@ -15,7 +15,7 @@ from django_q.models import Schedule, Task
 
 from messaging import housekeeping, reports, tasks
 from messaging.models import Campaign, CampaignCounts, DeliveryAttempt, Message, SendBucket
-from messaging.models.stats import record_sends
+from messaging.models.counters import record_sends
 from tests.ops_helpers import campaign_with_messages
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from messaging.models import Campaign, CampaignCounts, Message, MessageStatus
-from messaging.models.stats import add_pending, move_messages, record_sends, recount
+from messaging.models.counters import add_pending, move_messages, record_sends, recount
 from tests.conftest import make_campaign, make_client
 
 pytestmark = pytest.mark.django_db

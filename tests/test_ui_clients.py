@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from messaging.models import Client, Message, MessageStatus
-from messaging.models.stats import add_pending
+from messaging.models.counters import add_pending
 from tests.conftest import make_campaign, make_client
 
 pytestmark = pytest.mark.django_db

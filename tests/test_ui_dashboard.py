@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import figures, integrations
+from dashboard import figures
 from dashboard.middleware import TZ_COOKIE
 from messaging.models import (
     AttemptOutcome,
@@ -20,7 +21,7 @@ from messaging.models import (
     ProviderState,
     SendBucket,
 )
-from messaging.models.stats import add_pending, record_sends
+from messaging.models.counters import add_pending, record_sends
 from tests.conftest import make_campaign, make_client
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +84,7 @@ def test_provider_health_shows_circuit_and_credentials_problem(as_viewer):
     )
     html = as_viewer.get(reverse("dashboard:home")).content.decode()
     assert "Provider: refusing our credentials" in html
-    assert "rejects Herald's credentials" in html
+    assert "rejects Herald's credentials" in unescape(html)  # the words /readyz and the API use
     assert "120 ms" in html
     assert "75%" in html
 
@@ -99,17 +100,6 @@ def test_provider_health_in_plain_words(as_viewer):
     html = as_viewer.get(reverse("dashboard:home")).content.decode()
     assert "Provider: failing" in html
     assert f"Sending paused until {timezone.localtime(until):%H:%M:%S}." in html
-
-
-def test_a_broken_health_source_does_not_break_the_dashboard(as_viewer, monkeypatch):
-    def boom():
-        raise RuntimeError("database hiccup")
-
-    monkeypatch.setattr("messaging.engine.health.provider_health", boom)
-    assert integrations.provider_health() is None
-    response = as_viewer.get(reverse("dashboard:home"))
-    assert response.status_code == 200
-    assert "Provider health is not available." in response.content.decode()
 
 
 def test_message_detail_shows_its_attempt_timeline(as_viewer):

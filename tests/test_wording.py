@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from messaging import services
 from messaging.models import AttemptOutcome, Campaign, DeliveryAttempt, Message
-from messaging.models.stats import move_messages
+from messaging.models.counters import move_messages
 from messaging.wording import describe_message, describe_outcome
 from tests.engine.conftest import make_clients, running_campaign
 

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_tables2 import RequestConfig
 
-from dashboard import integrations
 from dashboard.access import managers, readers
 from dashboard.filters import CampaignFilter
 from dashboard.forms import CampaignForm, ListField
@@ -242,7 +241,6 @@ def _live_context(campaign: Campaign) -> dict:
         "polling": campaign.is_active,
         "diagnosis": explain_campaign(campaign),
         "actions": _available_actions(campaign),
-        "retry_available": integrations.retry_available(),
     }
 
 
@@ -321,7 +319,7 @@ ACTIONS = {
 def _available_actions(campaign: Campaign) -> list[Action]:
     available = [a for a in ACTIONS.values() if campaign.status in a.allowed_from]
     counts = getattr(campaign, "counts", None)
-    if not integrations.retry_available() or not counts or not counts.failed:
+    if not counts or not counts.failed:
         available = [a for a in available if a.name != "retry"]
     return available
 
@@ -337,14 +335,12 @@ def _perform(action: str, campaign: Campaign, user) -> str:
         services.cancel_campaign(campaign=campaign)
         return _("Campaign cancelled; its unsent messages are cancelled.")
     if action == "retry":
-        result = integrations.retry_failed(campaign=campaign)
-        if isinstance(result, int):
-            return ngettext(
-                "%(count)d failed message queued again.",
-                "%(count)d failed messages queued again.",
-                result,
-            ) % {"count": result}
-        return _("Failed messages queued again.")
+        queued = services.retry_failed_messages(campaign=campaign)
+        return ngettext(
+            "%(count)d failed message queued again.",
+            "%(count)d failed messages queued again.",
+            queued,
+        ) % {"count": queued}
     services.delete_campaign(campaign=campaign)
     return _("Campaign “%(name)s” deleted.") % {"name": campaign}
 

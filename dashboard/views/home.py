@@ -4,14 +4,14 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from dashboard import figures, integrations
+from dashboard import figures
 from dashboard.access import readers
 
 
 @readers
 @require_safe
 def home(request):
-    context = {**figures.dashboard_figures(), "health": integrations.provider_health()}
+    context = figures.dashboard_figures()
     return render(request, "dashboard/home.html", context)
 
 
@@ -20,5 +20,5 @@ def home(request):
 @vary_on_headers("HX-Request")
 def home_live(request):
     """The dashboard's live part: figures, running campaigns, chart and health (polled)."""
-    context = {**figures.dashboard_figures(), "health": integrations.provider_health()}
+    context = figures.dashboard_figures()
     return render(request, "dashboard/_home_live.html", context)

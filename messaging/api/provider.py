@@ -7,14 +7,19 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from messaging import health
 from messaging.api.permissions import ManagersOnly
 from messaging.models import CircuitState
+from messaging.provider_state import (
+    SENDING_HELD,
+    SENDING_NORMAL,
+    SENDING_STOPPED,
+    provider_state,
+)
 
 
 class ProviderStateSerializer(serializers.Serializer):
     sending = serializers.ChoiceField(
-        choices=[health.SENDING_NORMAL, health.SENDING_HELD, health.SENDING_STOPPED],
+        choices=[SENDING_NORMAL, SENDING_HELD, SENDING_STOPPED],
         help_text="normal; held (the circuit breaker holds sending: the provider looks "
         "down); stopped (the provider rejects Herald's credentials).",
     )
@@ -49,4 +54,4 @@ class ProviderStateView(APIView):
         responses=ProviderStateSerializer,
     )
     def get(self, request):
-        return Response(ProviderStateSerializer(health.provider_state()).data)
+        return Response(ProviderStateSerializer(provider_state()).data)

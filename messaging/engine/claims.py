@@ -20,7 +20,7 @@ from django.conf import settings
 from messaging.engine.outcomes import Job
 from messaging.engine.windows import next_send_time
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
-from messaging.models.stats import status_changes
+from messaging.models.counters import status_changes
 
 log = logging.getLogger(__name__)
 

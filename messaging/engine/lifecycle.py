@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Min
 
 from messaging.models import Campaign, CampaignStatus, Client, Message, MessageStatus
-from messaging.models.stats import add_pending, move_messages
+from messaging.models.counters import add_pending, move_messages
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from django.db.models import Case, F, Value, When
 from messaging import metrics
 from messaging.engine.outcomes import Action, Decision, Outcome, decide
 from messaging.models import Campaign, DeliveryAttempt, Message, MessageStatus
-from messaging.models.stats import StatusChanges, record_sends, status_changes
+from messaging.models.counters import StatusChanges, record_sends, status_changes
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 from messaging.models.campaigns import Campaign, CampaignStatus
 from messaging.models.clients import Client
+from messaging.models.counters import CampaignCounts, SendBucket
 from messaging.models.engine import CircuitState, ProviderState, PumpSlot, RateBucket
-from messaging.models.health import WorkerHeartbeat
+from messaging.models.heartbeats import WorkerHeartbeat
 from messaging.models.imports import RejectedRows
 from messaging.models.messages import (
     FINAL_STATUSES,
@@ -12,7 +13,6 @@ from messaging.models.messages import (
     MessageStatus,
 )
 from messaging.models.reports import DailyReportRun
-from messaging.models.stats import CampaignCounts, SendBucket
 from messaging.models.testsends import TEST_SEND_ID_BASE, TestSend
 
 __all__ = [

@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from messaging.models import AttemptOutcome, DeliveryAttempt, Message
-from messaging.models.stats import move_messages
+from messaging.models.counters import move_messages
 from messaging.roles import MANAGERS
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import make_user

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from messaging.models import Campaign, Message
-from messaging.models.stats import move_messages
+from messaging.models.counters import move_messages
 from messaging.roles import MANAGERS
 from tests.browser.conftest import sign_in
 from tests.conftest import make_campaign, make_user

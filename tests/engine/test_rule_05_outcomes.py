@@ -150,9 +150,9 @@ def test_credentials_rejected_stops_all_sending_and_keeps_messages_pending(provi
     counts = CampaignCounts.objects.get(pk=campaign.pk)
     assert counts.pending == 30 and counts.sent == 0 and counts.failed == 0
 
-    from messaging.engine.health import provider_health
+    from messaging.provider_state import provider_state
 
-    assert provider_health()["credentials_rejected"] is True
+    assert provider_state()["sending"] == "stopped"
 
     # Fixing the token (a different one) lets sending resume by itself.
     run_pump(provider.url)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from messaging import services
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
-from messaging.models.stats import CampaignCounts, recount
+from messaging.models.counters import CampaignCounts, recount
 from tests.cluster import running_cluster
 from tests.engine.conftest import make_clients
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from messaging import services
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
-from messaging.models.stats import recount
+from messaging.models.counters import recount
 from tests.engine.conftest import TOKEN, make_clients, run_pump, running_campaign
 
 pytestmark = pytest.mark.django_db

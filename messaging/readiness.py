@@ -1,4 +1,5 @@
-"""Health of the parts Herald depends on: the database, migrations, the workers, the provider."""
+"""Whether this process can serve (/readyz): the database answers, migrations are applied,
+a worker ran recently; and the part of the provider's state anyone may see."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from messaging.models import CircuitState, ProviderState, WorkerHeartbeat
+from messaging.models import WorkerHeartbeat
+from messaging.provider_state import provider_state
 
 log = logging.getLogger(__name__)
 
@@ -18,83 +20,9 @@ log = logging.getLogger(__name__)
 _migrations_applied = False
 
 
-def heartbeat() -> None:
-    """The every-minute scheduled task: proves the scheduler, the queue and a worker all run."""
-    WorkerHeartbeat.beat()
-
-
-def worker_spawned(proc_name: str) -> None:
-    """A django-q2 worker process started (signal post_spawn): the cluster is up.
-
-    Written at once so /readyz tells the truth from the start, not only after the
-    first scheduled heartbeat (up to a minute, or the scheduler's 30 s wake-up, later).
-    """
-    try:
-        WorkerHeartbeat.beat()
-    except DatabaseError:
-        # The scheduled heartbeat tries again; a worker must start regardless.
-        log.warning("worker heartbeat at start failed process=%s", proc_name, exc_info=True)
-    else:
-        log.info("worker started process=%s", proc_name)
-
-
-# --- The provider as every process sees it (the engine's shared ProviderState row) -----
-
-SENDING_NORMAL = "normal"
-SENDING_HELD = "held"  # circuit breaker open or probing: the provider looks down
-SENDING_STOPPED = "stopped"  # the provider refuses Herald's credentials (401/403)
-
-
-def provider_state() -> dict:
-    """The provider's state for /readyz and the API: credentials, circuit, last error.
-
-    Read-only: a missing row (nothing sent yet) reads as the defaults.
-    """
-    state = ProviderState.objects.filter(pk=1).first() or ProviderState()
-    if state.credentials_rejected:
-        sending, summary = (
-            SENDING_STOPPED,
-            "The provider rejects Herald's credentials (401/403): sending is stopped "
-            "until PROVIDER_TOKEN is fixed.",
-        )
-    elif state.circuit in (CircuitState.OPEN, CircuitState.HALF_OPEN):
-        sending, summary = (
-            SENDING_HELD,
-            "The provider looks down: sending is held by the circuit breaker"
-            + (f" until {state.opened_until.isoformat()}." if state.opened_until else "."),
-        )
-    else:
-        sending, summary = SENDING_NORMAL, "Sending normally."
-    return {
-        "sending": sending,
-        "summary": summary,
-        "circuit": state.circuit,
-        "opened_until": state.opened_until,
-        "cooldown_seconds": state.cooldown_seconds,
-        "credentials_rejected": state.credentials_rejected,
-        "credentials_detail": state.credentials_detail,
-        "last_error": state.last_error,
-        "latency_ms": state.latency_ms,
-        "error_rate": state.error_rate,
-        "updated_at": state.updated_at,
-    }
-
-
-# What anyone may see in /readyz: no provider answers, which may echo request details.
+# What anyone may see of the provider in /readyz: no provider answers, which may echo
+# request details (Managers read those from GET /api/provider/).
 PUBLIC_PROVIDER_FIELDS = ("sending", "summary", "circuit", "opened_until", "credentials_rejected")
-
-
-def provider_status() -> dict | None:
-    """The sending engine's view of the provider, or None where the engine does not say."""
-    try:
-        from messaging.engine.health import provider_health
-    except ImportError:
-        return None
-    try:
-        return provider_health()
-    except Exception:
-        log.exception("provider health could not be read")
-        return None
 
 
 def _unapplied_migrations() -> list[str]:
