@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from django.db.models import Count, Max, Q, Subquery, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -47,41 +47,38 @@ def _digest(*parts, now: datetime, seconds: bool = False) -> str:
     return hashlib.blake2b(repr((parts, clock)).encode(), digest_size=8).hexdigest()
 
 
-def _provider(prefix: str = "") -> dict:
-    """The provider state's fields the diagnosis and the health panel read."""
-    return {
-        f"{prefix}{name}": Subquery(ProviderState.objects.filter(pk=1).values(name)[:1])
-        for name in ("circuit", "credentials_rejected", "opened_until")
-    }
+def _provider() -> tuple:
+    """What the why-not-sending line and the health panel read of the provider (one row by key;
+    read as the pages read it, so a first read creates it the same way)."""
+    state = ProviderState.get()
+    return (
+        str(state.circuit),  # a default is the enum member, a row read back its value
+        state.credentials_rejected,
+        state.credentials_detail,
+        state.opened_until,
+        state.last_error,
+        state.latency_ms,
+        state.error_rate,
+    )
 
 
 def campaign_stamp(pk: int, *, now: datetime | None = None) -> str | None:
-    """The campaign page's counters, why-not-sending line and message table (one query).
+    """The campaign page's counters, why-not-sending line and message table (two rows by key).
 
     None when there is no such campaign (the view answers 404 as for the page).
     """
     now = now or timezone.now()
     fields = ["status", "updated_at", "start_at", "end_at", "targets_selected_at", "paused_at"]
     counts = [f"counts__{field}" for field in COUNT_FIELDS.values()]
-    row = (
-        Campaign.objects.filter(pk=pk)
-        .annotate(**_provider("provider_"))
-        .values_list(
-            *fields,
-            *counts,
-            "provider_circuit",
-            "provider_credentials_rejected",
-            "provider_opened_until",
-        )
-        .first()
-    )
+    row = Campaign.objects.filter(pk=pk).values_list(*fields, *counts).first()
     if row is None:
         return None
-    start_at, opened_until = row[2], row[-1]
+    provider = _provider()
+    start_at, opened_until = row[2], provider[3]
     # What changes with the clock at a moment of its own: "not started yet" becomes
     # "starting", and "paused until …" becomes "one message is testing it".
     passed = (start_at <= now, opened_until is not None and opened_until <= now)
-    return _digest(row, passed, now=now)
+    return _digest(row, provider, passed, now=now)
 
 
 def _campaigns() -> dict:
@@ -110,22 +107,10 @@ def dashboard_stamp(*, now: datetime | None = None) -> str:
     circuit is open its health shows a countdown in seconds, so the stamp changes each second.
     """
     now = now or timezone.now()
-    provider = (
-        ProviderState.objects.filter(pk=1)
-        .values_list(
-            "circuit",
-            "credentials_rejected",
-            "credentials_detail",
-            "opened_until",
-            "last_error",
-            "latency_ms",
-            "error_rate",
-        )
-        .first()
-    )
+    provider = _provider()
     # A client added shows at once; one deleted shows with the next minute.
     newest_client = Client.objects.aggregate(newest=Max("id"))["newest"]
-    counting_down = provider is not None and provider[0] == CircuitState.OPEN
+    counting_down = provider[0] == CircuitState.OPEN
     return _digest(
         sorted(_campaigns().items()), provider, newest_client, now=now, seconds=counting_down
     )
