@@ -60,7 +60,12 @@ def test_ui_tag_filter_ignores_case(tagged, as_viewer):
 
 
 def test_campaign_form_preview_counts_any_case(tagged, as_manager):
-    html = as_manager.get("/campaigns/preview/", {"tags": "vip"}).content.decode()
+    html = as_manager.get(
+        "/campaigns/new/",
+        {"tags": "vip"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="campaign-preview",
+    ).content.decode()
     assert "<strong>3</strong> clients match" in html
 
 

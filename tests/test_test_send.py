@@ -28,6 +28,7 @@ def test_a_test_send_reaches_the_provider_with_its_own_msg_id(
         f"{URL}?campaign={campaign.pk}",
         {"text": "Black Friday: -30%", "test_phone": "79161234567"},
         HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="test-send-result",
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -51,7 +52,10 @@ def test_a_refused_test_send_shows_the_reason_in_plain_words(
 ):
     settings.PROVIDER_TOKEN = "wrong-token"
     response = as_manager.post(
-        URL, {"text": "Hi", "test_phone": "79161234567"}, HTTP_HX_REQUEST="true"
+        URL,
+        {"text": "Hi", "test_phone": "79161234567"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="test-send-result",
     )
     html = response.content.decode()
     assert "The test to 79161234567 was not sent." in html

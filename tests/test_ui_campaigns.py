@@ -17,6 +17,10 @@ from tests.conftest import make_campaign, make_client
 
 pytestmark = pytest.mark.django_db
 
+# htmx asking a page for one of its fragments, named by the id of the element it swaps.
+PREVIEW = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "campaign-preview"}
+LIVE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "campaign-live"}
+
 
 def form_data(**overrides) -> dict:
     data = {
@@ -83,7 +87,7 @@ def test_preview_counts_matching_clients_and_explains_the_window(as_manager):
     make_client("79161234567", tag="vip")
     make_client("79162222222", tag="other")
     make_client("79251234567", tag="vip")
-    url = reverse("dashboard:campaign-preview")
+    url = reverse("dashboard:campaign-create")
     html = as_manager.get(
         url,
         {
@@ -92,13 +96,15 @@ def test_preview_counts_matching_clients_and_explains_the_window(as_manager):
             "send_window_start": "21:00",
             "send_window_end": "09:00",
         },
+        **PREVIEW,
     ).content.decode()
+    assert "<html" not in html and "<form" not in html
     assert "<strong>2</strong> clients match" in html
     assert "Only between 21:00 and 09:00 in each client&#x27;s local time (overnight" in html
-    html = as_manager.get(url, {"operator_codes": "916", "tags": "vip"}).content.decode()
+    html = as_manager.get(url, {"operator_codes": "916", "tags": "vip"}, **PREVIEW).content.decode()
     assert "<strong>1</strong> client matches" in html
     assert "Any time of day" in html
-    html = as_manager.get(url, {"operator_codes": "9x"}).content.decode()
+    html = as_manager.get(url, {"operator_codes": "9x"}, **PREVIEW).content.decode()
     assert "Fix the operator codes" in html
 
 
@@ -107,9 +113,10 @@ def test_detail_shows_counters_and_polls_while_active(as_viewer):
     html = as_viewer.get(reverse("dashboard:campaign-detail", args=[campaign.pk])).content.decode()
     assert 'hx-trigger="every 2s"' in html
     assert "Buy &lt;b&gt;now&lt;/b&gt;" in html
-    live = as_viewer.get(reverse("dashboard:campaign-live", args=[campaign.pk]))
+    live = as_viewer.get(reverse("dashboard:campaign-detail", args=[campaign.pk]), **LIVE)
     assert live.status_code == 200
     assert 'data-count="pending">0<' in live.content.decode()
+    assert "Buy &lt;b&gt;now&lt;/b&gt;" not in live.content.decode()  # the counters only
 
 
 def messages_for(campaign, n: int, status=MessageStatus.PENDING):
@@ -128,7 +135,7 @@ def test_live_counters_answer_286_to_stop_polling_once_done(as_viewer):
     campaign = make_campaign()
     messages_for(campaign, 3, MessageStatus.SENT)
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.FINISHED)
-    live = as_viewer.get(reverse("dashboard:campaign-live", args=[campaign.pk]))
+    live = as_viewer.get(reverse("dashboard:campaign-detail", args=[campaign.pk]), **LIVE)
     html = live.content.decode()
     assert live.status_code == 286
     assert 'data-count="sent">3<' in html
@@ -293,7 +300,7 @@ def test_preview_of_a_started_campaign_counts_its_fixed_filter(as_manager):
     campaign = make_campaign(operator_codes=["916"])
     Campaign.objects.filter(pk=campaign.pk).update(targets_selected_at=timezone.now())
     html = as_manager.get(
-        reverse("dashboard:campaign-preview"), {"campaign": campaign.pk, "text": "x"}
+        reverse("dashboard:campaign-edit", args=[campaign.pk]), {"text": "x"}, **PREVIEW
     ).content.decode()
     assert "<strong>1</strong> client matches" in html
 
@@ -334,7 +341,7 @@ def test_extending_a_finished_campaign_in_the_form_sends_its_expired_messages(as
 
 
 def test_a_nul_character_in_the_filter_is_a_form_problem_not_a_500(as_manager):
-    response = as_manager.get(reverse("dashboard:campaign-preview"), {"tags": "vip\x00"})
+    response = as_manager.get(reverse("dashboard:campaign-create"), {"tags": "vip\x00"}, **PREVIEW)
     assert response.status_code == 200
     response = as_manager.post(
         reverse("dashboard:campaign-create"),

@@ -39,11 +39,13 @@ def test_dashboard_shows_figures_and_running_campaigns(as_viewer):
     assert 'data-figure="sent-today">7<' in html
     assert 'data-figure="failed-today">2<' in html
     assert "Live one" in html and "Later one" not in html
-    assert 'hx-get="/live/"' in html
+    assert 'id="dashboard-live" hx-get="/"' in html
 
 
 def test_dashboard_live_partial_is_the_fragment_only(as_viewer):
-    response = as_viewer.get(reverse("dashboard:home-live"), HTTP_HX_REQUEST="true")
+    response = as_viewer.get(
+        reverse("dashboard:home"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dashboard-live"
+    )
     assert "<html" not in response.content.decode()
     assert "No campaign is sending right now." in response.content.decode()
 

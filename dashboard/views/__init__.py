@@ -14,5 +14,11 @@ def wants_partial(request, target: str | None = None) -> bool:
 
 
 def page_or_partial(request, page: str, partial: str, context: dict, *, target=None, status=200):
-    template = partial if wants_partial(request, target) else page
-    return render(request, template, context, status=status)
+    """The page, or for htmx the fragment `target` names (a page's URL serves its fragments).
+
+    htmx swaps only 2xx answers, so a fragment showing form errors comes with a 200 where
+    the page says 400.
+    """
+    if wants_partial(request, target):
+        return render(request, partial, context, status=200 if status >= 400 else status)
+    return render(request, page, context, status=status)

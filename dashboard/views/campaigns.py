@@ -17,7 +17,7 @@ from dashboard.access import managers, readers
 from dashboard.filters import CampaignFilter
 from dashboard.forms import CampaignForm, ListField
 from dashboard.tables import CampaignTable, MessageTable, with_last_attempt
-from dashboard.views import page_or_partial, wants_partial
+from dashboard.views import page_or_partial, polling, wants_partial
 from messaging import services, sms, stats, testsend
 from messaging.diagnosis import explain_campaign
 from messaging.models import Campaign, CampaignStatus, MessageStatus, TestSend
@@ -26,11 +26,21 @@ from messaging.validators import operator_code_validator
 # htmx stops polling on this status (https://htmx.org/docs/#polling).
 STOP_POLLING = 286
 
+# The fragments the campaign pages serve, by the id of the element htmx swaps.
+LIST_TABLE = "campaigns-table"
+LIVE = "campaign-live"
+MESSAGES = "campaign-messages"
+PREVIEW = "campaign-preview"
+TEST_SEND = "test-send-result"
+
 
 @readers
 @require_safe
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target")
 def campaign_list(request):
+    stamp = polling.campaign_list_stamp()
+    if polling.unchanged(request, stamp):
+        return polling.nothing_changed()
     filterset = CampaignFilter(
         request.GET or None, queryset=Campaign.objects.select_related("counts")
     )
@@ -44,9 +54,14 @@ def campaign_list(request):
         "filter": filterset,
         "table": table,
         "polling": any(campaign.is_active for campaign in shown),
+        "stamp": stamp,
     }
     return page_or_partial(
-        request, "dashboard/campaigns/list.html", "dashboard/campaigns/_table.html", context
+        request,
+        "dashboard/campaigns/list.html",
+        "dashboard/campaigns/_table.html",
+        context,
+        target=LIST_TABLE,
     )
 
 
@@ -63,6 +78,8 @@ def campaign_duplicate(request, pk: int):
 
 
 def _create(request, *, source: Campaign | None = None):
+    if request.method == "GET" and wants_partial(request, PREVIEW):
+        return _preview_fragment(request, None)
     initial = source.duplicate_values() if source else None
     form = CampaignForm(request.POST or None, initial=initial)
     extra = {"source": source}
@@ -77,6 +94,8 @@ def _create(request, *, source: Campaign | None = None):
 @managers
 def campaign_edit(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
+    if request.method == "GET" and wants_partial(request, PREVIEW):
+        return _preview_fragment(request, campaign)
     if not campaign.is_editable:
         messages.error(
             request,
@@ -117,7 +136,11 @@ def _composer_context(text: str | None) -> dict:
 @managers
 @require_POST
 def campaign_test_send(request):
-    """Send the composer's text to one phone now and show the outcome (htmx: the fragment)."""
+    """Send the composer's text to one phone now and show the outcome (htmx: the fragment).
+
+    A URL of its own, not the form's: an action (it sends an SMS) that the create and the
+    edit form both post to, and whose outcome is a page without JavaScript.
+    """
     campaign = None
     pk = request.GET.get("campaign", "")
     if pk.isascii() and pk.isdigit():  # not "²", which isdigit() but int() refuses
@@ -135,10 +158,14 @@ def campaign_test_send(request):
     except ValidationError as exc:
         context["test_errors"] = exc.messages
         status = 400
-    if wants_partial(request):
-        # htmx swaps only 2xx answers; the errors are in the fragment.
-        return render(request, "dashboard/campaigns/_test_send.html", context)
-    return render(request, "dashboard/campaigns/test_send.html", context, status=status)
+    return page_or_partial(
+        request,
+        "dashboard/campaigns/test_send.html",
+        "dashboard/campaigns/_test_send.html",
+        context,
+        target=TEST_SEND,
+        status=status,
+    )
 
 
 def _initial_as_text(form: CampaignForm) -> dict:
@@ -180,19 +207,14 @@ def _preview(data) -> dict:
     }
 
 
-@managers
-@require_safe
-def campaign_preview(request):
-    """The form's live hint: matching clients and the send window in plain words."""
+def _preview_fragment(request, campaign: Campaign | None):
+    """The form's live hint, from what is typed (the form's fields, sent as the query)."""
     data = request.GET
-    # isascii(): "²".isdigit() is true, but int("²") fails (a 500 found by the UI fuzz pass).
-    if "campaign" in data and data["campaign"].isascii() and data["campaign"].isdigit():
-        campaign = Campaign.objects.filter(pk=data["campaign"]).first()
-        if campaign is not None and campaign.has_started:
-            # The filter is fixed; its values are not posted by the disabled inputs.
-            data = data.copy()
-            data["operator_codes"] = ", ".join(campaign.operator_codes)
-            data["tags"] = ", ".join(campaign.tags)
+    if campaign is not None and campaign.has_started:
+        # The filter is fixed; its values are not sent by the disabled inputs.
+        data = data.copy()
+        data["operator_codes"] = ", ".join(campaign.operator_codes)
+        data["tags"] = ", ".join(campaign.tags)
     return render(request, "dashboard/campaigns/_preview.html", {"preview": _preview(data)})
 
 
@@ -210,11 +232,21 @@ def _message_table(request, campaign: Campaign):
 
 @readers
 @require_safe
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target")
 def campaign_detail(request, pk: int):
+    """The page, its live counters (#campaign-live) or its message table (#campaign-messages)."""
+    stamp = polling.campaign_stamp(pk)
+    if stamp is not None and polling.unchanged(request, stamp):
+        return polling.nothing_changed()
     campaign = get_object_or_404(Campaign.objects.select_related("counts", "created_by"), pk=pk)
+    if wants_partial(request, LIVE):
+        # Polled every 2 s until the campaign is done, then told to stop.
+        status = 200 if campaign.is_active else STOP_POLLING
+        context = {**_live_context(campaign), "stamp": stamp}
+        return render(request, "dashboard/campaigns/_live.html", context, status=status)
     table, status = _message_table(request, campaign)
     context = {
+        "stamp": stamp,
         "campaign": campaign,
         "table": table,
         "status_filter": status,
@@ -228,7 +260,7 @@ def campaign_detail(request, pk: int):
         "dashboard/campaigns/detail.html",
         "dashboard/campaigns/_messages.html",
         context,
-        target="campaign-messages",
+        target=MESSAGES,
     )
 
 
@@ -242,16 +274,6 @@ def _live_context(campaign: Campaign) -> dict:
         "diagnosis": explain_campaign(campaign),
         "actions": _available_actions(campaign),
     }
-
-
-@readers
-@require_safe
-def campaign_live(request, pk: int):
-    """Counters, progress and status, polled every 2 s until the campaign is done."""
-    campaign = get_object_or_404(Campaign, pk=pk)
-    context = _live_context(campaign)
-    status = 200 if campaign.is_active else STOP_POLLING
-    return render(request, "dashboard/campaigns/_live.html", context, status=status)
 
 
 @dataclass(frozen=True)

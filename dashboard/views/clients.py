@@ -82,7 +82,7 @@ def client_export(request):
 
 @readers
 @require_safe
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target")
 def client_detail(request, pk: int):
     client = get_object_or_404(Client, pk=pk)
     table = ClientMessageTable(
@@ -115,22 +115,26 @@ MODAL_TARGET = "client-modal-content"
 
 
 def _client_form(request, client: Client):
-    in_modal = wants_partial(request, MODAL_TARGET)
     form = ClientForm(request.POST or None, instance=client)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             client = form.save()
             saved = _("Client %(phone)s saved.") % {"phone": client.phone}
-            if in_modal:
+            if wants_partial(request, MODAL_TARGET):
                 # Closes the modal and refreshes the table behind it (static/js/herald.js).
                 return trigger_client_event(HttpResponse(status=204), "clientSaved", saved)
             messages.success(request, saved)
             return redirect("dashboard:client-detail", pk=client.pk)
-        # htmx swaps only 2xx answers: the modal gets its errors with a 200.
-        status = 200 if in_modal else 400
-    template = "dashboard/clients/_form_modal.html" if in_modal else "dashboard/clients/form.html"
-    return render(request, template, {"form": form, "client": client}, status=status)
+        status = 400
+    return page_or_partial(
+        request,
+        "dashboard/clients/form.html",
+        "dashboard/clients/_form_modal.html",
+        {"form": form, "client": client},
+        target=MODAL_TARGET,
+        status=status,
+    )
 
 
 @managers

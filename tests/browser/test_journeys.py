@@ -155,11 +155,18 @@ def test_manager_pauses_and_resumes_a_campaign_from_the_keyboard(page):
     status = page.locator('[data-live="status"]')
     expect(status).to_have_text("Scheduled")
 
-    # Keyboard focus survives the live refresh of the counters and actions.
+    # Keyboard focus survives the live refresh of the counters and actions. Polls answer 204
+    # (nothing to swap) until something changes: an edit makes the next one re-render.
     pause = page.get_by_role("link", name="Pause")
     pause.focus()
-    with page.expect_response(lambda r: r.url.endswith(f"/campaigns/{campaign.pk}/live/")):
-        pass
+    with page.expect_response(
+        lambda r: (
+            r.url.endswith(f"/campaigns/{campaign.pk}/")
+            and r.request.headers.get("hx-target") == "campaign-live"
+            and r.status == 200
+        )
+    ):
+        Campaign.objects.get(pk=campaign.pk).save(update_fields=["updated_at"])
     page.wait_for_timeout(100)  # let htmx settle the swap
     expect(pause).to_be_focused()
     page.keyboard.press("Enter")
