@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from messaging.models import Campaign, CampaignCounts, CampaignStatus, Client, SendBucket
@@ -170,3 +170,33 @@ def overall_stats() -> dict:
         "campaigns_by_status": campaigns_by_status(),
         "campaigns": campaigns,
     }
+
+
+# --- What changed: the marks polled fragments compare (messaging rows by key or the
+# campaigns with their counters, never messages) ------------------------------------------
+
+CAMPAIGN_MARK_FIELDS = ("status", "updated_at", "start_at", "end_at", "targets_selected_at")
+
+
+def campaign_mark(pk: int) -> dict | None:
+    """What a campaign's page is drawn from: its status and times, and its counters."""
+    counts = {f"counts__{field}": field for field in COUNT_FIELDS.values()}
+    row = Campaign.objects.filter(pk=pk).values(*CAMPAIGN_MARK_FIELDS, "paused_at", *counts).first()
+    return None if row is None else {counts.get(key, key): value for key, value in row.items()}
+
+
+def campaigns_mark() -> dict:
+    """Every campaign's status, the last edit and the counters summed, all and of the live
+    ones (one aggregate over campaigns and their counters)."""
+    live = Q(status__in=(CampaignStatus.RUNNING, CampaignStatus.PAUSED))
+    return Campaign.objects.aggregate(
+        **{f"n_{status}": Count("id", filter=Q(status=status)) for status in CampaignStatus},
+        updated=Max("updated_at"),
+        **{f"all_{field}": Sum(f"counts__{field}") for field in COUNT_FIELDS.values()},
+        **{f"live_{f}": Sum(f"counts__{f}", filter=live) for f in COUNT_FIELDS.values()},
+        live_paused=Max("paused_at", filter=live),
+    )
+
+
+def newest_client_id() -> int | None:
+    return Client.objects.aggregate(newest=Max("id"))["newest"]

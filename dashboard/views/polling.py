@@ -20,16 +20,15 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from django.db.models import Count, Max, Q, Sum
 from django.http import HttpResponse
 from django.utils import timezone
 
 from dashboard.views import wants_partial
-from messaging.models import Campaign, CampaignStatus, CircuitState, Client, ProviderState
-from messaging.models.counters import COUNT_FIELDS
+from messaging import stats
+from messaging.models import CircuitState
+from messaging.provider_state import current as current_provider
 
 HEADER = "X-Herald-Stamp"
-LIVE_STATUSES = (CampaignStatus.RUNNING, CampaignStatus.PAUSED)
 
 
 def unchanged(request, stamp: str) -> bool:
@@ -48,9 +47,8 @@ def _digest(*parts, now: datetime, seconds: bool = False) -> str:
 
 
 def _provider() -> tuple:
-    """What the why-not-sending line and the health panel read of the provider (one row by key;
-    read as the pages read it, so a first read creates it the same way)."""
-    state = ProviderState.get()
+    """What the why-not-sending line and the health panel read of the provider (one row by key)."""
+    state = current_provider()
     return (
         str(state.circuit),  # a default is the enum member, a row read back its value
         state.credentials_rejected,
@@ -68,36 +66,20 @@ def campaign_stamp(pk: int, *, now: datetime | None = None) -> str | None:
     None when there is no such campaign (the view answers 404 as for the page).
     """
     now = now or timezone.now()
-    fields = ["status", "updated_at", "start_at", "end_at", "targets_selected_at", "paused_at"]
-    counts = [f"counts__{field}" for field in COUNT_FIELDS.values()]
-    row = Campaign.objects.filter(pk=pk).values_list(*fields, *counts).first()
-    if row is None:
+    campaign = stats.campaign_mark(pk)
+    if campaign is None:
         return None
     provider = _provider()
-    start_at, opened_until = row[2], provider[3]
+    opened_until = provider[3]
     # What changes with the clock at a moment of its own: "not started yet" becomes
     # "starting", and "paused until …" becomes "one message is testing it".
-    passed = (start_at <= now, opened_until is not None and opened_until <= now)
-    return _digest(row, provider, passed, now=now)
-
-
-def _campaigns() -> dict:
-    """Campaigns by status, the last edit, and the counters summed (one pass, no messages)."""
-    live = Q(status__in=LIVE_STATUSES)
-    return Campaign.objects.aggregate(
-        **{f"n_{status}": Count("id", filter=Q(status=status)) for status in CampaignStatus},
-        updated=Max("updated_at"),
-        **{f"all_{field}": Sum(f"counts__{field}") for field in COUNT_FIELDS.values()},
-        **{
-            f"live_{field}": Sum(f"counts__{field}", filter=live) for field in COUNT_FIELDS.values()
-        },
-        live_paused=Max("paused_at", filter=live),
-    )
+    passed = (campaign["start_at"] <= now, opened_until is not None and opened_until <= now)
+    return _digest(sorted(campaign.items()), provider, passed, now=now)
 
 
 def campaign_list_stamp(*, now: datetime | None = None) -> str:
     """The campaign list's statuses and progress bars, whatever the filter and page."""
-    return _digest(sorted(_campaigns().items()), now=now or timezone.now())
+    return _digest(sorted(stats.campaigns_mark().items()), now=now or timezone.now())
 
 
 def dashboard_stamp(*, now: datetime | None = None) -> str:
@@ -109,8 +91,6 @@ def dashboard_stamp(*, now: datetime | None = None) -> str:
     now = now or timezone.now()
     provider = _provider()
     # A client added shows at once; one deleted shows with the next minute.
-    newest_client = Client.objects.aggregate(newest=Max("id"))["newest"]
+    campaigns = sorted(stats.campaigns_mark().items())
     counting_down = provider[0] == CircuitState.OPEN
-    return _digest(
-        sorted(_campaigns().items()), provider, newest_client, now=now, seconds=counting_down
-    )
+    return _digest(campaigns, provider, stats.newest_client_id(), now=now, seconds=counting_down)
