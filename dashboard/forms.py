@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from messaging import services
 from messaging.models import Campaign, Client
-from messaging.models.campaigns import EDITABLE_AFTER_START
+from messaging.models.campaigns import EDITABLE_AFTER_START, INPUT_FIELDS
 from messaging.phones import normalise_phone
 from messaging.validators import known_timezones, operator_code_validator, phone_validator
 
@@ -253,16 +253,7 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = [
-            "name",
-            "text",
-            "start_at",
-            "end_at",
-            "operator_codes",
-            "tags",
-            "send_window_start",
-            "send_window_end",
-        ]
+        fields = INPUT_FIELDS
         widgets = {
             "text": forms.Textarea(attrs={"rows": 4}),
             "start_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
