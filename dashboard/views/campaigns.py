@@ -22,7 +22,7 @@ from dashboard.views import page_or_partial, wants_partial
 from messaging import services, sms, stats, testsend
 from messaging.diagnosis import explain_campaign
 from messaging.models import Campaign, MessageStatus, TestSend
-from messaging.validators import operator_code_validator
+from messaging.validators import operator_code_validator, validate_tag
 
 # htmx stops polling on this status (https://htmx.org/docs/#polling).
 STOP_POLLING = 286
@@ -150,7 +150,7 @@ def _initial_as_text(form: CampaignForm) -> dict:
 def _preview(data) -> dict:
     """How many clients a filter matches and the send window in words, from raw form input."""
     codes_field = ListField(required=False, item_validator=operator_code_validator)
-    tags_field = ListField(required=False)
+    tags_field = ListField(required=False, item_validator=validate_tag)
     probe = Campaign()
     problems = []
     try:

@@ -9,7 +9,12 @@ from messaging.api.strict import OffsetDateTimeField, RejectUnknownFieldsMixin
 from messaging.models import Campaign, Client, DeliveryAttempt, Message, MessageStatus
 from messaging.models.campaigns import FILTER_FIELDS, INPUT_FIELDS
 from messaging.phones import normalise_phone
-from messaging.validators import operator_code_validator, phone_validator
+from messaging.validators import (
+    TAG_MAX_LENGTH,
+    TAG_TOO_LONG,
+    operator_code_validator,
+    phone_validator,
+)
 
 PHONE_HELP = (
     "A Russian mobile number. Stored and returned as 11 ASCII digits starting with 7 "
@@ -66,7 +71,10 @@ class ClientSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         fields = ["id", "phone", "operator_code", "tag", "timezone", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {
-            "tag": {"help_text": "Free text label used by campaign filters (may be empty)."},
+            "tag": {
+                "help_text": "Free text label used by campaign filters (may be empty).",
+                "error_messages": {"max_length": TAG_TOO_LONG},
+            },
             "timezone": {
                 "help_text": "IANA time zone name, e.g. Europe/Moscow. Left out: the "
                 "CLIENT_DEFAULT_TIMEZONE setting (Europe/Moscow unless set)."
@@ -176,7 +184,11 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         help_text="Operator codes to target; empty means every operator.",
     )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=100, allow_blank=True),
+        child=serializers.CharField(
+            max_length=TAG_MAX_LENGTH,
+            allow_blank=True,
+            error_messages={"max_length": TAG_TOO_LONG},
+        ),
         required=False,
         default=list,
         help_text="Tags to target; empty means every tag.",
