@@ -15,9 +15,16 @@ from django.utils.translation import gettext_lazy as _
 
 from messaging import services
 from messaging.models import Campaign, Client
-from messaging.models.campaigns import EDITABLE_AFTER_START
+from messaging.models.campaigns import EDITABLE_AFTER_START, INPUT_FIELDS
 from messaging.phones import normalise_phone
-from messaging.validators import known_timezones, operator_code_validator, phone_validator
+from messaging.validators import (
+    TAG_TOO_LONG,
+    known_timezones,
+    operator_code_validator,
+    phone_validator,
+    prohibit_null_characters,
+    validate_tag,
+)
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +153,7 @@ class ClientForm(forms.ModelForm):
         fields = ["phone", "operator_code", "tag", "timezone"]
         widgets = {"operator_code": forms.TextInput(attrs={"inputmode": "numeric"})}
         labels = {"operator_code": gettext_lazy("Operator code"), "tag": gettext_lazy("Tag")}
+        error_messages = {"tag": {"max_length": TAG_TOO_LONG}}
         help_texts = {
             "operator_code": gettext_lazy("3 digits; leave empty to take digits 2-4 of the phone."),
             "tag": gettext_lazy("Free text label."),
@@ -193,7 +201,7 @@ class ClientImportForm(forms.Form):
 class ListField(forms.CharField):
     """A comma-separated list of short values, shown and typed as "916, 925"."""
 
-    def __init__(self, *, item_validator=None, **kwargs):
+    def __init__(self, *, item_validator, **kwargs):
         self.item_validator = item_validator
         super().__init__(**kwargs)
 
@@ -217,17 +225,19 @@ class ListField(forms.CharField):
         super().validate(value)
         errors = []
         for item in value:
-            # CharField's own check looks at str(list), where a NUL reads "\\x00";
-            # PostgreSQL refuses NUL in text (a 500 found by the UI fuzz pass).
-            if "\x00" in item:
-                errors.append(_("Null characters are not allowed."))
-            elif len(item) > 100:
-                errors.append(_("%(item)s…: at most 100 characters.") % {"item": item[:20]})
-            elif self.item_validator:
-                try:
-                    self.item_validator(item)
-                except ValidationError:
-                    errors.append(_("%(item)s: must be exactly 3 digits.") % {"item": item})
+            try:
+                # CharField's own check looks at str(list), where a NUL reads "\\x00";
+                # PostgreSQL refuses NUL in text (a 500 found by the UI fuzz pass).
+                prohibit_null_characters(item)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+                continue
+            try:
+                self.item_validator(item)
+            except ValidationError as exc:
+                # The rule's own words, after the item they are about.
+                shown = item if len(item) <= 20 else f"{item[:20]}…"
+                errors.extend(f"{shown}: {message}" for message in exc.messages)
         if errors:
             raise ValidationError(errors)
 
@@ -247,22 +257,14 @@ class CampaignForm(forms.ModelForm):
     )
     tags = ListField(
         required=False,
+        item_validator=validate_tag,
         label=gettext_lazy("Tags"),
         help_text=gettext_lazy("Comma-separated tags, e.g. vip, moscow. Empty matches every tag."),
     )
 
     class Meta:
         model = Campaign
-        fields = [
-            "name",
-            "text",
-            "start_at",
-            "end_at",
-            "operator_codes",
-            "tags",
-            "send_window_start",
-            "send_window_end",
-        ]
+        fields = INPUT_FIELDS
         widgets = {
             "text": forms.Textarea(attrs={"rows": 4}),
             "start_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),

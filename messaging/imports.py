@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
 import tempfile
 from dataclasses import dataclass, field
 from typing import IO
@@ -24,7 +23,15 @@ from django.utils.translation import gettext as _
 
 from messaging.models import Client
 from messaging.phones import normalise_phone, phone_error
-from messaging.validators import known_timezones, tag_key
+from messaging.validators import (
+    known_timezones,
+    operator_code_validator,
+    phone_validator,
+    prohibit_null_characters,
+    tag_key,
+    validate_tag,
+    validate_timezone,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +55,6 @@ SAMPLE_CSV = (
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): the
 # export puts an apostrophe before such a value, and the import takes it off again.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_OPERATOR_CODE = re.compile(r"[0-9]{3}")
 
 
 def spreadsheet_safe(value: str) -> str:
@@ -154,21 +160,33 @@ def _read_header(cells: list[str]) -> _Header:
     return _Header(names=names, columns=[k if k in CSV_COLUMNS else None for k in keys])
 
 
+# Each column's rules: the validators the model, the forms and the API use (one wording).
+_COLUMN_VALIDATORS = (
+    ("phone", (phone_validator,)),
+    ("operator_code", (operator_code_validator,)),
+    ("tag", (validate_tag, prohibit_null_characters)),
+    ("timezone", (validate_timezone,)),
+)
+# A blank operator code is taken from the phone, a blank tag is no tag.
+_MAY_BE_BLANK = ("operator_code", "tag")
+
+
 def _check_row(row: dict[str, str]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    phone_problem = phone_error(row["phone"])
-    if phone_problem:
-        errors["phone"] = [phone_problem]
-    code = row.get("operator_code", "")
-    if code and not _OPERATOR_CODE.fullmatch(code):
-        errors["operator_code"] = [_("Operator code must be exactly 3 digits (0-9).")]
-    if len(row.get("tag", "")) > 100:
-        errors["tag"] = [_("Tag must be at most 100 characters.")]
-    zone = row.get("timezone", "")
-    if not zone:
-        errors["timezone"] = [_("Time zone is empty; give an IANA name such as Europe/Moscow.")]
-    elif zone not in known_timezones():
-        errors["timezone"] = [_("%(value)r is not a known IANA time zone.") % {"value": zone}]
+    for column, validators in _COLUMN_VALIDATORS:
+        value = row.get(column, "")
+        if not value and column in _MAY_BE_BLANK:
+            continue
+        if not value and column == "timezone":
+            # The upsert writes every column, so the model's default zone does not apply.
+            errors[column] = [_("Time zone is empty; give an IANA name such as Europe/Moscow.")]
+            continue
+        for validate in validators:
+            try:
+                validate(value)
+            except ValidationError as exc:
+                errors[column] = exc.messages
+                break
     return errors
 
 

@@ -13,7 +13,6 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
 
 from messaging import tasks
 from messaging.engine import lifecycle
@@ -108,10 +107,11 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
     """
     with transaction.atomic():
         campaign = _locked(campaign)
-        if campaign.status == CampaignStatus.CANCELLED:
-            raise ValidationError(
-                {"status": [_("The campaign is cancelled; it can no longer be edited.")]}
-            )
+        if not campaign.is_editable:
+            refusal = _("The campaign is %(status)s; it can no longer be edited.") % {
+                "status": campaign.get_status_display().lower()
+            }
+            raise ValidationError({"status": [refusal]})
         old_end = campaign.end_at
         changed = {k: v for k, v in values.items() if getattr(campaign, k) != v}
         if campaign.has_started:
@@ -171,14 +171,15 @@ class TransitionRefused(ValidationError):
     """A lifecycle action not allowed in the campaign's current status."""
 
 
+def _refuse_unless_allowed(campaign: Campaign, action: str) -> None:
+    """Raise TransitionRefused unless Campaign's TRANSITIONS table allows `action` now."""
+    if not campaign.allows(action):
+        raise TransitionRefused({"status": [campaign.refusal(action)]})
+
+
 def pause_campaign(*, campaign: Campaign, user=None) -> Campaign:
     with transaction.atomic():
-        paused = _transition(
-            campaign,
-            allowed_from=(CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
-            to=CampaignStatus.PAUSED,
-            verb=pgettext_lazy("cannot be …", "paused"),
-        )
+        paused = _transition(campaign, action="pause", to=CampaignStatus.PAUSED)
         # Same transaction, same row _transition already locked: no new lock order.
         paused.paused_by = user if user is not None and user.is_authenticated else None
         paused.paused_at = timezone.now()
@@ -192,35 +193,17 @@ def resume_campaign(*, campaign: Campaign) -> Campaign:
     with transaction.atomic():
         current = _locked(campaign)
         target = CampaignStatus.RUNNING if current.has_started else CampaignStatus.SCHEDULED
-        return _transition(
-            current,
-            allowed_from=(CampaignStatus.PAUSED,),
-            to=target,
-            verb=pgettext_lazy("cannot be …", "resumed"),
-        )
+        return _transition(current, action="resume", to=target)
 
 
 def cancel_campaign(*, campaign: Campaign, reason: str = "Campaign cancelled") -> Campaign:
-    return _transition(
-        campaign,
-        allowed_from=(CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED),
-        to=CampaignStatus.CANCELLED,
-        verb=pgettext_lazy("cannot be …", "cancelled"),
-        reason=reason,
-    )
+    return _transition(campaign, action="cancel", to=CampaignStatus.CANCELLED, reason=reason)
 
 
-def _transition(
-    campaign: Campaign, *, allowed_from, to: str, verb: str, reason: str = ""
-) -> Campaign:
+def _transition(campaign: Campaign, *, action: str, to: str, reason: str = "") -> Campaign:
     with transaction.atomic():
         campaign = _locked(campaign)
-        if campaign.status not in allowed_from:
-            refusal = _("A %(status)s campaign cannot be %(done)s.") % {
-                "status": campaign.get_status_display().lower(),
-                "done": verb,
-            }
-            raise TransitionRefused({"status": [refusal]})
+        _refuse_unless_allowed(campaign, action)
         previous = campaign.status
         campaign.status = to
         update_fields = ["status", "updated_at"]
@@ -235,7 +218,7 @@ def _transition(
             )
         campaign.save(update_fields=update_fields)
         tasks.campaign_saved(campaign, changed={"status"})
-    log.info("campaign %s campaign_id=%s from=%s to=%s", verb, campaign.pk, previous, to)
+    log.info("campaign action=%s campaign_id=%s from=%s to=%s", action, campaign.pk, previous, to)
     return campaign
 
 
@@ -244,8 +227,7 @@ def retry_failed_messages(*, campaign: Campaign) -> int:
     with transaction.atomic():
         campaign = _locked(campaign)
         now = timezone.now()
-        if campaign.status == CampaignStatus.CANCELLED:
-            raise TransitionRefused({"status": [_("A cancelled campaign cannot retry messages.")]})
+        _refuse_unless_allowed(campaign, "retry")
         if campaign.end_at <= now:
             raise TransitionRefused({"end_at": [_("The campaign has ended; extend it first.")]})
         moved = _send_again(campaign, MessageStatus.FAILED, now)

@@ -1,4 +1,8 @@
-"""Field validators shared by the models, the API and the forms."""
+"""The rules for a client's and a campaign's fields, each in one wording.
+
+The models, the API serializers, the web forms and the CSV import all check with these,
+so a value is refused (or accepted) the same way, in the same words, wherever it comes in.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import functools
 import zoneinfo
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
@@ -72,11 +76,26 @@ def tag_key(tag: str) -> str:
     return (tag or "").strip().casefold()
 
 
+TAG_MAX_LENGTH = 100
+# Code "max_length", as Django's and DRF's own length check: a field with max_length shows
+# this wording by naming it in error_messages (forms, serializers).
+TAG_TOO_LONG = _("Tag must be at most 100 characters.")
+# Django's wording, the one the forms and the API already show for text fields.
+prohibit_null_characters = ProhibitNullCharactersValidator()
+
+
+def validate_tag(value: str) -> None:
+    """A client's tag, or one of a campaign's: at most TAG_MAX_LENGTH characters."""
+    if len(value) > TAG_MAX_LENGTH:
+        raise ValidationError(TAG_TOO_LONG, code="max_length")
+
+
 def validate_tags(value) -> None:
     if not isinstance(value, list):
         raise ValidationError(_("Tags must be a list."), code="invalid")
     for tag in value:
-        if not isinstance(tag, str) or len(tag) > 100:
+        if not isinstance(tag, str):
             raise ValidationError(_("Each tag must be a string of at most 100 characters."))
-        if "\x00" in tag:
-            raise ValidationError(_("Null characters are not allowed."), code="null_characters")
+        validate_tag(tag)
+        # A JSON list's items pass no CharField, whose own check this is.
+        prohibit_null_characters(tag)

@@ -273,7 +273,7 @@ def test_rejected_rows_csv_has_every_rejected_row_and_imports_once_fixed(manager
         "'=cmd",
         "Mars/Base",
         "3",
-        "timezone: 'Mars/Base' is not a known IANA time zone.",
+        "timezone: Mars/Base is not a known IANA time zone (for example Europe/Moscow).",
     ]
     assert Client.objects.count() == 0
 

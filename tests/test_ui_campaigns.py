@@ -68,7 +68,7 @@ def test_bad_campaign_input_shows_field_errors_and_saves_nothing(as_manager):
     html = response.content.decode()
     assert response.status_code == 400
     assert "This field is required." in html
-    assert "12a: must be exactly 3 digits." in html
+    assert "12a: Operator code must be exactly 3 digits (0-9)." in html
     assert Campaign.objects.count() == 0
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_tables2 import RequestConfig
@@ -20,8 +20,8 @@ from dashboard.tables import CampaignTable, MessageTable, with_last_attempt
 from dashboard.views import page_or_partial, polling, wants_partial
 from messaging import services, sms, stats, testsend
 from messaging.diagnosis import explain_campaign
-from messaging.models import Campaign, CampaignStatus, MessageStatus, TestSend
-from messaging.validators import operator_code_validator
+from messaging.models import Campaign, MessageStatus, TestSend
+from messaging.validators import operator_code_validator, validate_tag
 
 # htmx stops polling on this status (https://htmx.org/docs/#polling).
 STOP_POLLING = 286
@@ -176,7 +176,7 @@ def _initial_as_text(form: CampaignForm) -> dict:
 def _preview(data) -> dict:
     """How many clients a filter matches and the send window in words, from raw form input."""
     codes_field = ListField(required=False, item_validator=operator_code_validator)
-    tags_field = ListField(required=False)
+    tags_field = ListField(required=False, item_validator=validate_tag)
     probe = Campaign()
     problems = []
     try:
@@ -194,16 +194,12 @@ def _preview(data) -> dict:
         probe.send_window_end = closes.clean(data.get("send_window_end") or None)
     except ValidationError:
         probe.send_window_start = probe.send_window_end = None
-    if probe.has_send_window and probe.send_window_start == probe.send_window_end:
-        window_text = _("The window must not open and close at the same time.")
-    elif (probe.send_window_start is None) != (probe.send_window_end is None):
-        window_text = _("Give both ends of the send window, or neither.")
-    else:
-        window_text = probe.send_window_text()
+    # The form's own rule and wording (Campaign.clean), shown while typing: one problem at most.
+    window_problem = next(iter(probe.send_window_problems().values()), None)
     return {
         "matching": None if problems else probe.matching_clients().count(),
         "problems": problems,
-        "window_text": window_text,
+        "window_text": probe.send_window_text() if window_problem is None else window_problem,
     }
 
 
@@ -278,12 +274,12 @@ def _live_context(campaign: Campaign) -> dict:
 
 @dataclass(frozen=True)
 class Action:
+    """How the UI offers an action; which statuses allow it is Campaign's TRANSITIONS."""
+
     name: str
     label: str
-    done: str
     question: str
     style: str
-    allowed_from: tuple[str, ...]
 
 
 ACTIONS = {
@@ -292,54 +288,44 @@ ACTIONS = {
         Action(
             "pause",
             gettext_lazy("Pause"),
-            pgettext_lazy("cannot be …", "paused"),
             gettext_lazy("No new messages go out until you resume it."),
             "warning",
-            (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
         ),
         Action(
             "resume",
             gettext_lazy("Resume"),
-            pgettext_lazy("cannot be …", "resumed"),
             gettext_lazy("Sending continues where it stopped, within the campaign's window."),
             "success",
-            (CampaignStatus.PAUSED,),
         ),
         Action(
             "cancel",
             gettext_lazy("Cancel"),
-            pgettext_lazy("cannot be …", "cancelled"),
             gettext_lazy("Every message not yet sent is cancelled. This cannot be undone."),
             "danger",
-            (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED),
         ),
         Action(
             "retry",
             gettext_lazy("Retry failed"),
-            pgettext_lazy("cannot be …", "retried"),
             gettext_lazy(
                 "Failed messages go back to the queue and are tried again before the end."
             ),
             "secondary",
-            (CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.FINISHED),
         ),
         Action(
             "delete",
             gettext_lazy("Delete"),
-            pgettext_lazy("cannot be …", "deleted"),
             gettext_lazy(
                 "The campaign and its messages are deleted; a running campaign is cancelled "
                 "first. This cannot be undone."
             ),
             "outline-danger",
-            tuple(CampaignStatus.values),
         ),
     )
 }
 
 
 def _available_actions(campaign: Campaign) -> list[Action]:
-    available = [a for a in ACTIONS.values() if campaign.status in a.allowed_from]
+    available = [a for a in ACTIONS.values() if campaign.allows(a.name)]
     counts = getattr(campaign, "counts", None)
     if not counts or not counts.failed:
         available = [a for a in available if a.name != "retry"]
@@ -384,9 +370,9 @@ def campaign_action(request, pk: int, action: str):
         if action == "delete":
             return redirect("dashboard:campaign-list")
         return redirect("dashboard:campaign-detail", pk=campaign.pk)
-    allowed = campaign.status in spec.allowed_from
+    refusal = None if campaign.allows(action) else campaign.refusal(action)
     return render(
         request,
         "dashboard/campaigns/confirm.html",
-        {"campaign": campaign, "action": spec, "allowed": allowed},
+        {"campaign": campaign, "action": spec, "refusal": refusal},
     )

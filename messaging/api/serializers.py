@@ -1,16 +1,20 @@
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from messaging import services
-from messaging.api.errors import as_drf_error
 from messaging.api.strict import OffsetDateTimeField, RejectUnknownFieldsMixin
 from messaging.models import Campaign, Client, DeliveryAttempt, Message, MessageStatus
+from messaging.models.campaigns import FILTER_FIELDS, INPUT_FIELDS
 from messaging.phones import normalise_phone
-from messaging.validators import operator_code_validator, phone_validator
+from messaging.validators import (
+    TAG_MAX_LENGTH,
+    TAG_TOO_LONG,
+    operator_code_validator,
+    phone_validator,
+)
 
 PHONE_HELP = (
     "A Russian mobile number. Stored and returned as 11 ASCII digits starting with 7 "
@@ -67,7 +71,10 @@ class ClientSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         fields = ["id", "phone", "operator_code", "tag", "timezone", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {
-            "tag": {"help_text": "Free text label used by campaign filters (may be empty)."},
+            "tag": {
+                "help_text": "Free text label used by campaign filters (may be empty).",
+                "error_messages": {"max_length": TAG_TOO_LONG},
+            },
             "timezone": {
                 "help_text": "IANA time zone name, e.g. Europe/Moscow. Left out: the "
                 "CLIENT_DEFAULT_TIMEZONE setting (Europe/Moscow unless set)."
@@ -177,7 +184,11 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         help_text="Operator codes to target; empty means every operator.",
     )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=100, allow_blank=True),
+        child=serializers.CharField(
+            max_length=TAG_MAX_LENGTH,
+            allow_blank=True,
+            error_messages={"max_length": TAG_TOO_LONG},
+        ),
         required=False,
         default=list,
         help_text="Tags to target; empty means every tag.",
@@ -201,14 +212,7 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         model = Campaign
         fields = [
             "id",
-            "name",
-            "text",
-            "start_at",
-            "end_at",
-            "operator_codes",
-            "tags",
-            "send_window_start",
-            "send_window_end",
+            *INPUT_FIELDS,
             "status",
             "counts",
             "progress",
@@ -234,19 +238,11 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         return round(counts.done / counts.total, 4)
 
     def validate(self, attrs):
-        for key in ("operator_codes", "tags"):
+        for key in FILTER_FIELDS:
             if key in attrs:
                 attrs[key] = _unique(attrs[key])
-        probe = Campaign(
-            **{
-                f: attrs.get(f, getattr(self.instance, f) if self.instance else None)
-                for f in ("start_at", "end_at", "send_window_start", "send_window_end")
-            }
-        )
-        try:
-            probe.clean()
-        except DjangoValidationError as exc:
-            raise as_drf_error(exc) from None
+        # The rules across fields (Campaign.clean) run once, in the service's full_clean;
+        # its ValidationError is a field-keyed 400 (messaging.api.errors).
         return attrs
 
     def create(self, validated_data):

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from messaging.sms import validate_sms_length
@@ -16,6 +18,35 @@ class CampaignStatus(models.TextChoices):
     PAUSED = "paused", _("Paused")
     FINISHED = "finished", _("Finished")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A lifecycle action: the statuses it is allowed from, and how its refusal reads."""
+
+    allowed_from: tuple[str, ...]
+    # The participle of "A cancelled campaign cannot be …".
+    done: str
+
+
+_UNFINISHED = (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
+
+# Which action each status allows, the one table of it: the services refuse the rest (the
+# API answers their refusal as a 400), the UI offers only these and words its refusal the same.
+TRANSITIONS: dict[str, Transition] = {
+    "pause": Transition(
+        (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
+        pgettext_lazy("cannot be …", "paused"),
+    ),
+    "resume": Transition((CampaignStatus.PAUSED,), pgettext_lazy("cannot be …", "resumed")),
+    "cancel": Transition(_UNFINISHED, pgettext_lazy("cannot be …", "cancelled")),
+    # A finished campaign runs again to send its failed messages; a cancelled one never does.
+    "retry": Transition(
+        (*_UNFINISHED, CampaignStatus.FINISHED), pgettext_lazy("cannot be …", "retried")
+    ),
+    # A running campaign is cancelled first (services.delete_campaign).
+    "delete": Transition(tuple(CampaignStatus.values), pgettext_lazy("cannot be …", "deleted")),
+}
 
 
 class Campaign(models.Model):
@@ -78,11 +109,7 @@ class Campaign(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (
-            CampaignStatus.SCHEDULED,
-            CampaignStatus.RUNNING,
-            CampaignStatus.PAUSED,
-        )
+        return self.status in _UNFINISHED
 
     @property
     def is_editable(self) -> bool:
@@ -93,20 +120,36 @@ class Campaign(models.Model):
     def has_started(self) -> bool:
         return self.targets_selected_at is not None
 
+    def allows(self, action: str) -> bool:
+        """Whether `action` (a key of TRANSITIONS) may happen in the current status."""
+        return self.status in TRANSITIONS[action].allowed_from
+
+    def refusal(self, action: str) -> str:
+        """Why `action` may not happen now: the services raise it, the UI shows it."""
+        return gettext("A %(status)s campaign cannot be %(done)s.") % {
+            "status": self.get_status_display().lower(),
+            "done": TRANSITIONS[action].done,
+        }
+
     def clean(self) -> None:
         """Rules across fields, shared by the API, the forms and the admin."""
         errors: dict[str, object] = {}
         if self.start_at and self.end_at and self.end_at <= self.start_at:
             errors["end_at"] = _("End must be after start.")
-        if (self.send_window_start is None) != (self.send_window_end is None):
-            missing = "send_window_end" if self.send_window_end is None else "send_window_start"
-            errors[missing] = _("Give both ends of the send window, or neither.")
-        elif self.has_send_window and self.send_window_start == self.send_window_end:
-            errors["send_window_end"] = _(
-                "The send window must not start and end at the same time."
-            )
+        errors.update(self.send_window_problems())
         if errors:
             raise ValidationError(errors)
+
+    def send_window_problems(self) -> dict[str, str]:
+        """What is wrong with the send window, by field: clean() and the form's live preview."""
+        if (self.send_window_start is None) != (self.send_window_end is None):
+            missing = "send_window_end" if self.send_window_end is None else "send_window_start"
+            return {missing: _("Give both ends of the send window, or neither.")}
+        if self.has_send_window and self.send_window_start == self.send_window_end:
+            return {
+                "send_window_end": _("The send window must not start and end at the same time.")
+            }
+        return {}
 
     def matching_clients(self):
         from messaging.models.clients import Client
@@ -155,4 +198,14 @@ class Campaign(models.Model):
 
 
 FILTER_FIELDS = ("operator_codes", "tags")
+# What people set on a campaign, in the order the form and the API list them.
+INPUT_FIELDS = (
+    "name",
+    "text",
+    "start_at",
+    "end_at",
+    *FILTER_FIELDS,
+    "send_window_start",
+    "send_window_end",
+)
 EDITABLE_AFTER_START = ("name", "text", "end_at", "send_window_start", "send_window_end")

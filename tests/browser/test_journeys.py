@@ -193,7 +193,7 @@ def test_bad_campaign_input_shows_errors_and_saves_nothing(page):
     page.get_by_role("button", name="Create campaign").click()
     expect(page.get_by_text("Nothing was saved")).to_be_visible()
     expect(page.get_by_text("This field is required.")).to_be_visible()
-    expect(page.get_by_text("9x: must be exactly 3 digits.")).to_be_visible()
+    expect(page.get_by_text("9x: Operator code must be exactly 3 digits (0-9).")).to_be_visible()
     assert Campaign.objects.count() == 0
 
 
