@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST, require_safe
-from django.views.decorators.vary import vary_on_headers
 from django_tables2 import RequestConfig
 
 from dashboard.access import managers, readers
@@ -36,11 +35,8 @@ TEST_SEND = "test-send-result"
 
 @readers
 @require_safe
-@vary_on_headers("HX-Request", "HX-Target")
-def campaign_list(request):
-    stamp = polling.campaign_list_stamp()
-    if polling.unchanged(request, stamp):
-        return polling.nothing_changed()
+@polling.polled(polling.campaign_list_stamp)
+def campaign_list(request, *, stamp: str):
     filterset = CampaignFilter(
         request.GET or None, queryset=Campaign.objects.select_related("counts")
     )
@@ -228,12 +224,9 @@ def _message_table(request, campaign: Campaign):
 
 @readers
 @require_safe
-@vary_on_headers("HX-Request", "HX-Target")
-def campaign_detail(request, pk: int):
+@polling.polled(polling.campaign_stamp)
+def campaign_detail(request, pk: int, *, stamp: str | None):
     """The page, its live counters (#campaign-live) or its message table (#campaign-messages)."""
-    stamp = polling.campaign_stamp(pk)
-    if stamp is not None and polling.unchanged(request, stamp):
-        return polling.nothing_changed()
     campaign = get_object_or_404(Campaign.objects.select_related("counts", "created_by"), pk=pk)
     if wants_partial(request, LIVE):
         # Polled every 2 s until the campaign is done, then told to stop.

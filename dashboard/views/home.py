@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.views.decorators.http import require_safe
-from django.views.decorators.vary import vary_on_headers
 
 from dashboard import figures
 from dashboard.access import readers
@@ -13,11 +12,8 @@ LIVE = "dashboard-live"
 
 @readers
 @require_safe
-@vary_on_headers("HX-Request", "HX-Target")
-def home(request):
-    stamp = polling.dashboard_stamp()
-    if polling.unchanged(request, stamp):
-        return polling.nothing_changed()
+@polling.polled(polling.dashboard_stamp)
+def home(request, *, stamp: str):
     context = {**figures.dashboard_figures(), "stamp": stamp}
     return page_or_partial(
         request, "dashboard/home.html", "dashboard/_home_live.html", context, target=LIVE

@@ -18,10 +18,13 @@ back to pending between two polls) shows at the latest a minute late.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
+from functools import wraps
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.views.decorators.vary import vary_on_headers
 
 from dashboard.views import wants_partial
 from messaging import stats
@@ -29,6 +32,25 @@ from messaging.models import CircuitState
 from messaging.provider_state import current as current_provider
 
 HEADER = "X-Herald-Stamp"
+
+
+def polled(stamp_for: Callable[..., str | None]):
+    """A view that htmx polls: a poll still carrying `stamp_for(**the view's kwargs)` gets a
+    204 before the view builds anything; otherwise the view runs and gets the stamp, to put
+    in what it renders. None stamps nothing (an unknown campaign: the view says 404)."""
+
+    def decorator(view):
+        @wraps(view)
+        @vary_on_headers("HX-Request", "HX-Target")
+        def polled_view(request, *args, **kwargs):
+            stamp = stamp_for(**kwargs)
+            if stamp is not None and unchanged(request, stamp):
+                return nothing_changed()
+            return view(request, *args, stamp=stamp, **kwargs)
+
+        return polled_view
+
+    return decorator
 
 
 def unchanged(request, stamp: str) -> bool:
