@@ -224,7 +224,7 @@ def test_what_was_removed_is_logged_and_counted(retention, caplog):
     assert re.search(r"messages deleted campaign_id=\d+ count=10", caplog.text)
 
 
-def test_the_migration_created_the_daily_schedule():
+def test_migrate_leaves_the_daily_retention_schedule():
     schedule = Schedule.objects.get(name="herald: retention")
     assert schedule.func == "messaging.tasks.retention"
     assert schedule.schedule_type == Schedule.DAILY

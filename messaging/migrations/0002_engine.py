@@ -4,24 +4,8 @@ import django.utils.timezone
 from django.db import migrations, models
 
 
-HOUSEKEEPING = "herald-housekeeping"
-
-
-def create_housekeeping_schedule(apps, schema_editor):
-    """Every minute: reclaim leases, start, expire and finish campaigns, revive pumps."""
-    Schedule = apps.get_model("django_q", "Schedule")
-    if not Schedule.objects.filter(name=HOUSEKEEPING).exists():
-        Schedule.objects.create(
-            name=HOUSEKEEPING,
-            func="messaging.tasks.tick",
-            schedule_type="I",  # MINUTES
-            minutes=1,
-            repeats=-1,
-        )
-
-
-def remove_housekeeping_schedule(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name=HOUSEKEEPING).delete()
+# Schedules are declared in messaging/tasks.py (RECURRING) and made so after every
+# migrate (messaging/signals.py); this migration once wrote one itself.
 
 
 class Migration(migrations.Migration):
@@ -70,5 +54,4 @@ class Migration(migrations.Migration):
             name='next_attempt_at',
             field=models.DateTimeField(default=django.utils.timezone.now),
         ),
-        migrations.RunPython(create_housekeeping_schedule, remove_housekeeping_schedule),
     ]
