@@ -9,8 +9,6 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Q
-from django.utils import timezone
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -83,10 +81,7 @@ class DatabaseCollector(Collector):
         yield from families
 
     def _from_database(self):
-        from django_q.models import OrmQ
-
         from messaging import readiness, reports, stats
-        from messaging.models import CampaignStatus, Message, MessageStatus
         from messaging.provider_state import provider_state
 
         messages = _gauge(
@@ -101,27 +96,17 @@ class DatabaseCollector(Collector):
             campaigns.add_metric([status], n)
         yield campaigns
 
-        # The queue and the due messages are the engine's backlog, not figures of
-        # campaigns: read here, for /metrics only.
         queue = _gauge(
             "herald_queue_tasks", "Tasks waiting in the django-q2 queue (ORM broker rows)."
         )
-        queue.add_metric([], OrmQ.objects.count())
+        queue.add_metric([], stats.queued_tasks())
         yield queue
 
         due = _gauge(
             "herald_messages_due",
             "Pending messages of running campaigns whose next attempt is due now.",
         )
-        now = timezone.now()
-        due.add_metric(
-            [],
-            Message.objects.filter(
-                status=MessageStatus.PENDING, campaign__status=CampaignStatus.RUNNING
-            )
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .count(),
-        )
+        due.add_metric([], stats.messages_due())
         yield due
 
         age = readiness.worker_age_seconds()

@@ -1,5 +1,6 @@
 """Every figure Herald shows, read in one place: from the counters and the per-minute
-buckets, never by scanning messages.
+buckets, never by scanning messages (the one count of messages, the backlog due now, goes
+through the senders' partial index).
 
 The API's stats endpoints, the dashboard, the daily report and /metrics all read their
 figures here; they only arrange and word them.
@@ -11,8 +12,17 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
+from django_q.models import OrmQ
 
-from messaging.models import Campaign, CampaignCounts, CampaignStatus, Client, SendBucket
+from messaging.models import (
+    Campaign,
+    CampaignCounts,
+    CampaignStatus,
+    Client,
+    Message,
+    MessageStatus,
+    SendBucket,
+)
 from messaging.models.counters import COUNT_FIELDS
 
 # Campaigns the dashboard lists as sending (running or paused), newest first.
@@ -170,6 +180,28 @@ def overall_stats() -> dict:
         "campaigns_by_status": campaigns_by_status(),
         "campaigns": campaigns,
     }
+
+
+# --- The engine's backlog (/metrics) -----------------------------------------------------
+
+
+def queued_tasks() -> int:
+    """Tasks waiting in the django-q2 queue (the ORM broker's rows)."""
+    return OrmQ.objects.count()
+
+
+def messages_due(now: datetime | None = None) -> int:
+    """Pending messages of running campaigns whose next attempt is due: the one figure read
+    from messages, through the senders' own partial index (message_pending_due), so it
+    costs what the backlog is, never the table."""
+    now = now or timezone.now()
+    return (
+        Message.objects.filter(
+            status=MessageStatus.PENDING, campaign__status=CampaignStatus.RUNNING
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .count()
+    )
 
 
 # --- What changed: the marks polled fragments compare (messaging rows by key or the

@@ -25,8 +25,8 @@ class Transition:
     """A lifecycle action: the statuses it is allowed from, and how its refusal reads."""
 
     allowed_from: tuple[str, ...]
-    # The participle of "A cancelled campaign cannot be …".
-    done: str
+    # How the refusal ends: "A cancelled campaign cannot be <participle>."
+    participle: str
 
 
 _UNFINISHED = (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
@@ -126,9 +126,9 @@ class Campaign(models.Model):
 
     def refusal(self, action: str) -> str:
         """Why `action` may not happen now: the services raise it, the UI shows it."""
-        return gettext("A %(status)s campaign cannot be %(done)s.") % {
+        return gettext("A %(status)s campaign cannot be %(action)s.") % {
             "status": self.get_status_display().lower(),
-            "done": TRANSITIONS[action].done,
+            "action": TRANSITIONS[action].participle,
         }
 
     def clean(self) -> None:
