@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import figures
+from dashboard import overview
 from dashboard.middleware import TZ_COOKIE
 from messaging.models import (
     AttemptOutcome,
@@ -56,7 +56,7 @@ def test_sends_chart_reads_the_last_hour_of_buckets():
     record_sends(campaign.pk, sent=10, at=now)
     record_sends(campaign.pk, sent=4, failed=1, at=now - timedelta(minutes=5))
     record_sends(campaign.pk, sent=99, at=now - timedelta(minutes=61))
-    chart = figures.sends_chart(now)
+    chart = overview.sends_chart(now)
     assert len(chart.bars) == 60
     assert (chart.total_sent, chart.total_failed, chart.peak) == (14, 1, 10)
     assert chart.bars[-1].sent == 10

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.views.decorators.http import require_safe
 
-from dashboard import figures
+from dashboard import overview
 from dashboard.access import readers
 from dashboard.views import page_or_partial, polling
 
@@ -14,7 +14,7 @@ LIVE = "dashboard-live"
 @require_safe
 @polling.polled(polling.dashboard_stamp)
 def home(request, *, stamp: str):
-    context = {**figures.dashboard_figures(), "stamp": stamp}
+    context = {**overview.dashboard_overview(), "stamp": stamp}
     return page_or_partial(
         request, "dashboard/home.html", "dashboard/_home_live.html", context, target=LIVE
     )

@@ -1,4 +1,4 @@
-"""The dashboard's figures as the page shows them: the chart's geometry, status words that
+"""The dashboard's overview as the page shows it: the chart's geometry, status words that
 agree with their number, the live campaigns with why they are not sending.
 
 The figures themselves are read by messaging/stats.py; nothing here queries them.
@@ -95,7 +95,7 @@ def status_for_count(status: str, n: int) -> str:
     return forms.get(status, status)
 
 
-def dashboard_figures() -> dict:
+def dashboard_overview() -> dict:
     """Everything the dashboard's live part shows, the provider's row read once for all."""
     provider = current()
     return {
