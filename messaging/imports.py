@@ -27,9 +27,8 @@ from messaging.validators import (
     known_timezones,
     operator_code_validator,
     phone_validator,
-    prohibit_null_characters,
     tag_key,
-    validate_tag,
+    validate_tag_text,
     validate_timezone,
 )
 
@@ -160,33 +159,28 @@ def _read_header(cells: list[str]) -> _Header:
     return _Header(names=names, columns=[k if k in CSV_COLUMNS else None for k in keys])
 
 
-# Each column's rules: the validators the model, the forms and the API use (one wording).
+# Each column's rule: the validator the model, the forms and the API use (one wording).
 _COLUMN_VALIDATORS = (
-    ("phone", (phone_validator,)),
-    ("operator_code", (operator_code_validator,)),
-    ("tag", (validate_tag, prohibit_null_characters)),
-    ("timezone", (validate_timezone,)),
+    ("phone", phone_validator),
+    ("operator_code", operator_code_validator),
+    ("tag", validate_tag_text),
+    ("timezone", validate_timezone),
 )
-# A blank operator code is taken from the phone, a blank tag is no tag.
-_MAY_BE_BLANK = ("operator_code", "tag")
 
 
 def _check_row(row: dict[str, str]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    for column, validators in _COLUMN_VALIDATORS:
+    for column, validate in _COLUMN_VALIDATORS:
         value = row.get(column, "")
-        if not value and column in _MAY_BE_BLANK:
-            continue
-        if not value and column == "timezone":
-            # The upsert writes every column, so the model's default zone does not apply.
-            errors[column] = [_("Time zone is empty; give an IANA name such as Europe/Moscow.")]
-            continue
-        for validate in validators:
+        if value or column == "phone":
             try:
                 validate(value)
             except ValidationError as exc:
                 errors[column] = exc.messages
-                break
+        elif column == "timezone":
+            # The upsert writes every column, so the model's default zone does not apply.
+            errors[column] = [_("Time zone is empty; give an IANA name such as Europe/Moscow.")]
+        # A blank operator code is taken from the phone, a blank tag is no tag.
     return errors
 
 
