@@ -8,6 +8,7 @@ times pages served by a real gunicorn process (1 worker, 1 thread) over loopback
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from datetime import timedelta
@@ -118,22 +119,40 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def time_get(session: requests.Session, url: str, repeat: int) -> dict:
+def time_get(session: requests.Session, url: str, repeat: int, headers=None, ok=200) -> dict:
     errors = 0
     for _ in range(3):  # warm caches and the connection
-        session.get(url, timeout=60)
+        session.get(url, timeout=60, headers=headers)
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
-        response = session.get(url, timeout=60)
+        response = session.get(url, timeout=60, headers=headers)
         samples.append((time.perf_counter() - started) * 1000)
-        errors += response.status_code != 200
+        errors += response.status_code != ok
     return {
         "median_ms": round(statistics.median(samples), 1),
         "p95_ms": round(percentile(samples, 0.95), 1),
         "errors": errors,
         "bytes": len(response.content),
     }
+
+
+STAMP = re.compile(r'"X-Herald-Stamp": "([0-9a-f]+)"')
+
+
+def time_dashboard_polls(browser: requests.Session, url: str, repeat: int) -> dict:
+    """The dashboard's poll every 2 s: its live part re-rendered (something changed), and the
+    204 it gets while nothing has (the stamp includes the minute: a sample that crosses one
+    is taken again)."""
+    poll = {"HX-Request": "true", "HX-Target": "dashboard-live"}
+    timings = {"GET / poll, changed (live part)": time_get(browser, url + "/", repeat, poll)}
+    for _ in range(3):
+        stamp = STAMP.search(browser.get(url + "/", headers=poll, timeout=60).text).group(1)
+        unchanged = time_get(browser, url + "/", repeat, {**poll, "X-Herald-Stamp": stamp}, ok=204)
+        if not unchanged["errors"]:
+            break
+    timings["GET / poll, unchanged (204)"] = unchanged
+    return timings
 
 
 def reads(env: BenchEnv, *, clients: int, messages: int, campaigns: int, repeat: int) -> dict:
@@ -168,6 +187,7 @@ def reads(env: BenchEnv, *, clients: int, messages: int, campaigns: int, repeat:
         timings = {
             name: time_get(s, server.url + path, repeat) for name, (s, path) in pages.items()
         }
+        timings.update(time_dashboard_polls(browser, server.url, repeat))
         rss = peak_rss_mb(server.worker_pids())
     finally:
         server.stop()
