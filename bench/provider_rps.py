@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from localprovider import run_coroutine, start_subprocess, stop_subprocess
+from localprovider import start_subprocess, stop_subprocess
 
 PHONE = 79001234567
 
@@ -114,7 +114,6 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds (max 60)")
     parser.add_argument("--max-requests", type=int, default=1_000_000)
     parser.add_argument("--latency-ms", type=float, default=0.0, help="for a started provider")
-    parser.add_argument("--no-uvloop", dest="use_uvloop", action="store_false")
     args = parser.parse_args()
     if not 0 < args.duration <= 60 or not 0 < args.concurrency <= 1000:
         parser.error("--duration must be in (0, 60] and --concurrency in 1..1000")
@@ -122,14 +121,10 @@ def main() -> int:
     process = None
     url = args.url
     if url is None:
-        extra = [] if args.use_uvloop else ["--no-uvloop"]
-        process, url = start_subprocess(
-            token=args.token, latency_ms=args.latency_ms, extra_args=extra
-        )
+        process, url = start_subprocess(token=args.token, latency_ms=args.latency_ms)
     try:
-        result = run_coroutine(
-            _run(url, args.token, args.concurrency, args.duration, args.max_requests),
-            use_uvloop=args.use_uvloop,
+        result = asyncio.run(
+            _run(url, args.token, args.concurrency, args.duration, args.max_requests)
         )
         stats_url = url.removesuffix("/v1") + "/_stats"
         with urllib.request.urlopen(stats_url, timeout=10) as answer:  # noqa: S310 - loopback

@@ -69,9 +69,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="503 with Retry-After, or reset the connection (%(default)s)",
     )
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="INFO", help="(%(default)s)")
-    parser.add_argument(
-        "--no-uvloop", dest="use_uvloop", action="store_false", help="use the default asyncio loop"
-    )
 
 
 def settings_from_options(options: Mapping[str, Any]) -> tuple[str, int, ProviderConfig]:
@@ -119,7 +116,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             host,
             port,
             on_listening=lambda url: print(f"LISTENING {url}", flush=True),
-            use_uvloop=options["use_uvloop"],
         )
     except OSError as exc:  # e.g. the port is taken: one clear line, no traceback
         print(f"cannot serve on {host}:{port}: {exc}", file=sys.stderr)

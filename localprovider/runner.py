@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict
 from pathlib import Path
@@ -35,18 +35,6 @@ log = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- running it
 
 
-def _loop_factory(use_uvloop: bool) -> Callable[[], asyncio.AbstractEventLoop]:
-    """uvloop when asked for and installed (it is optional), else the default asyncio loop."""
-    if use_uvloop:
-        try:
-            import uvloop
-        except ImportError:
-            pass
-        else:
-            return uvloop.new_event_loop
-    return asyncio.new_event_loop
-
-
 def base_url(host: str, port: int) -> str:
     """The base URL handed to the app (it posts to `{base}/send/{msgId}`)."""
     if host in ("", "0.0.0.0"):  # noqa: S104 - a wildcard bind is reached over loopback
@@ -64,7 +52,6 @@ def serve_forever(
     port: int = DEFAULT_PORT,
     *,
     on_listening: Callable[[str], None] | None = None,
-    use_uvloop: bool = True,
     request_log_size: int = DEFAULT_REQUEST_LOG_SIZE,
 ) -> None:
     """Serve in the calling (main) thread until SIGINT or SIGTERM, then shut down cleanly."""
@@ -91,11 +78,9 @@ def serve_forever(
         log.info("Local provider stopping")
         await server.close()
 
-    try:
-        with asyncio.Runner(loop_factory=_loop_factory(use_uvloop)) as runner:
-            runner.run(main())
-    except KeyboardInterrupt:
-        pass  # Ctrl-C before the signal handler was in place: still no traceback
+    # Ctrl-C before the signal handler was in place: still no traceback.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
 
 
 class LocalProvider:
@@ -112,13 +97,11 @@ class LocalProvider:
         host: str = DEFAULT_HOST,
         port: int = 0,
         *,
-        use_uvloop: bool = True,
         request_log_size: int = DEFAULT_REQUEST_LOG_SIZE,
         **config: Any,
     ) -> None:
         self.host = host
         self.port = port
-        self._use_uvloop = use_uvloop
         self._state = ProviderState(ProviderConfig().updated(config), request_log_size)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -144,7 +127,7 @@ class LocalProvider:
         return self
 
     def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
-        loop = _loop_factory(self._use_uvloop)()
+        loop = asyncio.new_event_loop()
         server = _ProviderServer(self._state)
         try:
             self.port = loop.run_until_complete(server.start(self.host, self.port))
@@ -328,9 +311,3 @@ def stop_subprocess(process: subprocess.Popen[str], timeout: float = 10.0) -> in
     if process.stdout is not None:
         process.stdout.close()
     return process.returncode
-
-
-def run_coroutine(coro: Coroutine[Any, Any, Any], use_uvloop: bool = True) -> Any:
-    """Run a coroutine on uvloop if installed (used by the benchmark client)."""
-    with asyncio.Runner(loop_factory=_loop_factory(use_uvloop)) as runner:
-        return runner.run(coro)

@@ -36,7 +36,6 @@ class Command(BaseCommand):
                 host,
                 port,
                 on_listening=self._announce,
-                use_uvloop=options["use_uvloop"],
             )
         except OSError as exc:  # e.g. the port is taken
             raise CommandError(f"cannot serve on {host}:{port}: {exc}") from exc
