@@ -115,6 +115,8 @@ def _explained(campaigns: list[Campaign], provider: ProviderState) -> list[Campa
     if campaigns:
         now = timezone.now()
         sent_per_minute = diagnosis.sent_per_minute(None, now)
+        # One query for every campaign's rate, not one each (the finish estimates).
+        minutes = stats.sends_by_minute_per_campaign([c.pk for c in campaigns], now=now)
         for campaign in campaigns:
             campaign.diagnosis = explain_campaign(
                 campaign,
@@ -122,5 +124,6 @@ def _explained(campaigns: list[Campaign], provider: ProviderState) -> list[Campa
                 counts=getattr(campaign, "counts", None),
                 now=now,
                 sent_per_minute_all=sent_per_minute,
+                sent_per_minute_here=diagnosis.per_minute_of(minutes[campaign.pk]),
             )
     return campaigns

@@ -54,7 +54,10 @@ class Diagnosis:
 def sent_per_minute(campaign_id: int | None, now: datetime) -> int:
     """Messages sent a minute lately (one campaign, or all): the previous whole clock minute,
     or this one so far when it is already more (a campaign that just started)."""
-    minutes = stats.sends_by_minute(campaign_id, now=now)
+    return per_minute_of(stats.sends_by_minute(campaign_id, now=now))
+
+
+def per_minute_of(minutes: dict) -> int:
     return max(minutes["sent_previous_minute"], minutes["sent_this_minute"])
 
 
@@ -89,11 +92,13 @@ def explain_campaign(
     provider: ProviderState | None = None,
     counts: CampaignCounts | None = None,
     sent_per_minute_all: int | None = None,
+    sent_per_minute_here: int | None = None,
 ) -> Diagnosis:
     """Each reason the campaign is not sending (none for a finished or cancelled one).
 
-    `provider`, `counts` and `sent_per_minute_all` may be passed in when the caller
-    explains several campaigns at once (the dashboard), to read them once.
+    `provider`, `counts`, `sent_per_minute_all` and `sent_per_minute_here` (this campaign's)
+    may be passed in when the caller explains several campaigns at once (the dashboard), to
+    read them once for all.
     """
     now = now or timezone.now()
     diagnosis = Diagnosis()
@@ -223,18 +228,21 @@ def explain_campaign(
                 )
             )
 
-    _estimate(diagnosis, campaign, unsent, now)
+    if sent_per_minute_here is None and "window" not in diagnosis.codes:
+        sent_per_minute_here = sent_per_minute(campaign.pk, now)
+    _estimate(diagnosis, campaign, unsent, now, sent_per_minute_here)
     return diagnosis
 
 
-def _estimate(diagnosis: Diagnosis, campaign: Campaign, unsent: int, now: datetime) -> None:
+def _estimate(
+    diagnosis: Diagnosis, campaign: Campaign, unsent: int, now: datetime, per_minute: int | None
+) -> None:
     if "window" in diagnosis.codes:
         # The rate says nothing about messages that wait for hours: no false precision.
         diagnosis.estimate_text = _(
             "Messages waiting for their send window go out as it opens, until the end at %(end)s."
         ) % {"end": _when(campaign.end_at, now)}
         return
-    per_minute = sent_per_minute(campaign.pk, now)
     rate = per_minute / 60
     if rate <= 0:
         diagnosis.estimate_text = _(

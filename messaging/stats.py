@@ -102,6 +102,25 @@ def sends_by_minute(campaign_id: int | None = None, *, now=None) -> dict:
     }
 
 
+def sends_by_minute_per_campaign(campaign_ids: list[int], *, now=None) -> dict[int, dict]:
+    """sends_by_minute for several campaigns in one query (the dashboard's live ones)."""
+    now = now or timezone.now()
+    minute = now.replace(second=0, microsecond=0)
+    previous_minute = minute - timedelta(minutes=1)
+    figures = {
+        campaign_id: {"minute_start": minute, "sent_this_minute": 0, "sent_previous_minute": 0}
+        for campaign_id in campaign_ids
+    }
+    buckets = SendBucket.objects.filter(
+        campaign_id__in=campaign_ids, minute__gte=previous_minute, minute__lte=minute
+    )
+    rows = buckets.order_by().values_list("campaign_id", "minute").annotate(n=Sum("sent"))
+    for campaign_id, bucket_minute, n in rows:
+        key = "sent_this_minute" if bucket_minute == minute else "sent_previous_minute"
+        figures[campaign_id][key] = n or 0
+    return figures
+
+
 def sent_and_failed_per_minute(first: datetime, last: datetime) -> dict[datetime, tuple[int, int]]:
     """(sent, failed) of every campaign in each clock minute from `first` to `last`
     inclusive; minutes with no sends are left out."""

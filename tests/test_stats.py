@@ -77,3 +77,21 @@ def test_counters_match_a_recount_after_random_moves():
 
 def test_stats_of_unknown_campaign_is_404(viewer_api):
     assert viewer_api.get("/api/campaigns/424242/stats/").status_code == 404
+
+
+def test_the_rates_of_several_campaigns_read_at_once_equal_each_read_alone():
+    from datetime import timedelta
+
+    from messaging import stats
+
+    now = timezone.now().replace(second=30, microsecond=0)
+    first, second, idle = (make_campaign(name=name) for name in ("First", "Second", "Idle"))
+    record_sends(first.pk, sent=7, at=now)
+    record_sends(first.pk, sent=3, at=now - timedelta(minutes=1))
+    record_sends(second.pk, sent=2, failed=1, at=now - timedelta(minutes=1))
+    record_sends(second.pk, sent=9, at=now - timedelta(minutes=2))  # older: not counted
+    together = stats.sends_by_minute_per_campaign([first.pk, second.pk, idle.pk], now=now)
+    for campaign in (first, second, idle):
+        assert together[campaign.pk] == stats.sends_by_minute(campaign.pk, now=now)
+    assert together[first.pk]["sent_this_minute"] == 7
+    assert together[second.pk]["sent_previous_minute"] == 2
