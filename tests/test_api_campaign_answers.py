@@ -161,3 +161,34 @@ def test_resuming_a_campaign_paused_before_its_start_answers_running_once_due(ma
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "running"
     assert response.json()["counts"]["pending"] == 1
+
+
+def test_an_edit_answered_after_another_request_deleted_the_campaign_keeps_its_shape(
+    manager_api, monkeypatch
+):
+    """Found by the API fuzzing on SQLite: a PATCH committed, a DELETE of the same campaign
+    committed before the PATCH's answer was built, and the answer said `"counts": null`,
+    which the schema does not allow. It now says all zero."""
+    from messaging import services
+
+    campaign = make_campaign(name="Edited, then deleted")
+    update = services.update_campaign
+
+    def update_then_deleted_elsewhere(**kwargs):
+        updated = update(**kwargs)
+        Campaign.objects.filter(pk=updated.pk).delete()
+        return updated
+
+    monkeypatch.setattr(services, "update_campaign", update_then_deleted_elsewhere)
+    response = manager_api.patch(f"/api/campaigns/{campaign.pk}/", {"name": "Renamed"})
+    assert response.status_code == 200
+    assert response.json()["name"] == "Renamed"
+    assert response.json()["counts"] == {
+        "pending": 0,
+        "sending": 0,
+        "sent": 0,
+        "failed": 0,
+        "expired": 0,
+        "cancelled": 0,
+    }
+    assert response.json()["progress"] == 0.0
