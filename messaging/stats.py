@@ -80,21 +80,15 @@ def campaigns_active_between(start: datetime, end: datetime) -> list[Campaign]:
 # --- Sends per minute ---------------------------------------------------------------
 
 
-def sends_by_minute(campaign_id: int | None = None, *, now=None) -> dict:
-    """Messages sent in the current clock minute so far and in the previous whole one.
-
-    Exact counts of the per-minute buckets (UTC clock minutes, as the engine records
-    them), not an estimate of "the last 60 seconds": a bucket has no finer time inside it.
-    """
-    now = now or timezone.now()
-    minute = now.replace(second=0, microsecond=0)
+def _last_two_minutes(now: datetime | None):
+    """This clock minute and the previous one, and the buckets of both."""
+    minute = (now or timezone.now()).replace(second=0, microsecond=0)
     previous_minute = minute - timedelta(minutes=1)
     buckets = SendBucket.objects.filter(minute__gte=previous_minute, minute__lte=minute)
-    if campaign_id is not None:
-        buckets = buckets.filter(campaign_id=campaign_id)
-    by_minute = dict(
-        buckets.order_by().values_list("minute").annotate(n=Sum("sent")).values_list("minute", "n")
-    )
+    return minute, previous_minute, buckets.order_by()
+
+
+def _minute_figures(minute: datetime, previous_minute: datetime, by_minute: dict) -> dict:
     return {
         "minute_start": minute,
         "sent_this_minute": by_minute.get(minute) or 0,
@@ -102,23 +96,34 @@ def sends_by_minute(campaign_id: int | None = None, *, now=None) -> dict:
     }
 
 
+def sends_by_minute(campaign_id: int | None = None, *, now=None) -> dict:
+    """Messages sent in the current clock minute so far and in the previous whole one.
+
+    Exact counts of the per-minute buckets (UTC clock minutes, as the engine records
+    them), not an estimate of "the last 60 seconds": a bucket has no finer time inside it.
+    """
+    minute, previous_minute, buckets = _last_two_minutes(now)
+    if campaign_id is not None:
+        buckets = buckets.filter(campaign_id=campaign_id)
+    by_minute = dict(buckets.values_list("minute").annotate(n=Sum("sent")))
+    return _minute_figures(minute, previous_minute, by_minute)
+
+
 def sends_by_minute_per_campaign(campaign_ids: list[int], *, now=None) -> dict[int, dict]:
     """sends_by_minute for several campaigns in one query (the dashboard's live ones)."""
-    now = now or timezone.now()
-    minute = now.replace(second=0, microsecond=0)
-    previous_minute = minute - timedelta(minutes=1)
-    figures = {
-        campaign_id: {"minute_start": minute, "sent_this_minute": 0, "sent_previous_minute": 0}
-        for campaign_id in campaign_ids
-    }
-    buckets = SendBucket.objects.filter(
-        campaign_id__in=campaign_ids, minute__gte=previous_minute, minute__lte=minute
+    minute, previous_minute, buckets = _last_two_minutes(now)
+    rows = (
+        buckets.filter(campaign_id__in=campaign_ids)
+        .values_list("campaign_id", "minute")
+        .annotate(n=Sum("sent"))
     )
-    rows = buckets.order_by().values_list("campaign_id", "minute").annotate(n=Sum("sent"))
+    by_campaign: dict[int, dict] = {campaign_id: {} for campaign_id in campaign_ids}
     for campaign_id, bucket_minute, n in rows:
-        key = "sent_this_minute" if bucket_minute == minute else "sent_previous_minute"
-        figures[campaign_id][key] = n or 0
-    return figures
+        by_campaign[campaign_id][bucket_minute] = n
+    return {
+        campaign_id: _minute_figures(minute, previous_minute, by_minute)
+        for campaign_id, by_minute in by_campaign.items()
+    }
 
 
 def sent_and_failed_per_minute(first: datetime, last: datetime) -> dict[datetime, tuple[int, int]]:
