@@ -116,7 +116,11 @@ start metrics "${metrics_volume[@]}" -e CLEAR_METRICS_DIR=0 \
 
 wait_http "http://127.0.0.1:$WEB_PORT/healthz"
 echo "web /healthz: ok"
-curl -fsS "http://127.0.0.1:$WEB_PORT/static/css/herald.css" | grep -q . || fail "no static file"
+# Not `curl | grep -q`: grep stops at the first line, curl then fails writing the rest
+# (exit 23) and pipefail turns a served file into a failure (seen once in CI's run here).
+static_bytes=$(curl -fsS -o /dev/null -w '%{size_download}' "http://127.0.0.1:$WEB_PORT/static/css/herald.css") \
+    || fail "no static file"
+[ "$static_bytes" -gt 0 ] || fail "the static file is empty"
 echo "web static file: ok"
 wait_http "http://127.0.0.1:$PROVIDER_PORT/_stats"
 echo "provider: ok"
@@ -159,9 +163,9 @@ ok_count=$(printf '%s\n' "$metrics" | sed -n 's/^herald_provider_request_seconds
 [ "${ok_count%.0}" = 20 ] || fail "sidecar: herald_provider_request_seconds_count{outcome=ok} is '${ok_count}', not 20"
 echo "sidecar: herald_provider_request_seconds_count{outcome=\"ok\"} $ok_count"
 web_metrics=$(curl -fsS -H "Authorization: Bearer $METRICS_TOKEN" "http://127.0.0.1:$WEB_PORT/metrics")
-printf '%s\n' "$web_metrics" | grep -q '^django_http_responses_total_by_status_view_method_total{.*view="healthz"' \
+grep -q '^django_http_responses_total_by_status_view_method_total{.*view="healthz"' <<<"$web_metrics" \
     || fail "web /metrics has no request metrics"
-printf '%s\n' "$web_metrics" | grep -q '^herald_messages{status="sent"} 20.0' \
+grep -q '^herald_messages{status="sent"} 20.0' <<<"$web_metrics" \
     || fail "web /metrics does not count 20 sent messages"
 echo "web /metrics: request metrics and herald_messages{status=\"sent\"} 20"
 
