@@ -178,6 +178,10 @@ class ProviderGate:
         if self.state is Gate.PROBE:
             self.probe_inflight = True
 
+    def request_not_made(self) -> None:
+        """A started request was dropped before it went out: a probe may be tried again."""
+        self.probe_inflight = False
+
     def judge(self, result: ProviderResult, now: datetime) -> None:
         if result.verdict is Verdict.CREDENTIALS:
             if self.state is not Gate.HOLD or self.probe_inflight:

@@ -31,6 +31,7 @@ from messaging.engine.outcomes import Job, NotSent, Outcome
 from messaging.engine.ratelimit import RateLimiter
 from messaging.models import Campaign, CampaignStatus, PumpSlot
 from messaging.provider import AsyncProviderClient, ProviderResult, Verdict, request_body
+from messaging.provider.clients import STARTED_LATE
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,10 @@ STOP_CHECK_SECONDS = 0.1
 # the end (or a few typical latencies, if more) would time out at the end while the
 # provider may still accept it, and the message could not be recorded as sent.
 MIN_TIME_LEFT_SECONDS = 0.5
+# Under a rate cap a request must start this soon after its token was granted, or it is
+# not made: with the bucket's 90% this keeps any second at the provider under the cap
+# (tokens of at most 1.1 s in one second) even when a stalled process catches up.
+GRANT_SLACK = 0.1
 
 
 class Sender:
@@ -172,6 +177,11 @@ class Sender:
             with contextlib.suppress(Exception):  # _take turns an error into an outcome
                 future.result(timeout=longest)
             self._take(future)
+        try:  # requests that started late came back to the queue
+            claims.release(self.queue, token=self.token)
+        except Exception:
+            log.exception("could not hand back claimed messages (their lease will)")
+        self.queue.clear()
         self._flush()
         self.client.close()
         try:
@@ -305,7 +315,10 @@ class Sender:
                 job.message_id,
             )
             future = self.client.submit(
-                message_id=job.message_id, body=body, deadline=self._time_left(end_at)
+                message_id=job.message_id,
+                body=body,
+                deadline=self._time_left(end_at),
+                start_by=None if self.limiter.unlimited else time.monotonic() + GRANT_SLACK,
             )
             self.inflight.add(future, job)
             free -= 1
@@ -348,6 +361,18 @@ class Sender:
                 duration_ms=0,
                 reason=f"Unexpected error: {type(exc).__name__}",
             )
+        if result == STARTED_LATE:
+            # Its token is spent; the message waits for a new one (still claimed by us).
+            self.gate.request_not_made()
+            self.queue.appendleft(job)
+            log.info(
+                "provider request not made campaign_id=%s message_id=%s client_id=%s "
+                "reason=started_late",
+                job.campaign_id,
+                job.message_id,
+                job.client_id,
+            )
+            return
         if result is None:
             self.outcomes.append(Outcome(job, not_sent=NotSent.DEADLINE))
             log.info(

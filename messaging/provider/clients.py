@@ -19,6 +19,7 @@ import asyncio
 import concurrent.futures
 import os
 import threading
+import time
 from collections.abc import Callable
 
 import aiohttp
@@ -44,6 +45,11 @@ def _settings_timeouts(connect: float | None, read: float | None) -> tuple[float
 
 def _user_agent() -> str:
     return f"Herald {requests.utils.default_user_agent()}"
+
+
+# The result of a rate-capped request that was due to start by a time already past: no
+# request was made (AsyncProviderClient.submit's `start_by`).
+STARTED_LATE = "started late"
 
 
 class _Endpoint:
@@ -199,16 +205,33 @@ class AsyncProviderClient(_Endpoint):
         self._loop = None
 
     def submit(
-        self, *, message_id: int, body: bytes, deadline: Callable[[], float | None]
+        self,
+        *,
+        message_id: int,
+        body: bytes,
+        deadline: Callable[[], float | None],
+        start_by: float | None = None,
     ) -> concurrent.futures.Future:
         """Send one message (`body` from `request_body`). `deadline()` gives the seconds
         left before the campaign's end (None: no end), asked right before the request
-        starts; the future's result is None when no time was left and nothing was sent."""
-        return asyncio.run_coroutine_threadsafe(self._send(message_id, body, deadline), self._loop)
+        starts; the future's result is None when no time was left and nothing was sent.
+        `start_by` (time.monotonic) is when a rate-capped request must have started: a
+        later one is not made, and the result is STARTED_LATE."""
+        send = self._send(message_id, body, deadline, start_by)
+        return asyncio.run_coroutine_threadsafe(send, self._loop)
 
     async def _send(
-        self, message_id: int, body: bytes, deadline: Callable[[], float | None]
-    ) -> ProviderResult | None:
+        self,
+        message_id: int,
+        body: bytes,
+        deadline: Callable[[], float | None],
+        start_by: float | None,
+    ) -> ProviderResult | str | None:
+        # A process that stalled (an overloaded host) runs every request queued meanwhile
+        # at once: requests granted over more than a second would reach the provider in
+        # one, over the rate cap. Those are not made; the sender asks for new tokens.
+        if start_by is not None and time.monotonic() > start_by:
+            return STARTED_LATE
         # Right before the request: none starts at or after end_at, and its timeouts
         # are capped at the time left. None means no request was made.
         time_left = deadline()

@@ -109,3 +109,36 @@ def test_five_hundred_requests_in_flight_at_200_ms_each_message_sent_once(provid
     assert counts.sent == 2500
     receipts = provider.receipts()
     assert (receipts["unique"], receipts["total"]) == (2500, 2500)  # each once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stalled_sender_does_not_catch_up_over_the_rate_cap(provider):
+    """A process that stalls (an overloaded host: seen once in CI, 150 requests in one second
+    under a cap of 120) ran every request queued meanwhile at once. Requests that could not
+    start soon after their token was granted are not made; they wait for new tokens."""
+    import time
+
+    from tests.engine.conftest import make_sender
+
+    rate = 40
+    make_clients(120)
+    campaign = running_campaign()
+    sender = make_sender(provider.url, concurrency=64, rate_limit=rate, budget_seconds=60)
+
+    def stall_the_transport_once_sending():
+        deadline = time.monotonic() + 20
+        while len(provider.requests()) < 10 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        sender.client._loop.call_soon_threadsafe(time.sleep, 1.5)
+
+    staller = threading.Thread(target=stall_the_transport_once_sending)
+    staller.start()
+    sender.run()
+    staller.join()
+    assert CampaignCounts.objects.get(pk=campaign.pk).sent == 120
+    assert all(r["count"] == 1 for r in provider.receipts()["receipts"].values())
+    arrivals = sorted(r["at"] for r in provider.requests())
+    assert len(arrivals) == 120
+    for i, first in enumerate(arrivals):
+        within = [t for t in arrivals[i:] if t - first < 1.0]
+        assert len(within) <= rate, f"{len(within)} requests within 1 s"
