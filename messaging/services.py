@@ -14,8 +14,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from messaging import tasks
+from messaging import audience, tasks
 from messaging.engine import lifecycle
+from messaging.engine.claims import WINDOW_CLOSED_TO_THE_END
 
 # Importing clients from CSV lives in messaging.imports; these names stay importable here.
 from messaging.imports import (
@@ -37,7 +38,9 @@ from messaging.models import (
     MessageStatus,
 )
 from messaging.models.campaigns import EDITABLE_AFTER_START, FILTER_FIELDS
-from messaging.models.counters import move_messages
+from messaging.models.counters import move_messages, status_changes
+from security import audit
+from security.models import AuditKind
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +83,28 @@ def _locked(campaign: Campaign) -> Campaign:
     return get_object_or_404(Campaign.objects.select_for_update(), pk=campaign.pk)
 
 
-def create_campaign(*, values: dict, user=None) -> Campaign:
-    campaign = Campaign(**values, created_by=user if user and user.is_authenticated else None)
-    campaign.full_clean(exclude=["created_by"])
+def _refuse_past_end(campaign: Campaign) -> None:
     if campaign.end_at <= timezone.now():
         raise ValidationError({"end_at": [_("The end is already past: nothing could be sent.")]})
+
+
+def create_campaign(*, values: dict, user=None, draft: bool = False) -> Campaign:
+    """Create a campaign: a draft, which nothing sends until it is launched, or (the API's
+    default) one that starts by itself at its start_at."""
+    status = CampaignStatus.DRAFT if draft else CampaignStatus.SCHEDULED
+    campaign = Campaign(
+        **values, status=status, created_by=user if user and user.is_authenticated else None
+    )
+    campaign.full_clean(exclude=["created_by"])
+    _refuse_past_end(campaign)
     with transaction.atomic():
         campaign.save()
         CampaignCounts.objects.create(campaign=campaign)
         tasks.campaign_saved(campaign)
     log.info(
-        "campaign created campaign_id=%s start_at=%s end_at=%s",
+        "campaign created campaign_id=%s status=%s start_at=%s end_at=%s",
         campaign.pk,
+        campaign.status,
         campaign.start_at.isoformat(),
         campaign.end_at.isoformat(),
     )
@@ -99,19 +112,17 @@ def create_campaign(*, values: dict, user=None) -> Campaign:
 
 
 def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
-    """Apply an edit. After start only text, end, name and send window may change.
+    """Apply an edit. A draft changes freely; after start only text, end, name and send
+    window may change.
 
     Moving the end later gives the expired messages another chance (they are unsent, and
     the edit applies to unsent messages): they wait again, and a finished campaign runs
-    again to send them.
+    again to send them. A new send window before the end does the same for the messages
+    that expired early because the old one did not open before the end.
     """
     with transaction.atomic():
         campaign = _locked(campaign)
-        if not campaign.is_editable:
-            refusal = _("The campaign is %(status)s; it can no longer be edited.") % {
-                "status": campaign.get_status_display().lower()
-            }
-            raise ValidationError({"status": [refusal]})
+        _refuse_unless_allowed(campaign, "edit")
         old_end = campaign.end_at
         changed = {k: v for k, v in values.items() if getattr(campaign, k) != v}
         if campaign.has_started:
@@ -135,9 +146,19 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
         campaign.save()
         revived = 0
         now = timezone.now()
-        if campaign.has_started and campaign.end_at > max(old_end, now):
-            # The expiry's reason no longer holds.
-            revived = _send_again(campaign, MessageStatus.EXPIRED, now, last_error="")
+        if campaign.has_started and campaign.end_at > now:
+            if campaign.end_at > old_end:
+                # The expiry's reason no longer holds.
+                revived = _send_again(campaign, MessageStatus.EXPIRED, now, last_error="")
+            elif changed.keys() & tasks.WINDOW_FIELDS:
+                # The window they could not get before the end has changed: ask again.
+                revived = _send_again(
+                    campaign,
+                    MessageStatus.EXPIRED,
+                    now,
+                    only=Message.objects.filter(last_error=WINDOW_CLOSED_TO_THE_END),
+                    last_error="",
+                )
             if revived:
                 changed["status"] = campaign.status
         tasks.campaign_saved(campaign, changed=set(changed))
@@ -148,6 +169,37 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
         revived,
     )
     return campaign
+
+
+def launch_campaign(*, campaign: Campaign, user=None, address: str | None = None) -> Campaign:
+    """Launch a draft: it becomes scheduled, and starts at once when its window holds now.
+
+    Recorded on the campaign (who and when) and in the audit trail. The caller gets the
+    campaign as it then is (`running` when it started in this request).
+    """
+    who = user if user is not None and user.is_authenticated else None
+    with transaction.atomic():
+        campaign = _locked(campaign)
+        _refuse_unless_allowed(campaign, "launch")
+        campaign.full_clean(exclude=["created_by"])
+        _refuse_past_end(campaign)
+        now = timezone.now()
+        campaign.move("launch", CampaignStatus.SCHEDULED, launched_at=now, launched_by=who)
+        recipients = audience.recipients(campaign).count()
+        tasks.campaign_saved(campaign, changed={"status"})
+        audit.record(
+            AuditKind.CAMPAIGN_LAUNCHED,
+            user=who,
+            address=address,
+            detail=f"campaign={campaign.pk}; recipients={recipients}",
+        )
+    log.info(
+        "campaign launched campaign_id=%s user_id=%s recipients_now=%d",
+        campaign.pk,
+        who.pk if who else None,
+        recipients,
+    )
+    return start_if_due(campaign=campaign)
 
 
 def start_if_due(*, campaign: Campaign) -> Campaign:
@@ -178,15 +230,10 @@ def _refuse_unless_allowed(campaign: Campaign, action: str) -> None:
 
 
 def pause_campaign(*, campaign: Campaign, user=None) -> Campaign:
-    with transaction.atomic():
-        paused = _transition(campaign, action="pause", to=CampaignStatus.PAUSED)
-        # Same transaction, same row _transition already locked: no new lock order.
-        paused.paused_by = user if user is not None and user.is_authenticated else None
-        paused.paused_at = timezone.now()
-        Campaign.objects.filter(pk=paused.pk).update(
-            paused_by=paused.paused_by, paused_at=paused.paused_at
-        )
-    return paused
+    who = user if user is not None and user.is_authenticated else None
+    return _transition(
+        campaign, action="pause", to=CampaignStatus.PAUSED, paused_by=who, paused_at=timezone.now()
+    )
 
 
 def resume_campaign(*, campaign: Campaign) -> Campaign:
@@ -200,23 +247,30 @@ def cancel_campaign(*, campaign: Campaign, reason: str = "Campaign cancelled") -
     return _transition(campaign, action="cancel", to=CampaignStatus.CANCELLED, reason=reason)
 
 
-def _transition(campaign: Campaign, *, action: str, to: str, reason: str = "") -> Campaign:
+def _transition(
+    campaign: Campaign, *, action: str, to: str, reason: str = "", **fields
+) -> Campaign:
     with transaction.atomic():
         campaign = _locked(campaign)
         _refuse_unless_allowed(campaign, action)
         previous = campaign.status
-        campaign.status = to
-        update_fields = ["status", "updated_at"]
         if to == CampaignStatus.CANCELLED:
-            campaign.finished_at = timezone.now()
-            update_fields.append("finished_at")
-            move_messages(
-                campaign.messages.all(),
-                UNSENT_STATUSES,
-                MessageStatus.CANCELLED,
-                last_error=reason,
-            )
-        campaign.save(update_fields=update_fields)
+            fields["finished_at"] = timezone.now()
+            with status_changes([campaign.pk]) as changes:
+                changes.move(
+                    campaign.messages.all(),
+                    [MessageStatus.PENDING],
+                    MessageStatus.CANCELLED,
+                    last_error=reason,
+                )
+                # Requests already at the provider: counted as sent if it accepts them.
+                fields["in_flight_at_cancel"] = changes.move(
+                    campaign.messages.all(),
+                    [MessageStatus.SENDING],
+                    MessageStatus.CANCELLED,
+                    last_error=reason,
+                )
+        campaign.move(action, to, **fields)
         tasks.campaign_saved(campaign, changed={"status"})
     log.info("campaign action=%s campaign_id=%s from=%s to=%s", action, campaign.pk, previous, to)
     return campaign
@@ -236,10 +290,11 @@ def retry_failed_messages(*, campaign: Campaign) -> int:
     return moved
 
 
-def _send_again(campaign: Campaign, status: str, now, **fields) -> int:
-    """Queue the campaign's messages in `status` again; a finished campaign runs again."""
+def _send_again(campaign: Campaign, status: str, now, *, only=None, **fields) -> int:
+    """Queue the campaign's messages in `status` (of `only`, when given) again; a finished
+    campaign runs again."""
     moved = move_messages(
-        campaign.messages.all(),
+        (only if only is not None else Message.objects).filter(campaign=campaign),
         [status],
         MessageStatus.PENDING,
         next_attempt_at=now,
@@ -247,9 +302,7 @@ def _send_again(campaign: Campaign, status: str, now, **fields) -> int:
         **fields,
     )
     if moved and campaign.status == CampaignStatus.FINISHED:
-        campaign.status = CampaignStatus.RUNNING
-        campaign.finished_at = None
-        campaign.save(update_fields=["status", "finished_at", "updated_at"])
+        campaign.move("reopen", CampaignStatus.RUNNING, finished_at=None)
     return moved
 
 

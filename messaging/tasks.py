@@ -172,7 +172,11 @@ def _once(name: str, when: datetime) -> None:
 def campaign_saved(campaign: Campaign, changed: set[str] | None = None) -> None:
     """Called inside the transaction that created or changed a campaign."""
     now = timezone.now()
-    if campaign.status in (CampaignStatus.FINISHED, CampaignStatus.CANCELLED):
+    if campaign.status in (
+        CampaignStatus.DRAFT,  # the engine never touches a draft: no schedule, no sender
+        CampaignStatus.FINISHED,
+        CampaignStatus.CANCELLED,
+    ):
         campaign_deleted(campaign.pk)
         return
     if campaign.start_at > now and campaign.status == CampaignStatus.SCHEDULED:

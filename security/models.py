@@ -15,10 +15,11 @@ class AuditKind(models.TextChoices):
     SIGN_OUT = "sign_out", _("Signed out")
     TOKEN_CREATED = "token_created", _("API token created")
     TOKEN_REVOKED = "token_revoked", _("API token revoked")
+    CAMPAIGN_LAUNCHED = "campaign_launched", _("Campaign launched")
 
 
 class AuditEvent(models.Model):
-    """One sign-in, failure, lockout or token change: who, from where, when."""
+    """One sign-in, failure, lockout, token change or campaign launch: who, from where, when."""
 
     kind = models.CharField(max_length=20, choices=AuditKind.choices)
     at = models.DateTimeField(default=timezone.now)

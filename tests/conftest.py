@@ -85,3 +85,14 @@ def make_campaign(*, start_in: timedelta = timedelta(hours=1), length=timedelta(
     values.setdefault("start_at", now + start_in)
     values.setdefault("end_at", values["start_at"] + length)
     return services.create_campaign(values=values)
+
+
+def force_status(campaign_or_pk, status: str, **fields) -> None:
+    """Arrange a campaign in `status` directly, around the transitions table (a fixture's
+    shortcut: Herald itself writes a status only through Campaign.objects.move)."""
+    from django.db.models import QuerySet
+
+    from messaging.models import Campaign
+
+    pk = getattr(campaign_or_pk, "pk", campaign_or_pk)
+    QuerySet.update(Campaign.objects.filter(pk=pk), status=status, **fields)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
 from messaging.models.counters import add_pending, move_messages, record_sends
-from tests.conftest import make_campaign, make_client
+from tests.conftest import force_status, make_campaign, make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -89,9 +89,7 @@ def failed_campaign(n: int = 2) -> Campaign:
     )
     add_pending(campaign.pk, n)
     move_messages(campaign.messages.all(), [MessageStatus.PENDING], MessageStatus.FAILED)
-    Campaign.objects.filter(pk=campaign.pk).update(
-        status=CampaignStatus.FINISHED, targets_selected_at=timezone.now()
-    )
+    force_status(campaign.pk, CampaignStatus.FINISHED, targets_selected_at=timezone.now())
     return campaign
 
 
@@ -108,7 +106,7 @@ def test_retry_failed_queues_failed_messages_and_reopens_the_campaign(manager_ap
 
 def test_retry_failed_is_refused_for_a_cancelled_campaign(manager_api):
     campaign = failed_campaign(1)
-    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.CANCELLED)
+    force_status(campaign.pk, CampaignStatus.CANCELLED)
     response = manager_api.post(f"/api/campaigns/{campaign.pk}/retry-failed/")
     assert response.status_code == 400
     assert "cancelled" in response.json()["status"][0]

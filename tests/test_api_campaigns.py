@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
 from messaging.models.counters import add_pending
-from tests.conftest import make_campaign, make_client
+from tests.conftest import force_status, make_campaign, make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -85,9 +85,7 @@ def test_edit_before_start_may_change_everything(manager_api):
 
 
 def _start(campaign):
-    Campaign.objects.filter(pk=campaign.pk).update(
-        status=CampaignStatus.RUNNING, targets_selected_at=timezone.now()
-    )
+    force_status(campaign.pk, CampaignStatus.RUNNING, targets_selected_at=timezone.now())
 
 
 def test_filter_change_after_start_is_refused(manager_api):

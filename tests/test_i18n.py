@@ -30,7 +30,7 @@ from messaging.models import (
 )
 from messaging.models.counters import add_pending, move_messages, record_sends
 from messaging.roles import MANAGERS, VIEWERS
-from tests.conftest import make_campaign, make_client, make_user, token_client
+from tests.conftest import force_status, make_campaign, make_client, make_user, token_client
 from tests.i18n_pages import CYRILLIC, english_words, leftovers, readable_text
 from tests.smtp import body
 from tests.test_ui_access import all_routes, concrete
@@ -82,9 +82,7 @@ def seed_russian_team() -> dict:
         send_window_start=time(21, 0),
         send_window_end=time(9, 0),
     )
-    Campaign.objects.filter(pk=running.pk).update(
-        status=CampaignStatus.RUNNING, targets_selected_at=timezone.now()
-    )
+    force_status(running.pk, CampaignStatus.RUNNING, targets_selected_at=timezone.now())
     _messages(running, ["79160000001", "79160000002"], MessageStatus.SENT)
     failed = _messages(running, ["79160000003"], MessageStatus.FAILED)[0]
     _messages(running, ["79160000004", "79160000005"], MessageStatus.PENDING)
@@ -108,7 +106,7 @@ def seed_russian_team() -> dict:
         (CampaignStatus.CANCELLED, "Новогодняя"),
     ):
         other = make_campaign(name=name, text="Текст")
-        Campaign.objects.filter(pk=other.pk).update(status=status)
+        force_status(other.pk, status)
     make_campaign(text="Без названия")  # shown by its number
     ProviderState.objects.update_or_create(
         pk=1, defaults={"credentials_rejected": True, "latency_ms": 180.0, "error_rate": 0.25}

@@ -16,6 +16,7 @@ from django_q.models import Schedule, Task
 from messaging import housekeeping, reports, tasks
 from messaging.models import Campaign, CampaignCounts, DeliveryAttempt, Message, SendBucket
 from messaging.models.counters import record_sends
+from tests.conftest import force_status
 from tests.ops_helpers import campaign_with_messages
 
 pytestmark = pytest.mark.django_db
@@ -191,7 +192,7 @@ def test_zero_keeps_everything_forever(retention):
 
 def test_a_campaign_reopened_meanwhile_is_left_alone(retention):
     first, _second, _recent = seed()
-    Campaign.objects.filter(pk=first.pk).update(status="running", finished_at=None)
+    force_status(first.pk, "running", finished_at=None)
     with time_machine.travel(NOW, tick=False):
         housekeeping.purge()
     assert Message.objects.filter(campaign=first).count() == 10

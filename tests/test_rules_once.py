@@ -15,7 +15,7 @@ from dashboard.views.campaigns import ACTIONS, _preview
 from messaging import services
 from messaging.models import Campaign, CampaignStatus, Client, MessageStatus
 from messaging.models.campaigns import TRANSITIONS
-from tests.conftest import make_campaign
+from tests.conftest import force_status, make_campaign
 from tests.test_ui_campaigns import form_data, messages_for
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_a_long_campaign_tag_reads_as_a_long_client_tag(manager_api):
 def _campaign_in(status: str) -> Campaign:
     campaign = make_campaign()
     messages_for(campaign, 1, MessageStatus.FAILED)  # so the UI has a reason to offer retry
-    Campaign.objects.filter(pk=campaign.pk).update(status=status)
+    force_status(campaign.pk, status)
     campaign.refresh_from_db()
     return campaign
 

@@ -13,7 +13,7 @@ from dashboard.middleware import TZ_COOKIE
 from messaging import services
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
 from messaging.models.counters import add_pending, move_messages
-from tests.conftest import make_campaign, make_client
+from tests.conftest import force_status, make_campaign, make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +134,7 @@ def messages_for(campaign, n: int, status=MessageStatus.PENDING):
 def test_live_counters_answer_286_to_stop_polling_once_done(as_viewer):
     campaign = make_campaign()
     messages_for(campaign, 3, MessageStatus.SENT)
-    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.FINISHED)
+    force_status(campaign.pk, CampaignStatus.FINISHED)
     live = as_viewer.get(reverse("dashboard:campaign-detail", args=[campaign.pk]), **LIVE)
     html = live.content.decode()
     assert live.status_code == 286
@@ -216,7 +216,7 @@ def test_retry_failed_calls_the_service(as_manager, monkeypatch):
     )
     campaign = make_campaign()
     messages_for(campaign, 2, MessageStatus.FAILED)
-    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.RUNNING)
+    force_status(campaign.pk, CampaignStatus.RUNNING)
     detail = as_manager.get(reverse("dashboard:campaign-detail", args=[campaign.pk]))
     assert "Retry failed" in detail.content.decode()
     response = as_manager.post(
@@ -228,9 +228,7 @@ def test_retry_failed_calls_the_service(as_manager, monkeypatch):
 
 def test_edit_after_start_keeps_the_filter_and_changes_the_text(as_manager):
     campaign = make_campaign(operator_codes=["916"])
-    Campaign.objects.filter(pk=campaign.pk).update(
-        status=CampaignStatus.RUNNING, targets_selected_at=timezone.now()
-    )
+    force_status(campaign.pk, CampaignStatus.RUNNING, targets_selected_at=timezone.now())
     url = reverse("dashboard:campaign-edit", args=[campaign.pk])
     html = as_manager.get(url).content.decode()
     assert "Fixed once the campaign has started." in html
@@ -253,7 +251,7 @@ def test_edit_after_start_keeps_the_filter_and_changes_the_text(as_manager):
 
 def test_a_cancelled_campaign_cannot_be_edited(as_manager):
     campaign = make_campaign()
-    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.CANCELLED)
+    force_status(campaign.pk, CampaignStatus.CANCELLED)
     response = as_manager.get(reverse("dashboard:campaign-edit", args=[campaign.pk]), follow=True)
     assert "it can no longer be edited" in response.content.decode()
     assert reverse("dashboard:campaign-edit", args=[campaign.pk]) not in response.content.decode()
@@ -261,7 +259,7 @@ def test_a_cancelled_campaign_cannot_be_edited(as_manager):
 
 def test_a_finished_campaign_offers_edit_to_extend_it(as_manager):
     campaign = make_campaign()
-    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.FINISHED)
+    force_status(campaign.pk, CampaignStatus.FINISHED)
     page = as_manager.get(reverse("dashboard:campaign-detail", args=[campaign.pk]))
     assert reverse("dashboard:campaign-edit", args=[campaign.pk]) in page.content.decode()
     assert as_manager.get(reverse("dashboard:campaign-edit", args=[campaign.pk])).status_code == 200
@@ -282,9 +280,7 @@ def test_campaign_list_shows_status_and_progress(as_viewer):
 def test_retry_failed_puts_failed_messages_back_in_the_queue(as_manager):
     campaign = make_campaign(start_in=timedelta(minutes=-5))
     messages_for(campaign, 2, MessageStatus.FAILED)
-    Campaign.objects.filter(pk=campaign.pk).update(
-        status=CampaignStatus.FINISHED, targets_selected_at=timezone.now()
-    )
+    force_status(campaign.pk, CampaignStatus.FINISHED, targets_selected_at=timezone.now())
     response = as_manager.post(
         reverse("dashboard:campaign-action", args=[campaign.pk, "retry"]), follow=True
     )
@@ -314,8 +310,9 @@ def test_extending_a_finished_campaign_in_the_form_sends_its_expired_messages(as
     Message.objects.create(
         campaign=campaign, client=client, phone=client.phone, status=MessageStatus.EXPIRED
     )
-    Campaign.objects.filter(pk=campaign.pk).update(
-        status=CampaignStatus.FINISHED,
+    force_status(
+        campaign.pk,
+        CampaignStatus.FINISHED,
         targets_selected_at=ended - timedelta(minutes=20),
         start_at=ended - timedelta(minutes=20),
         end_at=ended,

@@ -14,7 +14,6 @@ from dashboard import overview
 from dashboard.middleware import TZ_COOKIE
 from messaging.models import (
     AttemptOutcome,
-    Campaign,
     CampaignStatus,
     DeliveryAttempt,
     Message,
@@ -22,7 +21,7 @@ from messaging.models import (
     SendBucket,
 )
 from messaging.models.counters import add_pending, record_sends
-from tests.conftest import make_campaign, make_client
+from tests.conftest import force_status, make_campaign, make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +30,7 @@ def test_dashboard_shows_figures_and_running_campaigns(as_viewer):
     make_client("79161234567")
     make_client("79251234567")
     running = make_campaign(name="Live one")
-    Campaign.objects.filter(pk=running.pk).update(status=CampaignStatus.RUNNING)
+    force_status(running.pk, CampaignStatus.RUNNING)
     make_campaign(name="Later one")
     record_sends(running.pk, sent=7, failed=2)
     html = as_viewer.get(reverse("dashboard:home")).content.decode()

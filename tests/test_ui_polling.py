@@ -10,9 +10,9 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from messaging.models import Campaign, CampaignStatus, Message, MessageStatus, ProviderState
+from messaging.models import CampaignStatus, Message, MessageStatus, ProviderState
 from messaging.models.counters import add_pending, move_messages, record_sends
-from tests.conftest import make_campaign, make_client
+from tests.conftest import force_status, make_campaign, make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -56,9 +56,7 @@ def running(db):
         Message(campaign=campaign, client=c, phone=c.phone) for c in clients
     )
     add_pending(campaign.pk, len(clients))
-    Campaign.objects.filter(pk=campaign.pk).update(
-        status=CampaignStatus.RUNNING, targets_selected_at=timezone.now()
-    )
+    force_status(campaign.pk, CampaignStatus.RUNNING, targets_selected_at=timezone.now())
     return campaign
 
 
@@ -114,7 +112,7 @@ def test_the_page_itself_is_never_a_204(as_viewer, running, clock):
 def test_a_campaign_done_stops_the_poll_with_286(as_viewer, running, clock):
     url = reverse("dashboard:campaign-detail", args=[running.pk])
     stamp = stamp_in(as_viewer.get(url).content.decode(), "campaign-live")
-    Campaign.objects.filter(pk=running.pk).update(status=CampaignStatus.CANCELLED)
+    force_status(running.pk, CampaignStatus.CANCELLED)
     response = poll(as_viewer, url, "campaign-live", stamp)
     assert response.status_code == 286
     assert "hx-trigger" not in response.content.decode()

@@ -7,7 +7,7 @@ from datetime import time
 from django.urls import reverse
 
 from messaging.models import Campaign, CampaignStatus
-from tests.conftest import make_campaign, make_client
+from tests.conftest import force_status, make_campaign, make_client
 
 
 def test_duplicate_fills_the_form_with_everything_but_the_times(as_manager):
@@ -63,7 +63,7 @@ def test_the_campaign_list_polls_only_while_a_campaign_is_active(as_viewer):
     campaign = make_campaign()
     html = as_viewer.get(reverse("dashboard:campaign-list")).content.decode()
     assert 'data-refresh="campaigns"' in html
-    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.FINISHED)
+    force_status(campaign.pk, CampaignStatus.FINISHED)
     html = as_viewer.get(reverse("dashboard:campaign-list")).content.decode()
     assert 'data-refresh="campaigns"' not in html
 

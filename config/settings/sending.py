@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from babel.numbers import is_currency
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_float, env_http_url, env_int, env_str
+from config.env import env_decimal, env_float, env_http_url, env_int, env_str
 
 # --- Sending provider -------------------------------------------------------
 PROVIDER_URL = env_http_url("PROVIDER_URL", "http://127.0.0.1:8001/v1")
@@ -16,6 +19,14 @@ PROVIDER_CONNECT_TIMEOUT = env_float("PROVIDER_CONNECT_TIMEOUT", 3.0, minimum=0.
 PROVIDER_READ_TIMEOUT = env_float("PROVIDER_READ_TIMEOUT", 10.0, minimum=0.1)
 # The longest campaign text, in SMS parts (messaging/sms.py counts them).
 SMS_MAX_PARTS = env_int("SMS_MAX_PARTS", 6, minimum=1)
+# The price of one SMS part and its currency (ISO 4217): the review before launch shows
+# the estimated cost of a campaign when the price is set.
+SMS_PART_PRICE = env_decimal("SMS_PART_PRICE", minimum=Decimal(0))
+SMS_CURRENCY = env_str("SMS_CURRENCY", "RUB").strip().upper()
+if not is_currency(SMS_CURRENCY):
+    raise ImproperlyConfigured(
+        f"SMS_CURRENCY must be an ISO 4217 code such as RUB, got {SMS_CURRENCY!r}"
+    )
 
 # --- Sending engine -----------------------------------------------------------
 # Sender tasks ("pumps") running at once; each sends PROVIDER_CONCURRENCY requests.

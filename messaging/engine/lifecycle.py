@@ -10,41 +10,41 @@ import logging
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Min
+from django.db.models import Exists, Min, OuterRef
 
-from messaging.models import Campaign, CampaignStatus, Client, Message, MessageStatus
+from messaging import audience
+from messaging.engine.claims import WINDOW_CLOSED_TO_THE_END
+from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
+from messaging.models.campaigns import TRANSITIONS
 from messaging.models.counters import add_pending, move_messages
 
 log = logging.getLogger(__name__)
 
 
 def select_targets(campaign: Campaign, now: datetime) -> int:
-    """Create one pending message per matching client; a second call creates none.
+    """Create one pending message per recipient; a second call creates none.
 
     One INSERT ... SELECT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL), so a
-    million targets never pass through Python and a repeat is a no-op.
+    million targets never pass through Python and a repeat is a no-op. The SELECT is
+    `audience.recipients` compiled by the ORM: the review's count and the messages
+    created come from the same query.
     """
     message_table = Message._meta.db_table
-    client_table = Client._meta.db_table
+    clients, client_params = (
+        audience.recipients(campaign).order_by().values("id", "phone").query.sql_with_params()
+    )
     # Raw SQL bypasses the field's conversion: store the time as the ORM would.
     stamp = connection.ops.adapt_datetimefield_value(now)
-    where, params = ["1 = 1"], [campaign.pk, MessageStatus.PENDING, stamp, stamp]
-    if campaign.operator_codes:
-        where.append(f"c.operator_code IN ({', '.join(['%s'] * len(campaign.operator_codes))})")
-        params.extend(campaign.operator_codes)
-    if campaign.tags:
-        # Case-insensitive, as Campaign.matching_clients: the keys, computed in Python.
-        keys = campaign.tag_keys
-        where.append(f"c.tag_key IN ({', '.join(['%s'] * len(keys))})")
-        params.extend(keys)
     sql = (
         f"INSERT INTO {message_table} "  # noqa: S608 (table names from models, values as params)
         "(campaign_id, client_id, phone, status, created_at, next_attempt_at, "
         "attempts, last_error) "
-        f"SELECT %s, c.id, c.phone, %s, %s, %s, 0, '' FROM {client_table} c "
-        f"WHERE {' AND '.join(where)} "
+        f"SELECT %s, c.id, c.phone, %s, %s, %s, 0, '' FROM ({clients}) c "
+        # SQLite needs a WHERE before ON CONFLICT to parse an INSERT ... SELECT upsert.
+        "WHERE 1 = 1 "
         "ON CONFLICT (campaign_id, client_id) DO NOTHING"
     )
+    params = [campaign.pk, MessageStatus.PENDING, stamp, stamp, *client_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         created = max(cursor.rowcount, 0)
@@ -63,9 +63,7 @@ def start_campaign(campaign_id: int, now: datetime) -> bool:
         ):
             return False
         created = select_targets(campaign, now)
-        Campaign.objects.filter(pk=campaign_id).update(
-            status=CampaignStatus.RUNNING, targets_selected_at=now
-        )
+        campaign.move("start", CampaignStatus.RUNNING, targets_selected_at=now)
     log.info("campaign started campaign_id=%s messages_created=%d", campaign_id, created)
     return True
 
@@ -95,22 +93,34 @@ def expire_overdue(now: datetime) -> int:
 
 
 def finish_done(now: datetime) -> list[int]:
-    """Mark finished every started campaign with nothing pending or in flight."""
+    """Mark finished every started campaign with nothing pending or in flight.
+
+    Not before its end while some of its messages expired early because their client's
+    send window does not open before the end: an edit of the window or the end may still
+    give them a chance, and "Finished" minutes before the end would read as if the
+    campaign had run its course.
+    """
     finished = []
+    waiting_for_end = Message.objects.filter(
+        campaign_id=OuterRef("pk"),
+        status=MessageStatus.EXPIRED,
+        last_error=WINDOW_CLOSED_TO_THE_END,
+    )
     candidates = Campaign.objects.filter(
-        status__in=(CampaignStatus.RUNNING, CampaignStatus.PAUSED),
+        status__in=TRANSITIONS["finish"].allowed_from,
         targets_selected_at__isnull=False,
         counts__pending=0,
         counts__sending=0,
     )
-    for campaign_id, status in candidates.values_list("id", "status"):
-        if (
-            status == CampaignStatus.PAUSED
-            and not Campaign.objects.filter(pk=campaign_id, end_at__lte=now).exists()
-        ):
-            continue  # a paused campaign still before its deadline may get retries back
-        if Campaign.objects.filter(pk=campaign_id, status=status).update(
-            status=CampaignStatus.FINISHED, finished_at=now
+    for campaign_id, status, end_at in candidates.values_list("id", "status", "end_at"):
+        if end_at > now:
+            if status == CampaignStatus.PAUSED:
+                continue  # a paused campaign still before its deadline may get retries back
+            if Campaign.objects.filter(pk=campaign_id).filter(Exists(waiting_for_end)).exists():
+                continue
+        # Conditional on the status read: a campaign resumed or cancelled meanwhile stays so.
+        if Campaign.objects.filter(pk=campaign_id, status=status).move(
+            "finish", CampaignStatus.FINISHED, finished_at=now
         ):
             log.info("campaign finished campaign_id=%s", campaign_id)
             finished.append(campaign_id)

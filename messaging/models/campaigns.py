@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +14,7 @@ from messaging.validators import tag_key, validate_operator_codes, validate_tags
 
 
 class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
     SCHEDULED = "scheduled", _("Scheduled")
     RUNNING = "running", _("Running")
     PAUSED = "paused", _("Paused")
@@ -22,31 +24,106 @@ class CampaignStatus(models.TextChoices):
 
 @dataclass(frozen=True)
 class Transition:
-    """A lifecycle action: the statuses it is allowed from, and how its refusal reads."""
+    """An action: the statuses it is allowed from, the statuses it moves a campaign to
+    (none for an action that changes no status), and how its refusal reads."""
 
     allowed_from: tuple[str, ...]
     # How the refusal ends: "A cancelled campaign cannot be <participle>."
     participle: str
+    to: tuple[str, ...] = ()
+    # The engine's own move (start, finish, reopen): nobody asks for it in the UI or API.
+    engine: bool = False
 
 
 _UNFINISHED = (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
+# What a new campaign may be created as: a draft (the web UI) or scheduled (the API default).
+INITIAL_STATUSES = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
 
-# Which action each status allows, the one table of it: the services refuse the rest (the
-# API answers their refusal as a 400), the UI offers only these and words its refusal the same.
+# Which action each status allows and where it leads: the one table of the lifecycle. The
+# services refuse the rest (the API answers their refusal as a 400), the UI offers only
+# these and words its refusal the same, and every write of a status, the engine's included,
+# goes through `CampaignQuerySet.move`, which checks it here.
 TRANSITIONS: dict[str, Transition] = {
+    # A person's moves.
+    "launch": Transition(
+        (CampaignStatus.DRAFT,),
+        pgettext_lazy("cannot be …", "launched"),
+        to=(CampaignStatus.SCHEDULED,),
+    ),
     "pause": Transition(
         (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
         pgettext_lazy("cannot be …", "paused"),
+        to=(CampaignStatus.PAUSED,),
     ),
-    "resume": Transition((CampaignStatus.PAUSED,), pgettext_lazy("cannot be …", "resumed")),
-    "cancel": Transition(_UNFINISHED, pgettext_lazy("cannot be …", "cancelled")),
-    # A finished campaign runs again to send its failed messages; a cancelled one never does.
+    "resume": Transition(
+        (CampaignStatus.PAUSED,),
+        pgettext_lazy("cannot be …", "resumed"),
+        to=(CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
+    ),
+    "cancel": Transition(
+        _UNFINISHED, pgettext_lazy("cannot be …", "cancelled"), to=(CampaignStatus.CANCELLED,)
+    ),
+    # A finished campaign runs again to send its failed messages (`reopen`); a cancelled
+    # one never does.
     "retry": Transition(
         (*_UNFINISHED, CampaignStatus.FINISHED), pgettext_lazy("cannot be …", "retried")
     ),
+    # Anything but cancelled: a finished campaign can still be extended to resend.
+    "edit": Transition(
+        (CampaignStatus.DRAFT, *_UNFINISHED, CampaignStatus.FINISHED),
+        pgettext_lazy("cannot be …", "edited"),
+    ),
     # A running campaign is cancelled first (services.delete_campaign).
     "delete": Transition(tuple(CampaignStatus.values), pgettext_lazy("cannot be …", "deleted")),
+    # The engine's moves.
+    "start": Transition(
+        (CampaignStatus.SCHEDULED,),
+        pgettext_lazy("cannot be …", "started"),
+        engine=True,
+        to=(CampaignStatus.RUNNING,),
+    ),
+    "finish": Transition(
+        (CampaignStatus.RUNNING, CampaignStatus.PAUSED),
+        pgettext_lazy("cannot be …", "finished"),
+        engine=True,
+        to=(CampaignStatus.FINISHED,),
+    ),
+    # Failed messages retried, or a later end giving expired ones another chance.
+    "reopen": Transition(
+        (CampaignStatus.FINISHED,),
+        pgettext_lazy("cannot be …", "reopened"),
+        engine=True,
+        to=(CampaignStatus.RUNNING,),
+    ),
 }
+
+
+class StatusWriteRefused(RuntimeError):
+    """A campaign's status written around the transitions table: a bug, never user input."""
+
+
+class CampaignQuerySet(models.QuerySet):
+    def move(self, action: str, to: str, **fields) -> int:
+        """The one writer of campaigns' statuses: move the campaigns of this queryset whose
+        status allows `action` to `to`, in one conditional UPDATE (cheap, and safe against
+        a concurrent move: a row whose status changed meanwhile is left alone). Returns
+        how many moved. `fields` are written on the moved rows too."""
+        transition = TRANSITIONS[action]
+        if to not in transition.to:
+            raise StatusWriteRefused(f"{action} does not lead to {to}")
+        fields.setdefault("updated_at", timezone.now())
+        rows = self.filter(status__in=transition.allowed_from)
+        return super(CampaignQuerySet, rows).update(status=to, **fields)
+
+    def update(self, **kwargs) -> int:
+        if "status" in kwargs:
+            raise StatusWriteRefused("a campaign's status changes only through move()")
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None) -> int:
+        if "status" in fields:
+            raise StatusWriteRefused("a campaign's status changes only through move()")
+        return super().bulk_update(objs, fields, batch_size=batch_size)
 
 
 class Campaign(models.Model):
@@ -65,6 +142,19 @@ class Campaign(models.Model):
     status = models.CharField(
         max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.SCHEDULED
     )
+    # Who launched the draft and when (a campaign created through the API without a draft
+    # was never launched: it starts by itself).
+    launched_at = models.DateTimeField(null=True, blank=True)
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Messages already with the provider when the campaign was cancelled: they are counted
+    # as sent when the provider accepts them, so "cancelled" shrinks by up to this many.
+    in_flight_at_cancel = models.PositiveIntegerField(null=True, blank=True)
     # Set once the targets have been selected; later edits of the filter are refused.
     targets_selected_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -82,6 +172,8 @@ class Campaign(models.Model):
     paused_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CampaignQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
@@ -103,6 +195,39 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name or gettext("Campaign #%(id)s") % {"id": self.pk}
 
+    def save(self, *args, **kwargs) -> None:
+        """A new campaign takes any status; an existing one changes status only by move()."""
+        stored = getattr(self, "_stored_status", None)
+        update_fields = kwargs.get("update_fields")
+        writes_status = update_fields is None or "status" in update_fields
+        changed = stored is not None and self.status != stored
+        if not self._state.adding and writes_status and changed:
+            raise StatusWriteRefused("a campaign's status changes only through move()")
+        super().save(*args, **kwargs)
+        self._stored_status = self.status
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        campaign = super().from_db(db, field_names, values)
+        campaign._stored_status = campaign.__dict__.get("status")
+        return campaign
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._stored_status = self.__dict__.get("status")
+
+    def move(self, action: str, to: str, **fields) -> bool:
+        """Move this campaign by the transitions table (see CampaignQuerySet.move); on
+        success the instance shows the new status and fields. False when its stored status
+        no longer allows `action` (the caller, holding the row's lock, checked it first)."""
+        fields.setdefault("updated_at", timezone.now())
+        if not Campaign.objects.filter(pk=self.pk).move(action, to, **fields):
+            return False
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.status = self._stored_status = to
+        return True
+
     @property
     def has_send_window(self) -> bool:
         return self.send_window_start is not None and self.send_window_end is not None
@@ -112,9 +237,13 @@ class Campaign(models.Model):
         return self.status in _UNFINISHED
 
     @property
+    def is_draft(self) -> bool:
+        return self.status == CampaignStatus.DRAFT
+
+    @property
     def is_editable(self) -> bool:
         """Anything but cancelled: a finished campaign can still be extended to resend."""
-        return self.status != CampaignStatus.CANCELLED
+        return self.allows("edit")
 
     @property
     def has_started(self) -> bool:
@@ -209,3 +338,6 @@ INPUT_FIELDS = (
     "send_window_end",
 )
 EDITABLE_AFTER_START = ("name", "text", "end_at", "send_window_start", "send_window_end")
+
+# What people can ask for (the UI's buttons and the API's endpoints).
+PERSON_ACTIONS = tuple(action for action, t in TRANSITIONS.items() if not t.engine)

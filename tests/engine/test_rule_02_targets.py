@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from messaging.engine import lifecycle
 from messaging.models import Campaign, CampaignCounts, Client, Message
+from tests.conftest import force_status
 from tests.engine.conftest import running_campaign
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def test_target_selection_is_idempotent():
     seed_clients()
     campaign = running_campaign()
     assert lifecycle.select_targets(campaign, timezone.now()) == 0
-    Campaign.objects.filter(pk=campaign.pk).update(status="scheduled")
+    force_status(campaign.pk, "scheduled")
     assert lifecycle.start_campaign(campaign.pk, timezone.now())  # a second dispatch
     assert Message.objects.filter(campaign=campaign).count() == 5
     assert CampaignCounts.objects.get(pk=campaign.pk).pending == 5
