@@ -312,7 +312,9 @@ class CampaignForm(forms.ModelForm):
         return self.normalise_text(self.cleaned_data["text"])
 
     def save(self, commit: bool = True, *, user=None) -> Campaign | None:
-        """Create or edit through the services; None (with errors on the form) if refused."""
+        """Create a draft or edit through the services; None (with errors on the form) if
+        refused. A new campaign is always a draft: nothing is sent until it is reviewed and
+        launched."""
         values = {
             name: self.cleaned_data[name]
             for name in self.Meta.fields
@@ -320,9 +322,8 @@ class CampaignForm(forms.ModelForm):
         }
         try:
             if self.instance.pk is None:
-                campaign = services.create_campaign(values=values, user=user)
-            else:
-                campaign = services.update_campaign(campaign=self.instance, values=values)
+                return services.create_campaign(values=values, user=user, draft=True)
+            campaign = services.update_campaign(campaign=self.instance, values=values)
             # The page shown next says `running` for a campaign whose window holds now.
             return services.start_if_due(campaign=campaign)
         except ValidationError as exc:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.views import account, audit, campaigns, clients, home, reports
+from dashboard.views import account, audit, campaigns, clients, home, reports, review
 from dashboard.views import messages as message_views
 
 app_name = "dashboard"
@@ -26,6 +26,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign-detail"),
     path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign-edit"),
     path("campaigns/<int:pk>/duplicate/", campaigns.campaign_duplicate, name="campaign-duplicate"),
+    path("campaigns/<int:pk>/review/", review.campaign_review, name="campaign-review"),
     path("campaigns/<int:pk>/<slug:action>/", campaigns.campaign_action, name="campaign-action"),
     path("messages/<int:pk>/", message_views.message_detail, name="message-detail"),
     path("reports/daily/", reports.daily_report, name="report"),

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from babel.numbers import format_currency, get_currency_precision
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.utils import timezone, translation
 from django.utils.formats import number_format
@@ -130,8 +131,24 @@ def _money_or_none(value: Decimal | None, currency: str) -> Decimal | None:
     return value.quantize(Decimal(1).scaleb(-get_currency_precision(currency)))
 
 
+def refuse_unless_reviewable(campaign: Campaign) -> None:
+    """A started campaign has its messages: what it does is in its figures, not a review."""
+    if campaign.has_started:
+        raise ValidationError(
+            {
+                "status": [
+                    _(
+                        "The campaign has started: its messages are already selected; "
+                        "its figures say what it does."
+                    )
+                ]
+            }
+        )
+
+
 def review_campaign(campaign: Campaign, *, now: datetime | None = None) -> Review:
-    """Everything the review shows, as of `now`."""
+    """Everything the review shows, as of `now` (refused once the campaign has started)."""
+    refuse_unless_reviewable(campaign)
     now = now or timezone.now()
     clients = audience.recipients(campaign)
     start = max(campaign.start_at, now)

@@ -14,7 +14,7 @@ from dashboard.forms import CampaignForm, ClientForm
 from dashboard.views.campaigns import ACTIONS, _preview
 from messaging import services
 from messaging.models import Campaign, CampaignStatus, Client, MessageStatus
-from messaging.models.campaigns import TRANSITIONS
+from messaging.models.campaigns import PERSON_ACTIONS, TRANSITIONS
 from tests.conftest import force_status, make_campaign
 from tests.test_ui_campaigns import form_data, messages_for
 
@@ -94,38 +94,52 @@ def _campaign_in(status: str) -> Campaign:
 
 
 def test_the_ui_and_the_table_name_the_same_actions():
-    assert set(ACTIONS) == set(TRANSITIONS)
+    # The confirmed actions, plus launch (the review page) and edit (the form).
+    assert set(ACTIONS) | {"launch", "edit"} == set(PERSON_ACTIONS)
 
 
 @pytest.mark.parametrize("status", CampaignStatus.values)
 def test_the_detail_page_offers_what_the_table_allows(as_manager, status):
     campaign = _campaign_in(status)
     html = as_manager.get(reverse("dashboard:campaign-detail", args=[campaign.pk])).content
-    for action, transition in TRANSITIONS.items():
+    for action in PERSON_ACTIONS:
         offered = f'id="action-{action}"'.encode() in html
-        assert offered == (status in transition.allowed_from), (action, status)
+        assert offered == (status in TRANSITIONS[action].allowed_from), (action, status)
 
 
 REFUSED = [
     (action, status)
-    for action, transition in TRANSITIONS.items()
+    for action in PERSON_ACTIONS
     for status in CampaignStatus.values
-    if status not in transition.allowed_from
+    if status not in TRANSITIONS[action].allowed_from
 ]
+
+
+def _ui_refusal(client, campaign, action: str) -> str:
+    if action == "launch":
+        url = reverse("dashboard:campaign-review", args=[campaign.pk])
+        return client.post(url, {"recipients": "0"}, follow=True).content.decode()
+    if action == "edit":
+        url = reverse("dashboard:campaign-edit", args=[campaign.pk])
+        return client.get(url, follow=True).content.decode()
+    return client.get(
+        reverse("dashboard:campaign-action", args=[campaign.pk, action])
+    ).content.decode()
 
 
 @pytest.mark.parametrize(("action", "status"), REFUSED)
 def test_a_refused_action_reads_the_same_in_the_ui_and_the_service(as_manager, action, status):
     campaign = _campaign_in(status)
-    url = reverse("dashboard:campaign-action", args=[campaign.pk, action])
     refusal = campaign.refusal(action)
-    assert refusal in as_manager.get(url).content.decode()
+    assert refusal in _ui_refusal(as_manager, campaign, action)
     with pytest.raises(services.TransitionRefused) as refused:
         {
+            "launch": lambda: services.launch_campaign(campaign=campaign),
             "pause": lambda: services.pause_campaign(campaign=campaign),
             "resume": lambda: services.resume_campaign(campaign=campaign),
             "cancel": lambda: services.cancel_campaign(campaign=campaign),
             "retry": lambda: services.retry_failed_messages(campaign=campaign),
+            "edit": lambda: services.update_campaign(campaign=campaign, values={"name": "x"}),
         }[action]()
     assert refused.value.message_dict == {"status": [refusal]}
 
@@ -133,7 +147,11 @@ def test_a_refused_action_reads_the_same_in_the_ui_and_the_service(as_manager, a
 @pytest.mark.parametrize(("action", "status"), [r for r in REFUSED if r[0] != "retry"])
 def test_the_api_refuses_an_action_in_the_tables_words(manager_api, action, status):
     campaign = _campaign_in(status)
-    response = manager_api.post(f"/api/campaigns/{campaign.pk}/{action}/")
+    url = f"/api/campaigns/{campaign.pk}/"
+    if action == "edit":
+        response = manager_api.patch(url, {"name": "x"}, format="json")
+    else:
+        response = manager_api.post(f"{url}{action}/")
     assert response.status_code == 400
     assert response.json() == {"status": [campaign.refusal(action)]}
 

@@ -253,7 +253,7 @@ def test_a_cancelled_campaign_cannot_be_edited(as_manager):
     campaign = make_campaign()
     force_status(campaign.pk, CampaignStatus.CANCELLED)
     response = as_manager.get(reverse("dashboard:campaign-edit", args=[campaign.pk]), follow=True)
-    assert "it can no longer be edited" in response.content.decode()
+    assert "A cancelled campaign cannot be edited." in response.content.decode()
     assert reverse("dashboard:campaign-edit", args=[campaign.pk]) not in response.content.decode()
 
 

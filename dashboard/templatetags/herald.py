@@ -10,6 +10,7 @@ from messaging.wording import describe_message, describe_outcome
 register = template.Library()
 
 CAMPAIGN_BADGES = {
+    "draft": "text-bg-light border",
     "scheduled": "text-bg-info",
     "running": "text-bg-primary",
     "paused": "text-bg-warning",

@@ -81,7 +81,11 @@ def _create(request, *, source: Campaign | None = None):
     extra = {"source": source}
     if request.method == "POST":
         if form.is_valid() and (campaign := form.save(user=request.user)):
-            messages.success(request, _("Campaign “%(name)s” created.") % {"name": campaign})
+            messages.success(
+                request,
+                _("Draft “%(name)s” saved. Nothing is sent until you review and launch it.")
+                % {"name": campaign},
+            )
             return redirect("dashboard:campaign-detail", pk=campaign.pk)
         return _render_form(request, form, None, status=400, extra=extra)
     return _render_form(request, form, None, extra=extra)
@@ -93,16 +97,16 @@ def campaign_edit(request, pk: int):
     if request.method == "GET" and wants_partial(request, PREVIEW):
         return _preview_fragment(request, campaign)
     if not campaign.is_editable:
-        messages.error(
-            request,
-            _("The campaign is %(status)s; it can no longer be edited.")
-            % {"status": campaign.get_status_display().lower()},
-        )
+        messages.error(request, campaign.refusal("edit"))
         return redirect("dashboard:campaign-detail", pk=campaign.pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST":
         if form.is_valid() and (saved := form.save()):
-            messages.success(request, _("Campaign “%(name)s” saved.") % {"name": saved})
+            if saved.is_draft:
+                done = _("Draft “%(name)s” saved.")
+            else:
+                done = _("Campaign “%(name)s” saved.")
+            messages.success(request, done % {"name": saved})
             return redirect("dashboard:campaign-detail", pk=saved.pk)
         return _render_form(request, form, campaign, status=400)
     return _render_form(request, form, campaign)

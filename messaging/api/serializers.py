@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
@@ -207,21 +208,50 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         allow_null=True,
         help_text="End of the daily window; may be before the start (wraps midnight).",
     )
+    draft = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="On create only. true: save a draft, which nothing sends until it is "
+        "launched (POST .../launch/, after GET .../review/). false (the default): the "
+        "campaign starts by itself at start_at.",
+    )
+    launched_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        help_text="Who launched the draft (null: never a draft, or not launched yet).",
+    )
 
     class Meta:
         model = Campaign
         fields = [
             "id",
             *INPUT_FIELDS,
+            "draft",
             "status",
             "counts",
             "progress",
+            "launched_at",
+            "launched_by",
+            "in_flight_at_cancel",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "status", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "status",
+            "launched_at",
+            "in_flight_at_cancel",
+            "created_at",
+            "updated_at",
+        ]
         extra_kwargs = {
             "name": {"help_text": "Optional label."},
+            "launched_at": {"help_text": "When the draft was launched."},
+            "in_flight_at_cancel": {
+                "help_text": "Messages already with the provider when the campaign was "
+                "cancelled: each is counted as sent if the provider accepts it."
+            },
             "text": {
                 "help_text": "The message text sent to every matching client. At most "
                 "SMS_MAX_PARTS SMS parts (6 by default): 160 GSM-7 characters in one SMS, "
@@ -253,11 +283,25 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
 
     def create(self, validated_data):
         user = self.context["request"].user
-        campaign = services.create_campaign(values=validated_data, user=user)
+        draft = validated_data.pop("draft", False)
+        campaign = services.create_campaign(values=validated_data, user=user, draft=draft)
         # An in-window campaign answers `running`, not a `scheduled` stale a moment later.
-        return services.start_if_due(campaign=campaign)
+        return campaign if draft else services.start_if_due(campaign=campaign)
 
     def update(self, instance, validated_data):
+        sent = "draft" in self.initial_data if hasattr(self.initial_data, "keys") else False
+        draft = validated_data.pop("draft", None)
+        if sent and draft != instance.is_draft:
+            raise serializers.ValidationError(
+                {
+                    "draft": [
+                        _(
+                            "A campaign becomes a draft only when created; a draft is "
+                            "launched with POST /api/campaigns/{id}/launch/."
+                        )
+                    ]
+                }
+            )
         campaign = services.update_campaign(campaign=instance, values=validated_data)
         # An edit that brings the start to now answers `running`, like a create.
         return services.start_if_due(campaign=campaign)
@@ -338,6 +382,74 @@ class RetryFailedSerializer(serializers.Serializer):
     requeued = serializers.IntegerField(help_text="Failed messages queued again.")
     campaign = CampaignSerializer(
         help_text="The campaign after the retry (a finished one runs again)."
+    )
+
+
+class LeftOutSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The reason, as a stable code.")
+    label = serializers.CharField(help_text="The reason in words.")
+    count = serializers.IntegerField(help_text="Matching clients left out for it.")
+
+
+class ReviewWarningSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=["no_recipients", "window_never_opens", "short", "start_past", "long_text"]
+    )
+    message = serializers.CharField(source="text")
+
+
+class CampaignReviewSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(source="campaign.pk")
+    status = serializers.CharField(source="campaign.status")
+    recipients = serializers.IntegerField(
+        help_text="Clients that would get the message if it were launched now."
+    )
+    all_clients = serializers.BooleanField(
+        help_text="The filter is empty: every client is a recipient."
+    )
+    left_out = LeftOutSerializer(
+        many=True, help_text="Matching clients left out, by reason (opt-outs and the like)."
+    )
+    encoding = serializers.CharField(source="sms.encoding", help_text="GSM-7 or UCS-2.")
+    characters = serializers.IntegerField(source="sms.characters")
+    parts_per_message = serializers.IntegerField(source="sms.parts")
+    total_parts = serializers.IntegerField(help_text="recipients times parts_per_message.")
+    part_price = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=None,
+        allow_null=True,
+        coerce_to_string=True,
+        help_text="SMS_PART_PRICE; null when not set.",
+    )
+    currency = serializers.CharField(help_text="SMS_CURRENCY (ISO 4217).")
+    cost = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=None,
+        allow_null=True,
+        coerce_to_string=True,
+        help_text="total_parts times part_price, rounded to the currency; null without a price.",
+    )
+    start_at = serializers.DateTimeField(source="campaign.start_at")
+    end_at = serializers.DateTimeField(source="campaign.end_at")
+    sending_starts_at = serializers.DateTimeField(
+        source="starts_at", help_text="The start, or now when the start is already past."
+    )
+    send_window_start = TimeOfDayField(source="campaign.send_window_start", allow_null=True)
+    send_window_end = TimeOfDayField(source="campaign.send_window_end", allow_null=True)
+    send_window = serializers.CharField(
+        source="campaign.send_window_text", help_text="The send window in words."
+    )
+    windows_open = serializers.IntegerField(
+        source="coverage.opens",
+        help_text="Recipients whose send window opens at least once before the end.",
+    )
+    windows_never_open = serializers.IntegerField(
+        source="coverage.never_opens",
+        help_text="Recipients whose send window does not open before the end: their "
+        "messages will expire unsent.",
+    )
+    warnings = ReviewWarningSerializer(
+        many=True, help_text="What to know before launching; none of them blocks it."
     )
 
 

@@ -25,6 +25,7 @@ from messaging.api.downloads import rejected_rows_response, sample_csv_response
 from messaging.api.filters import CampaignFilter, ClientFilter, MessageFilter
 from messaging.api.schema import ERROR, FIELD_ERRORS
 from messaging.api.serializers import (
+    CampaignReviewSerializer,
     CampaignSerializer,
     CampaignStatsSerializer,
     ClientImportSerializer,
@@ -37,6 +38,8 @@ from messaging.api.serializers import (
 )
 from messaging.api.strict import FormParserRefusingJson, refuse_body
 from messaging.models import Campaign, Client, Message
+from messaging.review import review_campaign
+from security.addresses import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -213,21 +216,25 @@ def _import_too_large(size, *, slack: int = 0) -> Response | None:
     create=extend_schema(
         summary="Create a campaign",
         description=(
-            "A campaign whose window holds now starts in this request: the answer says "
-            "`running` and its messages are counted as pending. A future one answers "
-            "`scheduled` and starts by itself at start_at. Times need an offset or Z."
+            "By default a campaign starts by itself: one whose window holds now starts in "
+            "this request (the answer says `running` and its messages are counted as "
+            "pending), a future one answers `scheduled` and starts at start_at. With "
+            '`"draft": true` it is saved as a `draft`, which nothing sends: review it with '
+            "GET .../review/ and launch it with POST .../launch/. Times need an offset or Z."
         ),
         responses={201: CampaignSerializer, 400: BAD_REQUEST},
     ),
     retrieve=extend_schema(summary="Get a campaign with its counts"),
     update=extend_schema(
         summary="Replace a campaign",
-        description="After start only name, text, end_at and the send window may change.",
+        description="A draft changes freely. After start only name, text, end_at and the "
+        "send window may change; a change of the filter is a 400.",
         responses={200: CampaignSerializer, 400: BAD_REQUEST},
     ),
     partial_update=extend_schema(
         summary="Change some fields of a campaign",
-        description="After start only name, text, end_at and the send window may change.",
+        description="A draft changes freely. After start only name, text, end_at and the "
+        "send window may change; a change of the filter is a 400.",
         responses={200: CampaignSerializer, 400: BAD_REQUEST},
     ),
     destroy=extend_schema(
@@ -307,6 +314,42 @@ class CampaignViewSet(viewsets.ModelViewSet):
             "campaign": CampaignSerializer(campaign, context={"request": request}).data,
         }
         return Response(body)
+
+    @extend_schema(
+        summary="Launch a draft",
+        description=(
+            "The draft becomes `scheduled` and starts by itself at start_at, or at once "
+            "(the answer says `running`) when its window holds now. Who launched it and "
+            "when are recorded (`launched_by`, `launched_at`, and the audit trail). "
+            "Refused with 400 for a campaign that is not a draft or whose end is past. "
+            "No body."
+        ),
+        request=None,
+        responses={200: CampaignSerializer, 400: BAD_REQUEST},
+    )
+    @action(detail=True, methods=["post"])
+    def launch(self, request, pk=None):
+        return self._lifecycle(
+            request,
+            lambda *, campaign: services.launch_campaign(
+                campaign=campaign, user=request.user, address=client_ip(request)
+            ),
+        )
+
+    @extend_schema(
+        summary="Review a campaign before launch",
+        description=(
+            "What the campaign would do if launched now, computed live by the rules the "
+            "engine applies: recipients (and who is left out, by reason), SMS parts per "
+            "message and in total, the estimated cost (with SMS_PART_PRICE set), how many "
+            "recipients' send windows open before the end, and warnings that block "
+            "nothing. 400 once the campaign has started (its figures are in stats/)."
+        ),
+        responses={200: CampaignReviewSerializer, 400: BAD_REQUEST},
+    )
+    @action(detail=True, methods=["get"])
+    def review(self, request, pk=None):
+        return Response(CampaignReviewSerializer(review_campaign(self.get_object())).data)
 
     @extend_schema(summary="Campaign statistics", responses=CampaignStatsSerializer)
     @action(detail=True, methods=["get"])
