@@ -15,7 +15,7 @@ from django.utils.translation import npgettext
 from messaging import diagnosis, stats
 from messaging.diagnosis import explain_campaign
 from messaging.models import Campaign, CampaignStatus, ProviderState
-from messaging.provider_state import current, provider_state
+from messaging.provider_state import current, provider_health, provider_state
 
 CHART_MINUTES = 60
 CHART_WIDTH = 600
@@ -86,6 +86,7 @@ def sends_chart(now: datetime | None = None) -> SendsChart:
 def status_for_count(status: str, n: int) -> str:
     """ "2 scheduled": the status word agrees with the number in Russian (2 запланированы)."""
     forms = {
+        CampaignStatus.DRAFT: npgettext("n campaigns", "draft", "drafts", n),
         CampaignStatus.SCHEDULED: npgettext("n campaigns", "scheduled", "scheduled", n),
         CampaignStatus.RUNNING: npgettext("n campaigns", "running", "running", n),
         CampaignStatus.PAUSED: npgettext("n campaigns", "paused", "paused", n),
@@ -107,6 +108,7 @@ def dashboard_overview() -> dict:
         "live_campaigns": _explained(stats.live_campaigns(), provider),
         "chart": sends_chart(),
         "health": provider_state(provider),
+        "provider_health": provider_health(provider),
     }
 
 

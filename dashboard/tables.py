@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import django_tables2 as tables
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from messaging.models import Campaign, Client, DeliveryAttempt, Message
@@ -116,6 +116,7 @@ def with_last_attempt(messages: QuerySet) -> QuerySet:
         last_http_status=Subquery(latest.values("http_status")[:1]),
         last_duration_ms=Subquery(latest.values("duration_ms")[:1]),
         last_excerpt=Subquery(latest.values("response_excerpt")[:1]),
+        campaign_end_at=F("campaign__end_at"),
     )
 
 

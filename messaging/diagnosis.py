@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from messaging import stats
+from messaging.engine.claims import WINDOW_CLOSED_TO_THE_END
 from messaging.models import (
     Campaign,
     CampaignCounts,
@@ -27,6 +28,7 @@ from messaging.models import (
     MessageStatus,
     ProviderState,
 )
+from messaging.provider_state import HEALTH_REFUSED, provider_health
 
 # Counting waiting messages stops here: the answer is "more than" and stays cheap to poll.
 COUNT_CAP = 10_000
@@ -36,8 +38,14 @@ RATE_CAP_SHARE = 0.9
 
 @dataclass(frozen=True)
 class Reason:
-    code: str  # scheduled, paused, credentials, outage, probing, window, retries, rate_cap
-    text: str
+    code: str  # scheduled, paused, credentials, outage, window, window_closed, retries, rate_cap
+    text: str  # in a marketer's words
+    detail: str = ""  # the technical side (circuit, HTTP codes, settings): Managers only
+
+
+# Reasons that hold all of a campaign's sending: while one stands nothing goes out, so no
+# finish can be estimated and the badge says so instead of "Running".
+HELD = ("paused", "credentials", "outage", "window", "window_closed")
 
 
 @dataclass
@@ -45,10 +53,20 @@ class Diagnosis:
     reasons: list[Reason] = field(default_factory=list)
     estimate: datetime | None = None  # when the last message should go out at today's rate
     estimate_text: str = ""
+    # Nothing is going out now: set only when no message is due (a window) or nothing can
+    # be sent at all (paused, the provider).
+    held: Reason | None = None
 
     @property
     def codes(self) -> list[str]:
         return [r.code for r in self.reasons]
+
+    @property
+    def badge(self) -> str:
+        """The status badge while held: "Paused" is held by a person, the rest by Herald."""
+        if self.held is None:
+            return ""
+        return _("Paused") if self.held.code == "paused" else _("Sending held")
 
 
 def sent_per_minute(campaign_id: int | None, now: datetime) -> int:
@@ -115,6 +133,7 @@ def explain_campaign(
         else:
             text = _("Paused: nothing is sent until it is resumed.")
         reasons.append(Reason("paused", text % {"who": who, "when": when}))
+        diagnosis.held = reasons[-1]
         return diagnosis
     if campaign.status == CampaignStatus.SCHEDULED:
         starting = campaign.start_at <= now
@@ -131,39 +150,15 @@ def explain_campaign(
         counts = CampaignCounts.objects.filter(campaign_id=campaign.pk).first()
     unsent = (counts.pending + counts.sending) if counts else 0
     if not unsent:
+        _window_closed(diagnosis, campaign, counts, now)
         return diagnosis
 
     provider = provider or ProviderState.get()
-    if provider.credentials_rejected:
-        reasons.append(
-            Reason(
-                "credentials",
-                _(
-                    "The provider refuses Herald's credentials (HTTP 401/403): nothing is sent "
-                    "until PROVIDER_TOKEN is fixed. The messages stay pending."
-                ),
-            )
-        )
-    elif provider.circuit == CircuitState.OPEN and (provider.opened_until or now) > now:
-        until = provider.opened_until
-        reasons.append(
-            Reason(
-                "outage",
-                _(
-                    "The provider is failing: sending is paused until %(when)s, "
-                    "then one message tests it."
-                )
-                % {"when": _when(until, now, seconds=True)},
-            )
-        )
+    health = provider_health(provider, now=now)
+    if health.level == HEALTH_REFUSED:
+        reasons.append(Reason("credentials", health.text, health.detail))
     elif provider.circuit in (CircuitState.OPEN, CircuitState.HALF_OPEN):
-        # Open past its hold, or half open: the next request is the probe.
-        reasons.append(
-            Reason(
-                "outage",
-                _("The provider was failing: one message is testing it before sending resumes."),
-            )
-        )
+        reasons.append(Reason("outage", health.text, health.detail))
 
     future = Message.objects.filter(
         campaign_id=campaign.pk, status=MessageStatus.PENDING, next_attempt_at__gt=now
@@ -228,10 +223,53 @@ def explain_campaign(
                 )
             )
 
+    diagnosis.held = next((r for r in reasons if r.code in ("credentials", "outage")), None)
+    if diagnosis.held is None and "window" in diagnosis.codes and not counts.sending:
+        due = Message.objects.filter(
+            campaign_id=campaign.pk, status=MessageStatus.PENDING, next_attempt_at__lte=now
+        )
+        if not due.exists():
+            diagnosis.held = next(r for r in reasons if r.code == "window")
+    if diagnosis.held is not None and diagnosis.held.code != "window":
+        diagnosis.estimate_text = _("No finish estimate while sending is held.")
+        return diagnosis
     if sent_per_minute_here is None and "window" not in diagnosis.codes:
         sent_per_minute_here = sent_per_minute(campaign.pk, now)
     _estimate(diagnosis, campaign, unsent, now, sent_per_minute_here)
     return diagnosis
+
+
+def _window_closed(
+    diagnosis: Diagnosis, campaign: Campaign, counts: CampaignCounts | None, now: datetime
+) -> None:
+    """Nothing left to send, yet running: messages expired early because their clients'
+    send window does not open before the end (the campaign finishes at its end)."""
+    if campaign.status != CampaignStatus.RUNNING or campaign.end_at <= now:
+        return
+    if not counts or not counts.expired:
+        return
+    closed = Message.objects.filter(
+        campaign_id=campaign.pk,
+        status=MessageStatus.EXPIRED,
+        last_error=WINDOW_CLOSED_TO_THE_END,
+    )
+    n, more = _count(closed)
+    if not n:
+        return
+    reason = Reason(
+        "window_closed",
+        ngettext(
+            "%(n)s message will not go out: its client's send window does not open before "
+            "the end at %(end)s. Change the send window or the end to send it.",
+            "%(n)s messages will not go out: their clients' send window does not open "
+            "before the end at %(end)s. Change the send window or the end to send them.",
+            n,
+        )
+        % {"n": _how_many(n, more), "end": _when(campaign.end_at, now)},
+    )
+    diagnosis.reasons.append(reason)
+    diagnosis.held = reason
+    diagnosis.estimate_text = _("Nothing else goes out; the campaign finishes at its end.")
 
 
 def _estimate(

@@ -71,6 +71,7 @@ def campaigns_active_between(start: datetime, end: datetime) -> list[Campaign]:
     in start order, with their counters (what the daily report covers)."""
     return list(
         Campaign.objects.filter(start_at__lt=end, end_at__gt=start)
+        .exclude(status=CampaignStatus.DRAFT)  # never sent anything
         .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=start))
         .select_related("counts")
         .order_by("start_at", "id")
@@ -187,7 +188,9 @@ def campaign_stats(campaign: Campaign, *, now=None) -> dict:
 def overall_stats() -> dict:
     totals = message_totals()
     campaigns = []
-    for campaign in Campaign.objects.select_related("counts").order_by("-id"):
+    # Drafts send nothing: they are counted in campaigns_by_status, under their own name.
+    sending = Campaign.objects.exclude(status=CampaignStatus.DRAFT)
+    for campaign in sending.select_related("counts").order_by("-id"):
         counts = counts_of(getattr(campaign, "counts", None))
         campaigns.append(
             {

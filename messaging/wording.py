@@ -65,9 +65,15 @@ def describe_outcome(
     return _("Unknown answer from the provider.")
 
 
-def _expired_reason(last_error: str) -> str:
+def _expired_reason(last_error: str, end_at: datetime | None, now: datetime) -> str:
     if "send window" in last_error:
-        return _("The client's send window did not open again before the campaign's end.")
+        if end_at is not None and end_at > now:
+            # Expired early, before the end: said as what will happen, not what did.
+            return _(
+                "The client's send window will not open before the end at %(time)s: "
+                "this message will not go out."
+            ) % {"time": _clock(end_at)}
+        return _("The client's send window did not open before the campaign's end.")
     if "no retry possible" in last_error:
         return _("Not sent: no retry was possible before the campaign's end.")
     return _("Not sent before the campaign's end.")
@@ -82,9 +88,11 @@ def describe_message(
     last_outcome: str | None = None,
     last_http_status: int | None = None,
     last_duration_ms: int | None = None,
+    end_at: datetime | None = None,
     now: datetime | None = None,
 ) -> str:
-    """Where one message stands, in a sentence: what happened last and what happens next."""
+    """Where one message stands, in a sentence: what happened last and what happens next.
+    `end_at` is the campaign's end (an expiry before it is worded in the future tense)."""
     now = now or timezone.now()
     last = (
         describe_outcome(
@@ -100,7 +108,7 @@ def describe_message(
     if status == MessageStatus.FAILED:
         return last or last_error or _("Failed.")
     if status == MessageStatus.EXPIRED:
-        return _expired_reason(last_error)
+        return _expired_reason(last_error, end_at, now)
     if status == MessageStatus.CANCELLED:
         if "deleted" in last_error.lower():
             return _("Cancelled: the campaign or the client was deleted.")

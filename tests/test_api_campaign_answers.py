@@ -63,7 +63,7 @@ def test_an_edit_that_moves_the_start_to_now_answers_running(manager_api):
     assert response.json()["counts"]["pending"] == 1
 
 
-def test_the_form_shows_a_created_in_window_campaign_as_running(as_manager):
+def test_the_form_saves_a_draft_and_the_review_launches_it_running(as_manager):
     make_client("79161234567")
     now = timezone.localtime()
     response = as_manager.post(
@@ -75,6 +75,10 @@ def test_the_form_shows_a_created_in_window_campaign_as_running(as_manager):
         },
     )
     assert response.status_code == 302
+    campaign = Campaign.objects.get()
+    assert campaign.status == CampaignStatus.DRAFT
+    review = reverse("dashboard:campaign-review", args=[campaign.pk])
+    assert as_manager.post(review, {"recipients": "1"}).status_code == 302
     assert Campaign.objects.get().status == CampaignStatus.RUNNING
 
 

@@ -64,8 +64,11 @@ def test_the_provider_refusing_the_credentials_is_said_first():
     ProviderState.objects.update_or_create(pk=1, defaults={"credentials_rejected": True})
     diagnosis = explain_campaign(campaign, now=NOW)
     assert diagnosis.codes == ["credentials"]
-    assert "refuses Herald's credentials" in diagnosis.reasons[0].text
-    assert "PROVIDER_TOKEN" in diagnosis.reasons[0].text
+    # The marketer's words; the setting and the HTTP codes are the Managers' detail.
+    assert "refuses Herald's access" in diagnosis.reasons[0].text
+    assert "PROVIDER_TOKEN" not in diagnosis.reasons[0].text
+    assert "PROVIDER_TOKEN" in diagnosis.reasons[0].detail
+    assert "401/403" in diagnosis.reasons[0].detail
 
 
 def test_an_outage_says_until_when_sending_is_paused():
@@ -77,8 +80,9 @@ def test_an_outage_says_until_when_sending_is_paused():
     diagnosis = explain_campaign(campaign, now=NOW)
     assert diagnosis.codes == ["outage"]
     assert diagnosis.reasons[0].text == (
-        "The provider is failing: sending is paused until 11:01:12, then one message tests it."
+        "The provider is not accepting messages; next try at 11:01."
     )
+    assert "Circuit breaker open" in diagnosis.reasons[0].detail
 
 
 def test_retries_say_when_the_next_one_is():

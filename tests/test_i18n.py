@@ -6,6 +6,7 @@ import gettext
 import shutil
 import subprocess
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from dashboard.models import UserPreference
+from messaging import services
 from messaging.models import (
     AttemptOutcome,
     Campaign,
@@ -67,7 +69,9 @@ def _messages(campaign: Campaign, phones: list[str], status: str) -> list[Messag
 def russian_team(client):
     objects = seed_russian_team()
     client.force_login(objects["manager"])
-    return objects
+    # The review shows the estimated cost only with a price set.
+    with override_settings(SMS_PART_PRICE=Decimal("2.35")):
+        yield objects
 
 
 def seed_russian_team() -> dict:
@@ -108,10 +112,30 @@ def seed_russian_team() -> dict:
         other = make_campaign(name=name, text="Текст")
         force_status(other.pk, status)
     make_campaign(text="Без названия")  # shown by its number
+    # A draft to review: a window that never opens before a short end, a long text, a start
+    # already past (every warning of the review).
+    draft = services.create_campaign(
+        values={
+            "name": "Черновик",
+            "text": "Длинный текст. " * 6,
+            "start_at": timezone.now() - timedelta(minutes=5),
+            "end_at": timezone.now() + timedelta(minutes=3),
+            "send_window_start": (timezone.localtime() + timedelta(hours=3)).time(),
+            "send_window_end": (timezone.localtime() + timedelta(hours=4)).time(),
+        },
+        user=manager,
+        draft=True,
+    )
     ProviderState.objects.update_or_create(
         pk=1, defaults={"credentials_rejected": True, "latency_ms": 180.0, "error_rate": 0.25}
     )
-    return {"campaign": running, "message": failed, "client": failed.client, "manager": manager}
+    return {
+        "campaign": running,
+        "draft": draft,
+        "message": failed,
+        "client": failed.client,
+        "manager": manager,
+    }
 
 
 def _pages(objects: dict) -> list[tuple[str, str]]:
@@ -125,6 +149,8 @@ def _pages(objects: dict) -> list[tuple[str, str]]:
             pk = objects["client"].pk
         elif name.startswith("dashboard:message"):
             pk = objects["message"].pk
+        if name == "dashboard:campaign-review":
+            pk = objects["draft"].pk
         path = concrete(route, pk)
         if name == "dashboard:campaign-action":
             pages += [
@@ -272,6 +298,8 @@ def test_every_page_in_english_shows_no_placeholders_or_russian_but_data(client,
         "Летняя",
         "Зимняя",
         "Новогодняя",
+        "Черновик",
+        "Длинный текст.",
         "вип",
         "обычный",
         "клиенты.csv",

@@ -83,11 +83,13 @@ def test_provider_health_shows_circuit_and_credentials_problem(as_viewer):
             "error_rate": 0.75,
         },
     )
-    html = as_viewer.get(reverse("dashboard:home")).content.decode()
-    assert "Provider: refusing our credentials" in html
-    assert "rejects Herald's credentials" in unescape(html)  # the words /readyz and the API use
+    html = unescape(as_viewer.get(reverse("dashboard:home")).content.decode())
+    assert "Provider: refuses Herald's access" in html
+    assert "until an administrator fixes the connection" in html
     assert "120 ms" in html
-    assert "75%" in html
+    assert "100%" in html  # every request is refused
+    # The setting and the HTTP codes are a Manager's detail, not a viewer's.
+    assert "PROVIDER_TOKEN" not in html and "401" not in html
 
 
 def test_provider_health_in_plain_words(as_viewer):
@@ -99,8 +101,8 @@ def test_provider_health_in_plain_words(as_viewer):
         pk=1, defaults={"circuit": "open", "opened_until": until}
     )
     html = as_viewer.get(reverse("dashboard:home")).content.decode()
-    assert "Provider: failing" in html
-    assert f"Sending paused until {timezone.localtime(until):%H:%M:%S}." in html
+    assert "Provider: not accepting messages" in html
+    assert f"next try at {timezone.localtime(until):%H:%M}." in html
 
 
 def test_message_detail_shows_its_attempt_timeline(as_viewer):

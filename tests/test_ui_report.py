@@ -90,7 +90,8 @@ def test_send_now_without_smtp_says_it_went_to_the_console_when_debugging(
     settings.EMAIL_HOST = ""
     settings.REPORT_RECIPIENTS = ["boss@example.com"]
     page = as_manager.get(reverse("dashboard:report")).content.decode()
-    assert "it goes to the server's console, not by email" in page
+    assert "No mail server is set up yet, so it is not emailed." in page
+    assert "EMAIL_HOST is empty" in page  # a Manager's detail
     response = as_manager.post(reverse("dashboard:report"), follow=True)
     assert "only to the server&#x27;s console: no EMAIL_HOST is set" in response.content.decode()
     assert len(mailoutbox) == 1

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext as _
 
 from messaging.wording import describe_message, describe_outcome
@@ -98,7 +98,8 @@ def test_send_reason(test_send) -> str:
 
 @register.simple_tag
 def message_reason(message) -> str:
-    """Where a message stands in plain words (needs tables.with_last_attempt's annotations)."""
+    """Where a message stands in plain words (needs tables.with_last_attempt's annotations,
+    or `campaign_end_at` set by the caller)."""
     return describe_message(
         status=message.status,
         attempts=message.attempts,
@@ -107,6 +108,7 @@ def message_reason(message) -> str:
         last_outcome=getattr(message, "last_outcome", None),
         last_http_status=getattr(message, "last_http_status", None),
         last_duration_ms=getattr(message, "last_duration_ms", None),
+        end_at=getattr(message, "campaign_end_at", None),
     )
 
 
@@ -153,4 +155,15 @@ def progress_summary(counts, campaign) -> str:
             "total": intcomma(counts.total),
         }
         return f"{done} · {breakdown}"
+    in_flight = getattr(campaign, "in_flight_at_cancel", None)
+    if in_flight:
+        # Why "cancelled" shrank and "sent" grew after the cancel: those were already out.
+        note = ngettext(
+            "%(n)s was already with the provider when the campaign was cancelled; "
+            "it counts as sent if the provider accepts it",
+            "%(n)s were already with the provider when the campaign was cancelled; "
+            "each counts as sent if the provider accepts it",
+            in_flight,
+        ) % {"n": intcomma(in_flight)}
+        return f"{breakdown} · {note}"
     return breakdown

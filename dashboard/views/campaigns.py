@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST, require_safe
@@ -17,7 +18,7 @@ from dashboard.filters import CampaignFilter
 from dashboard.forms import CampaignForm, ListField
 from dashboard.tables import CampaignTable, MessageTable, with_last_attempt
 from dashboard.views import page_or_partial, polling, wants_partial
-from messaging import services, sms, stats, testsend
+from messaging import audience, review, services, sms, stats, testsend
 from messaging.diagnosis import explain_campaign
 from messaging.models import Campaign, MessageStatus, TestSend
 from messaging.validators import operator_code_validator, validate_tag
@@ -197,10 +198,34 @@ def _preview(data) -> dict:
     # The form's own rule and wording (Campaign.clean), shown while typing: one problem at most.
     window_problem = next(iter(probe.send_window_problems().values()), None)
     return {
-        "matching": None if problems else probe.matching_clients().count(),
+        "matching": None if problems else audience.recipients(probe).count(),
         "problems": problems,
         "window_text": probe.send_window_text() if window_problem is None else window_problem,
+        "window_warning": None if problems or window_problem else _window_warning(probe, data),
     }
+
+
+def _window_warning(probe: Campaign, data) -> str | None:
+    """The review's warning, while typing: the window and the end leave some clients no
+    opening (their messages would expire unsent)."""
+    if not probe.has_send_window:
+        return None
+    try:
+        start = CampaignForm.base_fields["start_at"].clean(data.get("start_at") or None)
+        end = CampaignForm.base_fields["end_at"].clean(data.get("end_at") or None)
+    except ValidationError:
+        return None
+    if start is None or end is None or end <= start:
+        return None
+    coverage = review.window_coverage(
+        audience.recipients(probe),
+        start=max(start, timezone.now()),
+        end=end,
+        opens=probe.send_window_start,
+        closes=probe.send_window_end,
+    )
+    warning = review.window_warning(coverage, end)
+    return warning.text if warning else None
 
 
 def _preview_fragment(request, campaign: Campaign | None):

@@ -391,7 +391,11 @@ class MessageViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 class OverallStatsView(APIView):
     @extend_schema(
         summary="Overall statistics",
-        description="Every campaign with its message counts by status, and totals by status.",
+        description=(
+            "Every campaign but drafts (which send nothing) with its message counts by "
+            "status, the totals by status, and how many campaigns are in each status "
+            "(drafts included, as `draft`)."
+        ),
         responses=OverallStatsSerializer,
     )
     def get(self, request):

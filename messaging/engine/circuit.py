@@ -60,8 +60,11 @@ def check_gate(now: datetime, *, fingerprint: str, probe_timeout: float) -> Gate
     return Gate.PROBE if won else Gate.HOLD
 
 
-def trip(now: datetime, reason: str) -> None:
-    """Open the circuit; a failed probe doubles the cool-down up to the maximum."""
+def trip(now: datetime, reason: str, *, error_rate: float = 1.0) -> None:
+    """Open the circuit; a failed probe doubles the cool-down up to the maximum.
+
+    `error_rate` is the share of failures that tripped it, kept as the provider's error
+    rate while it is held (no request is made then to say otherwise)."""
     with transaction.atomic():
         state = ProviderState.objects.select_for_update().get(pk=_state().pk)
         if state.circuit == CircuitState.OPEN and state.opened_until and state.opened_until > now:
@@ -77,6 +80,7 @@ def trip(now: datetime, reason: str) -> None:
         state.cooldown_seconds = cooldown
         state.opened_until = now + timedelta(seconds=cooldown)
         state.last_error = reason[:300]
+        state.error_rate = error_rate
         state.save()
     log.warning("provider circuit opened for %.1fs: %s", cooldown, reason)
 
@@ -112,7 +116,13 @@ def reject_credentials(now: datetime, *, fingerprint: str, detail: str) -> None:
 
 
 def record_health(*, latency_ms: float | None, error_rate: float | None) -> None:
-    ProviderState.objects.filter(pk=1).update(latency_ms=latency_ms, error_rate=error_rate)
+    rows = ProviderState.objects.filter(pk=1)
+    if error_rate is None:
+        # No request since the circuit opened: the rate that opened it still holds.
+        rows.filter(circuit=CircuitState.CLOSED).update(latency_ms=latency_ms, error_rate=None)
+        rows.exclude(circuit=CircuitState.CLOSED).update(latency_ms=latency_ms)
+    else:
+        rows.update(latency_ms=latency_ms, error_rate=error_rate)
 
 
 class FailureWindow:
@@ -204,6 +214,10 @@ class ProviderGate:
             return
         self.failures.add(failed)
         if failed and self.state is Gate.GO and self.failures.should_trip():
-            trip(now, f"most recent requests failed ({result.reason})")
+            trip(
+                now,
+                f"most recent requests failed ({result.reason})",
+                error_rate=self.failures.error_rate() or 1.0,
+            )
             self.failures.clear()
             self.state = Gate.HOLD
