@@ -33,7 +33,7 @@ def test_after_a_form_error_the_cursor_is_in_the_first_field_to_fix(page):
     page.goto("/campaigns/new/")
     page.get_by_label("Text").fill("")
     page.get_by_label("Operator codes").fill("91")
-    page.get_by_role("button", name="Create campaign").click()
+    page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Nothing was saved")).to_be_visible()
     expect(page.get_by_label("Text")).to_be_focused()
     assert Campaign.objects.count() == 0

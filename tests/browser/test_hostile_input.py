@@ -103,8 +103,8 @@ def fill_through_the_ui(page) -> tuple[Client, Campaign]:
     page.locator("#id_name").fill(ALL[:200])
     page.locator("#id_text").fill(ALL)
     page.locator("#id_tags").fill(TAG)
-    page.get_by_role("button", name="Create campaign").click()
-    expect(page.get_by_text("created.")).to_be_visible()
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("saved. Nothing is sent")).to_be_visible()
     campaign = Campaign.objects.get()
     assert campaign.name == ALL[:200] and campaign.text == ALL and campaign.tags == [TAG]
     return client, campaign

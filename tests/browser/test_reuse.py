@@ -15,7 +15,7 @@ from tests.engine.conftest import make_clients, running_campaign
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_duplicate_campaign(page):
+def test_duplicate_makes_a_draft(page):
     source = make_campaign(name="Black Friday", text="Everything -30%", tags=["vip"])
     make_user("mara", MANAGERS)
     sign_in(page, "mara", "pw-mara")
@@ -24,10 +24,11 @@ def test_duplicate_campaign(page):
     expect(page.get_by_label("Name (optional)")).to_have_value("Black Friday (copy)")
     expect(page.get_by_label("Text")).to_have_value("Everything -30%")
     expect(page.get_by_label("Tags")).to_have_value("vip")
-    page.get_by_role("button", name="Create campaign").click()
-    expect(page.get_by_text("Campaign “Black Friday (copy)” created.")).to_be_visible()
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Draft “Black Friday (copy)” saved.")).to_be_visible()
+    expect(page.locator('[data-live="status"]')).to_have_text("Draft")
     copy = Campaign.objects.exclude(pk=source.pk).get()
-    assert (copy.text, copy.tags) == ("Everything -30%", ["vip"])
+    assert (copy.text, copy.tags, copy.status) == ("Everything -30%", ["vip"], "draft")
     assert copy.start_at != source.start_at
 
 
