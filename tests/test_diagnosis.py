@@ -9,7 +9,16 @@ from django.utils import timezone
 
 from messaging import services
 from messaging.diagnosis import COUNT_CAP, explain_campaign
-from messaging.models import Campaign, CircuitState, Message, ProviderState, SendBucket
+from messaging.engine.claims import WINDOW_CLOSED_TO_THE_END
+from messaging.models import (
+    Campaign,
+    CircuitState,
+    Message,
+    MessageStatus,
+    ProviderState,
+    SendBucket,
+)
+from messaging.models.counters import move_messages
 from tests.engine.conftest import make_clients, running_campaign
 
 pytestmark = pytest.mark.django_db
@@ -184,4 +193,54 @@ def test_no_rate_estimate_while_messages_wait_for_their_window():
     assert diagnosis.estimate is None
     assert diagnosis.estimate_text == (
         "Messages waiting for their send window go out as it opens, until the end at 13:00."
+    )
+
+
+def _hold(kind: str, campaign, manager) -> None:
+    if kind == "outage":
+        ProviderState.objects.update_or_create(
+            pk=1,
+            defaults={"circuit": CircuitState.OPEN, "opened_until": NOW + timedelta(seconds=42)},
+        )
+    elif kind == "credentials":
+        ProviderState.objects.update_or_create(pk=1, defaults={"credentials_rejected": True})
+    elif kind == "paused":
+        services.pause_campaign(campaign=campaign, user=manager)
+    elif kind == "window":
+        Message.objects.filter(campaign=campaign).update(next_attempt_at=NOW + timedelta(hours=3))
+
+
+@pytest.mark.parametrize("kind", ["outage", "credentials", "paused", "window"])
+def test_while_sending_is_held_no_finish_is_estimated(kind, manager, as_viewer):
+    campaign = started(10, send_window_start=time(9, 0), send_window_end=time(18, 0))
+    # Sending fast this minute: without the hold, a finish would be promised.
+    SendBucket.objects.create(campaign=campaign, minute=NOW.replace(second=0), sent=120)
+    assert explain_campaign(campaign, now=NOW).estimate is not None
+    _hold(kind, campaign, manager)
+    campaign.refresh_from_db()
+    diagnosis = explain_campaign(campaign, now=NOW)
+    assert diagnosis.held is not None and diagnosis.held.code == kind
+    assert diagnosis.estimate is None
+    assert "should go out" not in diagnosis.estimate_text
+    live = as_viewer.get(
+        f"/campaigns/{campaign.pk}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="campaign-live"
+    ).content.decode()
+    assert f'data-held="{kind}"' in live
+    assert ("Paused" if kind == "paused" else "Sending held") in live
+    assert "should go out" not in live
+
+
+def test_a_campaign_whose_messages_expired_early_is_held_until_its_end():
+    campaign = started(2, send_window_start=time(9, 0), send_window_end=time(18, 0))
+    move_messages(
+        campaign.messages.all(),
+        [MessageStatus.PENDING],
+        MessageStatus.EXPIRED,
+        last_error=WINDOW_CLOSED_TO_THE_END,
+    )
+    diagnosis = explain_campaign(campaign, now=NOW)
+    assert diagnosis.held.code == "window_closed"
+    assert diagnosis.held.text == (
+        "2 messages will not go out: their clients' send window does not open before the end "
+        "at 13:00. Change the send window or the end to send them."
     )

@@ -186,6 +186,11 @@ class Sender:
         self.client.close()
         try:
             lifecycle.finish_done(self.clock())
+            # What this sender last saw of the provider, so a short run leaves it too.
+            circuit.record_health(
+                latency_ms=self.inflight.median_latency_ms(),
+                error_rate=self.gate.failures.error_rate(),
+            )
         except DatabaseError:
             log.warning("could not mark finished campaigns; the next tick will")
 
