@@ -126,6 +126,20 @@ def seed_russian_team() -> dict:
         user=manager,
         draft=True,
     )
+    # A launched one: the launch is on the audit page.
+    later = timezone.now() + timedelta(days=1)
+    services.launch_campaign(
+        campaign=services.create_campaign(
+            values={
+                "name": "Запущенная",
+                "text": "Текст",
+                "start_at": later,
+                "end_at": later + timedelta(hours=1),
+            },
+            draft=True,
+        ),
+        user=manager,
+    )
     ProviderState.objects.update_or_create(
         pk=1, defaults={"credentials_rejected": True, "latency_ms": 180.0, "error_rate": 0.25}
     )
@@ -300,6 +314,7 @@ def test_every_page_in_english_shows_no_placeholders_or_russian_but_data(client,
         "Новогодняя",
         "Черновик",
         "Длинный текст.",
+        "Запущенная",
         "вип",
         "обычный",
         "клиенты.csv",

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext as _
 
@@ -83,6 +85,25 @@ AUDIT_DETAILS = (
 @register.filter
 def audit_detail(detail: str) -> str:
     return "; ".join(gettext(part) for part in detail.split("; ")) if detail else ""
+
+
+@register.simple_tag
+def audit_event_detail(event) -> str:
+    """An audit event's detail for the page: a launch links its campaign and counts its
+    recipients in the viewer's language (stored as "campaign=12; recipients=50011")."""
+    if event.kind != "campaign_launched":
+        return audit_detail(event.detail)
+    fields = dict(part.partition("=")[::2] for part in event.detail.split("; "))
+    campaign, recipients = fields.get("campaign", ""), fields.get("recipients", "")
+    if not (campaign.isdigit() and recipients.isdigit()):
+        return audit_detail(event.detail)
+    n = int(recipients)
+    return format_html(
+        '<a href="{}">{}</a>, {}',
+        reverse("dashboard:campaign-detail", args=[int(campaign)]),
+        _("Campaign #%(id)s") % {"id": campaign},
+        ngettext("%(n)s recipient", "%(n)s recipients", n) % {"n": intcomma(n)},
+    )
 
 
 @register.filter
