@@ -105,6 +105,10 @@ def fill_through_the_ui(page) -> tuple[Client, Campaign]:
     page.locator("#id_tags").fill(TAG)
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("saved. Nothing is sent")).to_be_visible()
+    # Reviewed and launched, so it is in every figure and in the daily report.
+    page.get_by_role("link", name="Review and launch").click()
+    page.get_by_role("button", name="Send to 1 client").click()
+    expect(page.get_by_text("Launched:")).to_be_visible()
     campaign = Campaign.objects.get()
     assert campaign.name == ALL[:200] and campaign.text == ALL and campaign.tags == [TAG]
     return client, campaign
