@@ -86,7 +86,7 @@ def test_a_success_resets_the_count(client, settings):
 def test_behind_the_proxy_the_forwarded_address_is_the_one_locked(client, settings):
     """Behind the ingress every request comes from its address: the client's is in XFF."""
     settings.AXES_FAILURE_LIMIT = 3
-    settings.TRUSTED_PROXIES = 1
+    settings.FORWARDED_ALLOW_IPS = ["10.1.1.1"]
     make_user("victim", None)
     for n in range(3):
         client.post(

@@ -74,7 +74,10 @@ MIDDLEWARE = [
     # django-prometheus times every request (requests by view, method and status, and
     # latency, served by our own /metrics): its two middlewares wrap all the others.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    # First of ours, so that it times and logs every request, redirects and static files too.
+    # X-Forwarded-* headers from a peer that is not one of FORWARDED_ALLOW_IPS are dropped
+    # before anything reads them (the HTTPS redirect, the client's address).
+    "security.addresses.forwarded_headers_from_proxies_only",
+    # Next, so that it times and logs every request, redirects and static files too.
     "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Every response, static files included, gets the Content-Security-Policy header.
