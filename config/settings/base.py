@@ -98,8 +98,9 @@ MIDDLEWARE = [
     "dashboard.language.UserLanguageMiddleware",
     # Shows every time in the viewer's chosen zone (a cookie set on the account page).
     "dashboard.middleware.viewer_timezone_middleware",
-    # Turns a refused or failed SSO sign-in into a clear 403 page instead of a 500.
-    "social_django.middleware.SocialAuthExceptionMiddleware",
+    # Turns a refused or failed SSO sign-in into a clear 403 page instead of a 500, and
+    # counts and audits it like a wrong password (security/sso.py).
+    "security.sso.CountedSocialAuthExceptionMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
