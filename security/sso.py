@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.contrib.auth.signals import user_login_failed
 from social_django.middleware import SocialAuthExceptionMiddleware
 
-
 # The audit's words (translated on the audit page, dashboard/templatetags/herald.py).
 PROVIDERS = {"auth0": "Auth0"}
 OTHER_FAILURE = "refused by the provider, or not a valid answer from it"
