@@ -192,6 +192,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # bootstrap5-responsive with its pagination label translated (templates/django_tables2/).
 DJANGO_TABLES2_TEMPLATE = "django_tables2/herald.html"
 UI_PAGE_SIZE = env_int("UI_PAGE_SIZE", 25, minimum=5)
+# The most rows a table shows however many `?per_page=` asks for (dashboard/tables.py).
+UI_MAX_PAGE_SIZE = env_int("UI_MAX_PAGE_SIZE", max(100, UI_PAGE_SIZE), minimum=UI_PAGE_SIZE)
 # Largest CSV the client import accepts, in the web UI and the API (413 there).
 # UI_IMPORT_MAX_BYTES is its earlier name, still read.
 IMPORT_MAX_BYTES = env_int(
