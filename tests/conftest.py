@@ -24,6 +24,16 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request in Russian leaves Russian active in its thread (LocaleMiddleware never
+    resets it): a later test calling code directly would read Russian labels."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 def make_user(username: str, role: str | None):
     user = get_user_model().objects.create_user(username=username, password="pw-" + username)
     if role:

@@ -8,13 +8,13 @@ from django.contrib import auth, messages
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dashboard.access import members
 from dashboard.forms import TimezoneForm
 from dashboard.middleware import TZ_COOKIE
+from dashboard.views import redirect_back
 from security.models import ApiToken
 from security.tokens import issue_token, revoke_token
 
@@ -67,9 +67,7 @@ def set_timezone(request):
         return redirect("dashboard:account")
     zone = form.cleaned_data["timezone"]
     messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": zone})
-    back = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
-    response = redirect(back if back and safe else "dashboard:account")
+    response = redirect_back(request, "dashboard:account")
     response.set_cookie(TZ_COOKIE, zone, max_age=365 * 24 * 3600, samesite="Lax")
     return response
 
