@@ -69,7 +69,11 @@ LOGGING = {
         "redact": {"()": "config.logs.RedactFilter"},
     },
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # One event per line: line breaks in a message are escaped (config/logs.py).
+        "text": {
+            "()": "config.logs.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
