@@ -9,14 +9,20 @@ import ipaddress
 
 from django.core.exceptions import ImproperlyConfigured
 
-# Published placeholders: k8s/secret.yaml and docker-compose.yml's default. Any value with
-# "change-me" in it is refused as well (config/settings/base.py).
+# Published placeholders: k8s/secret.yaml's and docker-compose.yml's defaults. Any value
+# with "change-me" in it is refused as well (config/settings/base.py, reports.py).
 KNOWN_PLACEHOLDER_SECRET_KEYS = frozenset(
     {
         "change-me-to-50-random-characters",
         "compose-only-secret-change-me",
     }
 )
+KNOWN_PLACEHOLDER_METRICS_TOKENS = frozenset({"change-me-metrics-token"})
+
+
+def is_placeholder(value: str, known: frozenset[str]) -> bool:
+    """A published placeholder: anyone who read the repository knows it."""
+    return value in known or "change-me" in value.lower()
 
 
 def is_local_host(host: str) -> bool:

@@ -133,6 +133,28 @@ def test_a_placeholder_secret_key_is_refused_at_start(key):
     assert "SECRET_KEY is a published placeholder; set a random one" in last_line
 
 
+@pytest.mark.parametrize("token", ["change-me-metrics-token", "my-CHANGE-ME-token"])
+def test_a_placeholder_metrics_token_is_refused_at_start(token):
+    """k8s/secret.yaml's METRICS_TOKEN is public: kept, /metrics would be open to anyone."""
+    environ = {
+        **os.environ,
+        "HERALD_ENV_FILE": "",
+        "SECRET_KEY": "k" * 50,
+        "DEBUG": "0",
+        "METRICS_TOKEN": token,
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.startswith("Herald cannot start: METRICS_TOKEN is a published placeholder")
+
+
 def test_manage_py_refuses_a_placeholder_secret_key_in_one_line():
     environ = {
         **os.environ,

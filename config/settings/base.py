@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
 from config.env import env_bool, env_int, env_list, env_str, env_timezone
-from config.security import KNOWN_PLACEHOLDER_SECRET_KEYS
+from config.security import KNOWN_PLACEHOLDER_SECRET_KEYS, is_placeholder
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 # The placeholders shipped in k8s/secret.yaml and docker-compose.yml are public: a
 # deployment that kept one would sign sessions with a key anyone can read.
-if SECRET_KEY in KNOWN_PLACEHOLDER_SECRET_KEYS or "change-me" in SECRET_KEY.lower():
+if is_placeholder(SECRET_KEY, KNOWN_PLACEHOLDER_SECRET_KEYS):
     raise ImproperlyConfigured(
         "SECRET_KEY is a published placeholder; set a random one, e.g. the output of "
         "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
