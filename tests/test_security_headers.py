@@ -49,8 +49,45 @@ def test_every_response_has_the_strict_csp_and_the_standard_headers(as_manager, 
     _assert_strict_csp(response[CSP])
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
-    if response["Content-Type"].startswith("text/html"):
-        assert response["X-Frame-Options"] == "DENY"
+    # Static files too (WhiteNoise answers them before most middleware runs).
+    assert response["X-Frame-Options"] == "DENY"
+    policy = dict(part.split("=", 1) for part in response["Permissions-Policy"].split(", "))
+    assert policy["camera"] == policy["microphone"] == policy["geolocation"] == "()"
+    assert policy["payment"] == policy["usb"] == "()"
+
+
+def _cache_control(response) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/clients/",
+        "/clients/export.csv",
+        "/campaigns/",
+        "/account/",
+        "/audit/",
+        "/api/clients/",
+        "/no-such-page/",
+    ],
+)
+def test_nothing_a_signed_in_user_is_answered_may_be_stored(as_manager, path):
+    response = as_manager.get(path)
+    assert {"private", "no-store"} <= _cache_control(response), path
+
+
+def test_api_answers_to_a_token_may_not_be_stored(manager_api):
+    response = manager_api.get("/api/clients/")
+    assert response.status_code == 200
+    assert {"private", "no-store"} <= _cache_control(response)
+
+
+def test_static_files_stay_cacheable_for_signed_in_users(as_manager):
+    response = as_manager.get("/static/css/herald.css")
+    assert response.status_code == 200
+    assert "no-store" not in _cache_control(response)
 
 
 def test_the_login_page_has_the_csp_too(client):

@@ -80,8 +80,11 @@ MIDDLEWARE = [
     # Next, so that it times and logs every request, redirects and static files too.
     "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Every response, static files included, gets the Content-Security-Policy header.
+    # Every response, static files included, gets the Content-Security-Policy,
+    # Permissions-Policy and X-Frame-Options headers: these three come before WhiteNoise.
     "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Picks the language from the cookie or Accept-Language (needs the session, before
@@ -90,8 +93,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # What a signed-in user (or an API token) is answered is kept by no cache.
+    "config.middleware.private_when_signed_in",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Sign-in throttling (config/settings/signin.py).
     "axes.middleware.AxesMiddleware",

@@ -30,8 +30,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
-# Django's defaults, stated: X-Frame-Options DENY, nosniff, Referrer-Policy same-origin,
-# Cross-Origin-Opener-Policy same-origin.
+# Django's defaults, stated: X-Frame-Options DENY (static files too: the middleware runs
+# before WhiteNoise), nosniff, Referrer-Policy same-origin, Cross-Origin-Opener-Policy
+# same-origin.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -53,6 +54,35 @@ if env_str("TRUSTED_PROXIES"):
         "TRUSTED_PROXIES is no longer read: list the proxies' addresses or networks in "
         "FORWARDED_ALLOW_IPS instead (the same variable gunicorn reads)"
     )
+
+# Permissions-Policy (django-permissions-policy): none of the browser's powerful features
+# is for Herald's pages, nor for anything that might get framed into them.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "interest-cohort",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # django-csp: scripts and styles only from Herald's own static files; no inline
 # script, style attribute or eval anywhere (tests/test_templates_csp_ready.py). The
