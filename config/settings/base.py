@@ -153,6 +153,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Tests need a file (not memory) so worker and provider processes share it.
     _db["TEST"] = {"NAME": str(SQLITE_PATH.parent / "test_herald.sqlite3")}
 DATABASES = {"default": _db}
+# Error reports (the DEBUG page) hide the password in DATABASE_URL and any other URL.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "security.error_reports.SecretsHiddenFilter"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -------------------------------------------------------------------
