@@ -54,6 +54,8 @@ def client_ip(request: HttpRequest) -> str | None:
     client; anything left of it was written by the client and cannot be trusted.
     """
     peer = request.META.get("REMOTE_ADDR") or None
+    if peer is not None and not _valid(peer):
+        peer = None  # not an IP connection (a UNIX socket): no address to count or store
     if not is_proxy(peer):
         return peer
     chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]

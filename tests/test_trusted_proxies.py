@@ -46,6 +46,9 @@ def request_from(peer: str, forwarded_for: str | None = None):
         ("10.244.3.7", "10.244.1.1", "10.244.1.1"),
         # Garbage where the proxy's entry should be: the nearest address we can vouch for.
         ("10.244.3.7", "198.51.100.1, not-an-address", "10.244.3.7"),
+        # A peer without an IP address (a UNIX socket, so a local proxy): what it says.
+        ("", "198.51.100.1", "198.51.100.1"),
+        ("unix:/run/herald.sock", None, None),
     ],
 )
 def test_the_client_address_comes_from_forwarded_for_only_through_a_proxy(
