@@ -9,6 +9,7 @@ import time
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
+from django.utils.functional import empty
 
 from config import logs
 
@@ -89,8 +90,12 @@ def private_when_signed_in(get_response):
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
         user = getattr(request, "user", None)
+        if user is None or getattr(user, "_wrapped", None) is empty:
+            # Nothing looked at who is asking (a probe, a scrape): the answer is the same
+            # for anyone, and the session need not be read to find out.
+            return response
         try:
-            signed_in = user is not None and user.is_authenticated
+            signed_in = user.is_authenticated
         except DatabaseError:  # the session could not be read: assume the worst
             signed_in = True
         if signed_in:

@@ -38,7 +38,7 @@ class MetricsHandler(BaseHTTPRequestHandler):
             self._answer(200, self._scrape(), CONTENT_TYPE_LATEST)
 
     def _scrape(self) -> bytes:
-        if not self.server.database:
+        if not getattr(self.server, "database", False):
             return generate_latest(process_registry())
         try:
             return scrape()  # the database gauges too, as the web's /metrics
