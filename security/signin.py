@@ -97,7 +97,6 @@ class SignInHandler(AxesDatabaseHandler):
 
     def refusal(self, request, credentials: dict | None = None) -> Refusal | None:
         """Whether this attempt is refused before its password is checked, and why."""
-        cool_off = get_cool_off(request)
         if super().is_locked(request, credentials):  # rule 1, axes's own count
             username = get_client_username(request, credentials)
             _, latest = _failures(
@@ -105,7 +104,8 @@ class SignInHandler(AxesDatabaseHandler):
                 **_username_match(username),
                 ip_address=request.axes_ip_address,
             )
-            return Refusal(USER_AT_ADDRESS, _seconds_until((latest or timezone.now()) + cool_off))
+            until = (latest or timezone.now()) + get_cool_off(request)
+            return Refusal(USER_AT_ADDRESS, _seconds_until(until))
         address = self.address_refusal(request)
         if address is not None:
             return address
