@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from config.security import DEFAULT_FORWARDED_ALLOW_IPS
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
@@ -16,8 +18,9 @@ accesslog = None
 errorlog = "-"
 # TLS ends at the ingress, which sets X-Forwarded-Proto (see SECURE_PROXY_SSL). Only the
 # ingress may say so: FORWARDED_ALLOW_IPS lists its addresses or networks (comma-separated,
-# CIDR allowed); anyone else's X-Forwarded-* headers are ignored.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# CIDR allowed); anyone else's X-Forwarded-* headers are ignored. Django reads the same
+# variable with the same default (config/settings/headers.py, security/addresses.py).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS)
 # No control socket (gunicornc): nothing here uses it, and it would need a writable
 # directory under $HOME, which a read-only root file system does not have.
 control_socket_disable = True

@@ -126,3 +126,24 @@ class RedactFilter(logging.Filter):
                 # Formatters (the JSON one too) print exc_text when exc_info is gone.
                 record.exc_text, record.exc_info = clean, None
         return True
+
+
+# Every character a terminal, `less` or a log shipper may take for the end of a line.
+_LINE_BREAKS = str.maketrans(
+    {ch: ascii(ch)[1:-1] for ch in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+)
+
+
+def one_line(text: str) -> str:
+    """The text with its line breaks written as escapes (`\\r\\n`)."""
+    return text.translate(_LINE_BREAKS)
+
+
+class OneLineFormatter(logging.Formatter):
+    """LOG_FORMAT=text: one event, one line. A value with a line break in it (a request
+    path with %0d%0a, a user name typed at sign-in) is written escaped, so it cannot
+    begin a line of its own that reads as another event. A traceback keeps its lines: it
+    comes after the event's line. (JSON lines escape line breaks by themselves.)"""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return one_line(super().formatMessage(record))

@@ -1,4 +1,5 @@
-"""One log line per request: method, path, status, duration, user, and the ids in the URL."""
+"""One log line per request: method, path, status, duration, user, and the ids in the URL;
+and no cache keeps what a signed-in user is answered."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import time
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
+from django.utils.functional import empty
 
 from config import logs
 
@@ -76,3 +79,27 @@ class RequestLogMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
         logs.bind(**ids_from_url(match.url_name if match else None, view_kwargs))
+
+
+def private_when_signed_in(get_response):
+    """Cache-Control: private, no-store on every answer to a signed-in user or an API token
+    (DRF puts its user on the request too): pages, fragments and exports hold phone numbers
+    and keys that neither a shared proxy nor the browser's cache may keep. Static files are
+    answered by WhiteNoise before this runs and stay cacheable."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        user = getattr(request, "user", None)
+        if user is None or getattr(user, "_wrapped", None) is empty:
+            # Nothing looked at who is asking (a probe, a scrape): the answer is the same
+            # for anyone, and the session need not be read to find out.
+            return response
+        try:
+            signed_in = user.is_authenticated
+        except DatabaseError:  # the session could not be read: assume the worst
+            signed_in = True
+        if signed_in:
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    return middleware

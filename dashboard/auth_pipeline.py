@@ -19,9 +19,14 @@ log = logging.getLogger(__name__)
 
 
 class SignInRefused(AuthPolicyError):
-    def __init__(self, backend, reason: str) -> None:
+    """`reason` is shown to the person; `audit_reason` and `email` go to the audit trail
+    (security/sso.py counts and records every refused SSO sign-in)."""
+
+    def __init__(self, backend, reason: str, *, audit_reason: str, email: str = "") -> None:
         super().__init__(backend, code="authentication_disallowed", stage="pipeline")
         self.reason = reason
+        self.audit_reason = audit_reason
+        self.email = email
 
     def __str__(self) -> str:
         return self.reason
@@ -40,7 +45,9 @@ def require_allowed_verified_email(backend, details, *args, **kwargs):
     email = (details.get("email") or "").strip()
     if not email:
         raise SignInRefused(
-            backend, _("Your Auth0 account has no email address; Herald needs one.")
+            backend,
+            _("Your Auth0 account has no email address; Herald needs one."),
+            audit_reason="no email address",
         )
     if details.get("email_verified") is not True:
         log.warning("sso sign-in refused: unverified email domain=%s", email.rpartition("@")[2])
@@ -51,6 +58,8 @@ def require_allowed_verified_email(backend, details, *args, **kwargs):
                 "Verify it with Auth0 and try again."
             )
             % {"email": email},
+            audit_reason="email not verified",
+            email=email,
         )
     if not email_domain_allowed(email):
         log.warning("sso sign-in refused: domain not allowed domain=%s", email.rpartition("@")[2])
@@ -61,6 +70,8 @@ def require_allowed_verified_email(backend, details, *args, **kwargs):
                 "Ask an administrator to add the domain to AUTH0_ALLOWED_DOMAINS."
             )
             % {"domain": email.rpartition("@")[2]},
+            audit_reason="email domain not allowed",
+            email=email,
         )
 
 

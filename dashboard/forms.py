@@ -19,10 +19,12 @@ from messaging.models.campaigns import EDITABLE_AFTER_START, INPUT_FIELDS
 from messaging.phones import normalise_phone
 from messaging.validators import (
     TAG_TOO_LONG,
+    check_item_count,
     known_timezones,
     operator_code_validator,
     phone_validator,
     prohibit_null_characters,
+    split_list,
     validate_tag,
 )
 
@@ -213,16 +215,11 @@ class ListField(forms.CharField):
     def to_python(self, value) -> list[str]:
         if isinstance(value, list):  # a disabled field gives back the instance's list
             value = ",".join(value)
-        text = super().to_python(value) or ""
-        items = []
-        for item in text.replace(";", ",").split(","):
-            item = item.strip()
-            if item and item not in items:
-                items.append(item)
-        return items
+        return split_list(super().to_python(value) or "")
 
     def validate(self, value) -> None:
         super().validate(value)
+        check_item_count(value)  # one error for a huge list, not one per item
         errors = []
         for item in value:
             try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +25,23 @@ def _column_name(bound_column) -> str:
 CARD_CELLS = {"data-label": _column_name}
 
 
-class ClientTable(tables.Table):
+def page_size(asked: int | None) -> int:
+    """Rows on a page: `?per_page=` as asked, within 1..UI_MAX_PAGE_SIZE; UI_PAGE_SIZE when
+    missing or below 1 (django-tables2 takes it from the query as any integer at all)."""
+    if asked is None or asked < 1:
+        return settings.UI_PAGE_SIZE
+    return min(asked, settings.UI_MAX_PAGE_SIZE)
+
+
+class BoundedTable(tables.Table):
+    """Every table of the UI: whatever `?per_page=` says, a page has a bounded number of
+    rows, as the API's page_size has (`?per_page=50000` used to render 50,000 clients)."""
+
+    def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
+        return super().paginate(paginator_class, page_size(per_page), page, *args, **kwargs)
+
+
+class ClientTable(BoundedTable):
     phone = tables.Column(
         verbose_name=_("Phone"),
         linkify=("dashboard:client-detail", {"pk": tables.A("pk")}),
@@ -48,7 +66,7 @@ class ClientTable(tables.Table):
         attrs = {"class": "table table-hover align-middle table-cards", "td": CARD_CELLS}
 
 
-class CampaignTable(tables.Table):
+class CampaignTable(BoundedTable):
     name = tables.TemplateColumn(
         template_name="dashboard/campaigns/_name_cell.html",
         order_by=("name", "id"),
@@ -74,7 +92,7 @@ class CampaignTable(tables.Table):
         attrs = {"class": "table table-hover align-middle"}
 
 
-class MessageTable(tables.Table):
+class MessageTable(BoundedTable):
     id = tables.Column(
         verbose_name=_("Message"),
         linkify=("dashboard:message-detail", {"pk": tables.A("pk")}),

@@ -52,11 +52,9 @@ def encoding_of(text: str) -> str:
 
 def non_gsm_characters(text: str) -> list[str]:
     """The distinct characters that force UCS-2, in order of appearance (e.g. “smart quotes”)."""
-    seen: list[str] = []
-    for ch in text:
-        if ch not in _BASIC and ch not in _EXTENDED and ch not in seen:
-            seen.append(ch)
-    return seen
+    # A dict keeps the order and answers "seen?" at once: linear in the text.
+    seen = dict.fromkeys(ch for ch in text if ch not in _BASIC and ch not in _EXTENDED)
+    return list(seen)
 
 
 def _cost(ch: str, encoding: str) -> int:

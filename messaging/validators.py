@@ -13,6 +13,7 @@ import zoneinfo
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.deconstruct import deconstructible
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from messaging.phones import phone_error
@@ -73,9 +74,36 @@ def validate_timezone(value: str) -> None:
         )
 
 
+# A campaign's filter holds at most this many operator codes, and as many tags: there are
+# only 1,000 codes, and a longer list is a mistake (or an attack: 200,000 tags cost every
+# page that shows the campaign). Checked before any item is, so a huge list is one error.
+FILTER_MAX_ITEMS = 1000
+
+
+def check_item_count(items, *, max_items: int = FILTER_MAX_ITEMS) -> None:
+    if len(items) > max_items:
+        raise ValidationError(
+            _("At most %(max)s values, please; this list has %(count)s."),
+            code="max_items",
+            params={
+                "max": number_format(max_items, force_grouping=True),
+                "count": number_format(len(items), force_grouping=True),
+            },
+        )
+
+
+def split_list(text: str) -> list[str]:
+    """Values typed as "916, 925; 926": split on commas and semicolons, stripped, empty ones
+    dropped, repeats dropped keeping the first. Linear in the text (a dict, not a list
+    search: 50,000 tags took 16 s that way)."""
+    items = (item.strip() for item in text.replace(";", ",").split(","))
+    return list(dict.fromkeys(item for item in items if item))
+
+
 def validate_operator_codes(value) -> None:
     if not isinstance(value, list):
         raise ValidationError(_("Operator codes must be a list."), code="invalid")
+    check_item_count(value)
     for code in value:
         if not isinstance(code, str):
             raise ValidationError(_("Each operator code must be a string of 3 digits."))
@@ -116,6 +144,7 @@ def validate_tag_text(value: str) -> None:
 def validate_tags(value) -> None:
     if not isinstance(value, list):
         raise ValidationError(_("Tags must be a list."), code="invalid")
+    check_item_count(value)
     for tag in value:
         if not isinstance(tag, str):
             raise ValidationError(_("Each tag must be a string of at most 100 characters."))

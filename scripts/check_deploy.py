@@ -4,9 +4,9 @@
 For each of k8s/ (configmap + secret) and docker-compose.yml (the web service with
 every ${VAR:-default} at its default), this:
 
-1. starts Django with those values as they are and expects the published
-   placeholder SECRET_KEY to be refused, in one line naming the setting;
-2. replaces the placeholder with a random key, as a real deployment must, and runs
+1. starts Django with each published placeholder (SECRET_KEY, METRICS_TOKEN) and expects
+   it to be refused, in one line naming the setting;
+2. replaces the placeholders with random values, as a real deployment must, and runs
    `check --deploy --fail-level WARNING`, which must find nothing.
 
 Usage: .venv/bin/python scripts/check_deploy.py   (exit status 1 on any failure)
@@ -64,13 +64,27 @@ def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         )
 
 
+# Settings whose shipped placeholders must stop the start (config/security.py).
+PLACEHOLDERS_REFUSED = ("SECRET_KEY", "METRICS_TOKEN")
+
+
 def check(name: str, env: dict[str, str]) -> list[str]:
     """The problems found with one set of shipped settings (none: it is clean)."""
     problems = []
-    refused = _manage(env, "check")
-    if refused.returncode == 0 or "SECRET_KEY is a published placeholder" not in refused.stderr:
-        problems.append(f"{name}: the placeholder SECRET_KEY was not refused at start")
-    real = {**env, "SECRET_KEY": secrets.token_urlsafe(50)}
+    real = {
+        **env,
+        **{
+            setting: secrets.token_urlsafe(50)
+            for setting in PLACEHOLDERS_REFUSED
+            if env.get(setting)
+        },
+    }
+    for setting in PLACEHOLDERS_REFUSED:
+        if not env.get(setting):
+            continue  # not shipped with a value (compose leaves METRICS_TOKEN empty)
+        refused = _manage({**real, setting: env[setting]}, "check")
+        if refused.returncode == 0 or f"{setting} is a published placeholder" not in refused.stderr:
+            problems.append(f"{name}: the placeholder {setting} was not refused at start")
     result = _manage(real, "check", "--deploy", "--fail-level", "WARNING")
     if result.returncode != 0:
         problems.append(f"{name}: check --deploy failed:\n{result.stdout}{result.stderr}")

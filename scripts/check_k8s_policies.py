@@ -4,7 +4,8 @@
   non-root with a read-only root file system;
 - a default-deny NetworkPolicy selects every pod; the only other policy in the main
   files lets the web pods be reached from the ingress controller, so the workers get
-  no inbound connection (networkpolicy-prometheus.yaml is the optional scrape rule);
+  no inbound connection (networkpolicy-prometheus.yaml is the optional scrape rule,
+  and it may open the containers' `metrics` ports only, never the application's);
 - a PodDisruptionBudget covers the web pods;
 - gunicorn's FORWARDED_ALLOW_IPS is set in the ConfigMap and is not "*";
 - the worker's grace period leaves room for its 30 s graceful stop.
@@ -49,6 +50,8 @@ def _selects(selector: dict, labels: dict) -> bool:
 def problems(docs: list[tuple[str, dict]]) -> list[str]:
     found = []
     pods = {}
+    # Ports (numbers and names) of containers' ports named "metrics": what a scraper may reach.
+    metrics_ports: set = set()
     for file, doc in docs:
         if doc["kind"] not in ("Deployment", "Job", "StatefulSet", "DaemonSet"):
             continue
@@ -61,6 +64,9 @@ def problems(docs: list[tuple[str, dict]]) -> list[str]:
         if not (spec.get("securityContext") or {}).get("runAsNonRoot"):
             found.append(f"{file}: {name} may run as root")
         for container in spec["containers"]:
+            for port in container.get("ports") or []:
+                if port.get("name") == "metrics":
+                    metrics_ports.update({port["containerPort"], "metrics"})
             if not (container.get("securityContext") or {}).get("readOnlyRootFilesystem"):
                 found.append(f"{file}: {name}/{container['name']} has a writable root")
         if name == "herald-worker" and spec.get("terminationGracePeriodSeconds", 30) < 35:
@@ -99,6 +105,16 @@ def problems(docs: list[tuple[str, dict]]) -> list[str]:
         elif allowed:
             names = [doc["metadata"]["name"] for doc in allowed]
             found.append(f"{name} accepts inbound traffic: {names}")
+
+    for file, doc in docs:
+        if doc["kind"] != "NetworkPolicy" or file not in OPTIONAL:
+            continue
+        for rule in doc["spec"].get("ingress") or []:
+            opened = [port.get("port") for port in rule.get("ports") or [{}]]
+            for port in opened:
+                if port not in metrics_ports:
+                    what = f"port {port}" if port is not None else "every port"
+                    found.append(f"{file}: opens {what}, not a metrics port, to {rule.get('from')}")
 
     budgets = [doc for _, doc in docs if doc["kind"] == "PodDisruptionBudget"]
     if "herald-web" in pods and not any(

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Offline checks of the deployment files, for `make ops-check` and .ci/run:
 # Kubernetes manifests against the Kubernetes schemas and the hardening they promise,
-# the compose file as Docker renders it and its volumes against the Dockerfile, the
-# commands both run, and a lint of the Dockerfile. No cluster or Docker engine needed.
+# the compose file as Docker renders it, its volumes against the Dockerfile and its
+# published ports (this machine only), the commands both run, and a lint of the Dockerfile. No cluster or Docker engine needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
@@ -27,6 +27,9 @@ else
     cp docker-compose.yml "$rendered"
 fi
 "$BIN/python" scripts/check_volumes.py "$rendered" Dockerfile
+
+echo "== docker-compose.yml: nothing published on every interface by default"
+"$BIN/python" scripts/check_compose_ports.py "$rendered" docker-compose.expose.yml
 
 echo "== commands run by docker-compose.yml and k8s/"
 "$BIN/python" scripts/check_deploy_commands.py docker-compose.yml k8s/*.yaml

@@ -73,18 +73,36 @@ def _signed_out(sender, request, user, **kwargs) -> None:
         record(AuditKind.SIGN_OUT, request=request, user=user)
 
 
+# What a refused attempt's audit row says (security/signin.py decides).
+REFUSED = {
+    "user_at_address": "refused: user name locked at this address",
+    "address": "refused: address locked",
+    "slowed": "refused: slowed down, too many failures for this user name",
+}
+
+
 @receiver(user_login_failed, dispatch_uid="herald-audit-sign-in-failed")
-def _sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
-    locked = bool(getattr(request, "axes_locked_out", False))
+def _sign_in_failed(sender, credentials, request=None, sso: str = "", **kwargs) -> None:
+    """A wrong password, an attempt refused by the limits, or a refused SSO sign-in
+    (security/sso.py sends `sso`, the provider and the reason, and the email if known)."""
+    refusal = getattr(request, "herald_refusal", None)
+    details = [sso] if sso else []
+    if refusal is not None:
+        details.append("locked out" if refusal.started else REFUSED[refusal.reason])
+    elif getattr(request, "axes_locked_out", False):
+        details.append("locked out")
     record(
         AuditKind.SIGN_IN_FAILED,
         request=request,
-        username=str(credentials.get("username") or ""),
-        detail="locked out" if locked else "",
+        username=str(credentials.get("username") or kwargs.get("sso_email") or ""),
+        detail="; ".join(details),
     )
 
 
 def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
+    refusal = getattr(request, "herald_refusal", None)
+    if refusal is not None and not refusal.started:
+        return  # already locked: the failed attempt's row says it was refused
     record(
         AuditKind.LOCKED_OUT,
         request=request,

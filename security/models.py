@@ -33,7 +33,16 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["-at", "-id"], name="audit_latest_first")]
+        indexes = [
+            models.Index(fields=["-at", "-id"], name="audit_latest_first"),
+            # Where a user signed in from: the sign-in limits spare known addresses
+            # (security/signin.py), asked on every attempt past the per-user limit.
+            models.Index(
+                fields=["username", "address", "-at"],
+                condition=models.Q(kind="sign_in"),
+                name="audit_sign_ins_by_user",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.username} {self.address or ''}".strip()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -22,6 +24,16 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request in Russian leaves Russian active in its thread (LocaleMiddleware never
+    resets it): a later test calling code directly would read Russian labels."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
 
 
 def make_user(username: str, role: str | None):
@@ -52,6 +64,16 @@ def as_manager(client, manager):
 def as_viewer(client, viewer):
     client.force_login(viewer)
     return client
+
+
+FORM_KEY = re.compile(r'name="form_key" value="([^"]+)"')
+
+
+def create_token(browser, account_page: str | None = None, **extra):
+    """Press "Create my token" on the account page (loaded first unless given)."""
+    page = account_page or browser.get(reverse("dashboard:account")).content.decode()
+    form_key = FORM_KEY.search(page).group(1)
+    return browser.post(reverse("dashboard:api-token"), {"form_key": form_key}, **extra)
 
 
 def token_client(user) -> APIClient:

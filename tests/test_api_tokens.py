@@ -1,5 +1,6 @@
-"""API tokens: stored hashed, shown once (POST/redirect/GET), revoked after a confirmation,
-optionally expiring; old DRF keys moved over; `drf_create_token` prints a new key once."""
+"""API tokens: stored hashed, shown once (in the POST's answer, never kept in the session),
+revoked after a confirmation, optionally expiring; old DRF keys moved over;
+`drf_create_token` prints a new key once."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from rest_framework.test import APIClient
 
 from security.models import ApiToken
 from security.tokens import issue_token
+from tests.conftest import FORM_KEY, create_token
 
 pytestmark = pytest.mark.django_db
 
@@ -47,23 +49,56 @@ def test_unknown_keys_get_401(db):
     assert response.json() == {"detail": "Invalid token."}
 
 
-def test_the_account_page_shows_a_new_key_once_and_a_reload_does_not_replace_it(as_viewer, viewer):
-    response = as_viewer.post(reverse("dashboard:api-token"))
-    assert response.status_code == 302 and response["Location"] == reverse("dashboard:account")
-    page = as_viewer.get(reverse("dashboard:account"))
-    key = KEY.search(page.content.decode()).group(1)
-    assert page["Cache-Control"] == "no-store"
+def stored_sessions() -> str:
+    from django.contrib.sessions.models import Session
+
+    return " ".join(str(s.get_decoded()) for s in Session.objects.all())
+
+
+def test_the_new_key_is_shown_in_the_answer_once_and_never_kept(as_viewer, viewer):
+    account = as_viewer.get(reverse("dashboard:account")).content.decode()
+    response = create_token(as_viewer, account)
+    assert response.status_code == 200
+    key = KEY.search(response.content.decode()).group(1)
+    assert {"no-store", "private"} <= {d.strip() for d in response["Cache-Control"].split(",")}
     assert api(key).get("/api/clients/").status_code == 200
-    # Reloading the page: the key is gone from it, the token is the same one.
-    again = as_viewer.get(reverse("dashboard:account")).content.decode()
-    assert key not in again and f"<code>{key[:6]}…</code>" in again
+    assert key not in stored_sessions()  # neither in the session nor anywhere but the answer
+    # A reload of that answer posts the same form again: no new token, no key shown.
+    again = as_viewer.post(
+        reverse("dashboard:api-token"), {"form_key": FORM_KEY.search(account).group(1)}
+    )
+    assert again.status_code == 302 and again["Location"] == reverse("dashboard:account")
+    page = as_viewer.get(reverse("dashboard:account")).content.decode()
+    assert key not in page and f"<code>{key[:6]}…</code>" in page
+    assert "No token was made: that form had been used already." in page
     assert ApiToken.objects.get(user=viewer).key_hash == hashlib.sha256(key.encode()).hexdigest()
     # Replacing it: a new key, the old one stops at once.
-    as_viewer.post(reverse("dashboard:api-token"))
-    new_key = KEY.search(as_viewer.get(reverse("dashboard:account")).content.decode()).group(1)
+    new_key = KEY.search(create_token(as_viewer).content.decode()).group(1)
     assert new_key != key
     assert api(key).get("/api/clients/").status_code == 401
     assert api(new_key).get("/api/clients/").status_code == 200
+
+
+def test_a_post_without_the_accounts_form_makes_no_token(as_viewer, viewer):
+    as_viewer.get(reverse("dashboard:account"))
+    response = as_viewer.post(reverse("dashboard:api-token"), {"form_key": "guessed"})
+    assert response.status_code == 302
+    assert not ApiToken.objects.filter(user=viewer).exists()
+
+
+def test_keys_an_earlier_version_kept_in_sessions_are_taken_out():
+    import importlib
+
+    from django.contrib.sessions.backends.db import SessionStore
+
+    kept = SessionStore()
+    kept.update({"herald_new_api_key": "a" * 40, "_auth_user_id": "1"})
+    kept.create()
+    migration = importlib.import_module(
+        "dashboard.migrations.0002_forget_api_keys_kept_in_sessions"
+    )
+    migration.forget_keys(apps, None)
+    assert SessionStore(session_key=kept.session_key).load() == {"_auth_user_id": "1"}
 
 
 def test_revoking_asks_first_then_the_key_stops_working(as_viewer, viewer):

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from security.models import AuditEvent, AuditKind
-from tests.conftest import make_user
+from tests.conftest import create_token, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -67,10 +67,10 @@ def test_a_sign_out_is_recorded(as_manager, manager):
 
 
 def test_token_creation_and_revocation_are_recorded(as_viewer, viewer, audit_log):
-    as_viewer.post(reverse("dashboard:api-token"), REMOTE_ADDR=ADDRESS)
+    create_token(as_viewer, REMOTE_ADDR=ADDRESS)
     created = latest(AuditKind.TOKEN_CREATED)
     assert (created.user, created.address, created.detail) == (viewer, ADDRESS, "account page")
-    as_viewer.post(reverse("dashboard:api-token"), REMOTE_ADDR=ADDRESS)
+    create_token(as_viewer, REMOTE_ADDR=ADDRESS)
     assert latest(AuditKind.TOKEN_CREATED).detail == "account page; replaces the previous token"
     as_viewer.post(reverse("dashboard:api-token-revoke"), REMOTE_ADDR=ADDRESS)
     revoked = latest(AuditKind.TOKEN_REVOKED)

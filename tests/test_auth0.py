@@ -45,7 +45,9 @@ def auth0(settings, signing_key):
     settings.SOCIAL_AUTH_AUTH0_DOMAIN = DOMAIN
     settings.SOCIAL_AUTH_AUTH0_KEY = CLIENT_ID
     settings.SOCIAL_AUTH_AUTH0_SECRET = CLIENT_SECRET
+    # What config/settings/signin.py builds with the three AUTH0_* settings.
     settings.AUTHENTICATION_BACKENDS = [
+        "axes.backends.AxesStandaloneBackend",
         "social_core.backends.auth0.Auth0OAuth2",
         "django.contrib.auth.backends.ModelBackend",
     ]

@@ -32,7 +32,14 @@ from messaging.models import (
 )
 from messaging.models.counters import add_pending, move_messages, record_sends
 from messaging.roles import MANAGERS, VIEWERS
-from tests.conftest import force_status, make_campaign, make_client, make_user, token_client
+from tests.conftest import (
+    create_token,
+    force_status,
+    make_campaign,
+    make_client,
+    make_user,
+    token_client,
+)
 from tests.i18n_pages import CYRILLIC, english_words, leftovers, readable_text
 from tests.smtp import body
 from tests.test_ui_access import all_routes, concrete
@@ -265,7 +272,7 @@ def _other_states(client, objects) -> list[tuple[str, object]]:
             client.post(reverse("dashboard:client-import"), {"file": _upload(b"\xff\xfe")}),
         )
     )
-    states.append(("new API token", client.post(reverse("dashboard:api-token"), follow=True)))
+    states.append(("new API token", create_token(client)))
     test_send = reverse("dashboard:campaign-test-send") + f"?campaign={running}"
     # Nothing listens at the provider's address here: the outcome is "could not reach".
     with override_settings(PROVIDER_URL="http://127.0.0.1:9/v1"):

@@ -6,12 +6,13 @@ import logging
 import os
 import subprocess
 import sys
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from pythonjsonlogger.json import JsonFormatter
 
-from config.logs import IdsFilter, RedactFilter, log_context
+from config.logs import IdsFilter, OneLineFormatter, RedactFilter, log_context
 from config.middleware import ids_from_url
 from messaging.models import Message
 from tests.conftest import make_campaign
@@ -34,7 +35,7 @@ def captured(request):
     fmt = settings.LOGGING["formatters"]["text"]["format"]
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter(fmt) if request.param == "json" else logging.Formatter(fmt))
+    handler.setFormatter(JsonFormatter(fmt) if request.param == "json" else OneLineFormatter(fmt))
     handler.addFilter(IdsFilter())
     handler.addFilter(RedactFilter())
     root = logging.getLogger()
@@ -167,3 +168,50 @@ def test_the_configured_logging_adds_ids_and_redacts(log_format):
     assert line.endswith(
         "provider request message_id=5 client_id=8 Authorization: Bearer [REDACTED] campaign_id=3"
     )
+
+
+FORGED = "2026-12-01 00:00:00,000 INFO herald.audit audit event=sign_in user='admin'"
+
+
+def test_a_line_break_in_a_request_path_cannot_forge_a_log_line(captured, client):
+    kind, stream = captured
+    # As a browser or curl sends it: percent-encoded, decoded into request.path.
+    client.get(quote(f"/nothing\r\n{FORGED}\u2028{FORGED}"))
+    client.post("/accounts/login/", {"username": f"x\n{FORGED}", "password": "y"})
+    lines = [line for line in stream.getvalue().splitlines() if line.strip()]
+    if kind == "json":
+        messages = [json.loads(line)["message"] for line in lines]  # each line one record
+        assert any(f"\r\n{FORGED}" in message for message in messages)
+    else:
+        assert not [line for line in lines if line.startswith(FORGED[:23])]
+        request_line = next(line for line in lines if "path=/nothing" in line)
+        assert f"path=/nothing\\r\\n{FORGED}\\u2028" in request_line
+
+
+def test_a_traceback_keeps_its_lines_after_the_escaped_message(captured):
+    kind, stream = captured
+    if kind == "json":
+        return
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("herald.test").exception("failed for\nuser")
+    output = stream.getvalue()
+    assert "failed for\\nuser\nTraceback (most recent call last):" in output
+
+
+ESCAPED_IN_A_PROCESS = """
+import logging
+import django
+django.setup()
+logging.getLogger("herald.requests").info("request path=/x\\r\\nforged line")
+"""
+
+
+def test_the_configured_text_format_writes_one_line_per_event():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings", "LOG_FORMAT": "text"}
+    command = [sys.executable, "-c", ESCAPED_IN_A_PROCESS]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.endswith("request path=/x\\r\\nforged line")

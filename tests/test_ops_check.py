@@ -23,6 +23,7 @@ def load_script(name: str):
 
 volumes = load_script("check_volumes")
 policies = load_script("check_k8s_policies")
+ports = load_script("check_compose_ports")
 
 
 @pytest.fixture
@@ -101,6 +102,100 @@ def test_a_service_account_token_or_an_open_worker_fails(manifests):
     assert any("FORWARDED_ALLOW_IPS" in p for p in found), found
 
 
+@pytest.mark.parametrize(
+    ("ports", "opened"),
+    [
+        ([{"protocol": "TCP", "port": 8000}], "port 8000"),
+        ([{"protocol": "TCP", "port": "http"}], "port http"),
+        (None, "every port"),
+    ],
+)
+def test_the_prometheus_policy_opens_the_metrics_port_only(manifests, ports, opened):
+    """Port 8000 open to the monitoring namespace was the whole application, with its
+    sign-in, to anyone there (and forged forwarded headers with it)."""
+    broken = copy.deepcopy(manifests)
+    for file, doc in broken:
+        if file == "networkpolicy-prometheus.yaml":
+            rule = doc["spec"]["ingress"][0]
+            if ports is None:
+                del rule["ports"]
+            else:
+                rule["ports"] = [*rule["ports"], *ports]
+    found = policies.problems(broken)
+    assert len(found) == 1 and f"opens {opened}, not a metrics port" in found[0], found
+
+
+def test_every_pod_the_scraper_may_reach_serves_metrics_on_its_metrics_port(manifests):
+    deployments = {d["metadata"]["name"]: d for _, d in manifests if d["kind"] == "Deployment"}
+    for name in ("herald-web", "herald-worker"):
+        containers = deployments[name]["spec"]["template"]["spec"]["containers"]
+        [sidecar] = [
+            c
+            for c in containers
+            if {"name": "metrics", "containerPort": 9108} in c.get("ports", [])
+        ]
+        assert sidecar["command"][:3] == ["python", "manage.py", "serve_metrics"], name
+    web_sidecar = deployments["herald-web"]["spec"]["template"]["spec"]["containers"][1]
+    assert "--database" in web_sidecar["command"]  # the web's /metrics, gauges and all
+
+
 def test_a_missing_disruption_budget_fails(manifests):
     kept = [(f, d) for f, d in manifests if d["kind"] != "PodDisruptionBudget"]
     assert policies.problems(kept) == ["no PodDisruptionBudget covers the web pods"]
+
+
+def test_the_shipped_compose_files_publish_nothing_beyond_this_machine(compose):
+    assert ports.problems(compose) == []
+    expose = yaml.safe_load((ROOT / "docker-compose.expose.yml").read_text())
+    assert ports.problems(expose, "docker-compose.expose.yml") == []
+    # Only the web server by default; the provider and the worker metrics when asked.
+    assert [name for name, spec in compose["services"].items() if spec.get("ports")] == ["web"]
+    assert set(expose["services"]) == {"provider", "worker-metrics"}
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "8000:8000",
+        "${WEB_PORT:-8000}:8000",
+        "0.0.0.0:8000:8000",
+        "${WEB_BIND:-0.0.0.0}:8000:8000",
+        "[::]:8000:8000",
+        "8000",
+        {"target": 8000, "published": "8000"},
+        {"target": 8000, "published": "8000", "host_ip": "0.0.0.0"},  # noqa: S104
+    ],
+)
+def test_a_port_published_on_every_interface_fails(compose, entry):
+    broken = copy.deepcopy(compose)
+    broken["services"]["provider"]["ports"] = [entry]
+    found = ports.problems(broken)
+    assert len(found) == 1 and "service provider publishes" in found[0], found
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "127.0.0.1:8001:8001",
+        "${BIND:-127.0.0.1}:${PORT:-8001}:8001",
+        "[::1]:8001:8001",
+        {"target": 8001, "published": "8001", "host_ip": "127.0.0.1"},
+    ],
+)
+def test_a_port_on_this_machine_only_passes(compose, entry):
+    fine = copy.deepcopy(compose)
+    fine["services"]["provider"]["ports"] = [entry]
+    assert ports.problems(fine) == []
+
+
+def test_the_hosts_network_fails(compose):
+    broken = copy.deepcopy(compose)
+    broken["services"]["worker-metrics"]["network_mode"] = "host"
+    assert ports.problems(broken) == [
+        "docker-compose.yml: service worker-metrics uses the host's network: all its ports open"
+    ]
+
+
+def test_compose_names_no_setting_that_nothing_reads(compose):
+    """SESSION_COOKIE_SECURE was set there; Session cookies are Secure whenever DEBUG is off."""
+    assert "SESSION_COOKIE_SECURE" not in compose["x-app"]["environment"]

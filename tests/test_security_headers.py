@@ -49,8 +49,45 @@ def test_every_response_has_the_strict_csp_and_the_standard_headers(as_manager, 
     _assert_strict_csp(response[CSP])
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
-    if response["Content-Type"].startswith("text/html"):
-        assert response["X-Frame-Options"] == "DENY"
+    # Static files too (WhiteNoise answers them before most middleware runs).
+    assert response["X-Frame-Options"] == "DENY"
+    policy = dict(part.split("=", 1) for part in response["Permissions-Policy"].split(", "))
+    assert policy["camera"] == policy["microphone"] == policy["geolocation"] == "()"
+    assert policy["payment"] == policy["usb"] == "()"
+
+
+def _cache_control(response) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/clients/",
+        "/clients/export.csv",
+        "/campaigns/",
+        "/account/",
+        "/audit/",
+        "/api/clients/",
+        "/no-such-page/",
+    ],
+)
+def test_nothing_a_signed_in_user_is_answered_may_be_stored(as_manager, path):
+    response = as_manager.get(path)
+    assert {"private", "no-store"} <= _cache_control(response), path
+
+
+def test_api_answers_to_a_token_may_not_be_stored(manager_api):
+    response = manager_api.get("/api/clients/")
+    assert response.status_code == 200
+    assert {"private", "no-store"} <= _cache_control(response)
+
+
+def test_static_files_stay_cacheable_for_signed_in_users(as_manager):
+    response = as_manager.get("/static/css/herald.css")
+    assert response.status_code == 200
+    assert "no-store" not in _cache_control(response)
 
 
 def test_the_login_page_has_the_csp_too(client):
@@ -131,6 +168,28 @@ def test_a_placeholder_secret_key_is_refused_at_start(key):
     assert result.returncode != 0
     last_line = result.stderr.strip().splitlines()[-1]
     assert "SECRET_KEY is a published placeholder; set a random one" in last_line
+
+
+@pytest.mark.parametrize("token", ["change-me-metrics-token", "my-CHANGE-ME-token"])
+def test_a_placeholder_metrics_token_is_refused_at_start(token):
+    """k8s/secret.yaml's METRICS_TOKEN is public: kept, /metrics would be open to anyone."""
+    environ = {
+        **os.environ,
+        "HERALD_ENV_FILE": "",
+        "SECRET_KEY": "k" * 50,
+        "DEBUG": "0",
+        "METRICS_TOKEN": token,
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.startswith("Herald cannot start: METRICS_TOKEN is a published placeholder")
 
 
 def test_manage_py_refuses_a_placeholder_secret_key_in_one_line():

@@ -1,11 +1,12 @@
-"""Auth0 sign-in with the production authentication backends (django-axes first among the
-password ones), recorded in the audit like a password sign-in."""
+"""Auth0 sign-in with the production authentication backends (django-axes first): audited
+like a password sign-in, and its refusals counted against the address like wrong passwords."""
 
 from __future__ import annotations
 
 import pytest
 
 from security.models import AuditEvent, AuditKind
+from tests.conftest import make_user
 from tests.test_auth0 import auth0, id_token, sign_in, signing_key  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
@@ -27,14 +28,7 @@ def test_sso_sign_in_works_with_axes_and_is_audited(
     fresh_jwks,
     auth0,  # noqa: F811
     signing_key,  # noqa: F811
-    settings,
 ):
-    # What config/settings/signin.py builds with the three AUTH0_* settings.
-    settings.AUTHENTICATION_BACKENDS = [
-        "social_core.backends.auth0.Auth0OAuth2",
-        "axes.backends.AxesStandaloneBackend",
-        "django.contrib.auth.backends.ModelBackend",
-    ]
     response = sign_in(client, auth0, id_token(signing_key))
     assert response.status_code == 302 and response["Location"] == "/"
     event = AuditEvent.objects.get(kind=AuditKind.SIGN_IN)
@@ -43,7 +37,57 @@ def test_sso_sign_in_works_with_axes_and_is_audited(
     assert event.address == "127.0.0.1"
 
 
-def test_settings_put_axes_before_the_password_backend_with_auth0():
+def test_refused_sso_sign_ins_are_audited_and_count_against_the_address(
+    client,
+    fresh_jwks,
+    auth0,  # noqa: F811
+    signing_key,  # noqa: F811
+    settings,
+):
+    settings.SIGNIN_ADDRESS_FAILURE_LIMIT = 3
+    make_user("local", None)
+    outsider = id_token(signing_key, email="mallory@evil.example.org", sub="auth0|evil")
+    assert sign_in(client, auth0, outsider).status_code == 403
+    assert sign_in(client, auth0, id_token(signing_key, email_verified=False)).status_code == 403
+    failed = AuditEvent.objects.filter(kind=AuditKind.SIGN_IN_FAILED).order_by("id")
+    assert list(failed.values_list("username", "address", "detail")) == [
+        ("mallory@evil.example.org", "127.0.0.1", "Auth0; email domain not allowed"),
+        ("alice@example.com", "127.0.0.1", "Auth0; email not verified"),
+    ]
+    # The third refusal reaches the address limit: a lockout, for SSO and passwords alike.
+    locked = sign_in(client, auth0, outsider)
+    assert locked.status_code == 429
+    assert AuditEvent.objects.filter(kind=AuditKind.LOCKED_OUT, address="127.0.0.1").exists()
+    refused = sign_in(client, auth0, id_token(signing_key))
+    assert refused.status_code == 429 and "Retry-After" in refused
+    assert not AuditEvent.objects.filter(kind=AuditKind.SIGN_IN).exists()
+    password = client.post("/accounts/login/", {"username": "local", "password": "pw-local"})
+    assert password.status_code == 429
+    # From another address both work.
+    assert (
+        client.post(
+            "/accounts/login/",
+            {"username": "local", "password": "pw-local"},
+            REMOTE_ADDR="198.51.100.1",
+        ).status_code
+        == 302
+    )
+
+
+def test_a_forged_sso_callback_counts_as_a_failure(client, auth0):  # noqa: F811
+    from django.urls import reverse
+
+    client.post(reverse("social:begin", args=["auth0"]))
+    response = client.get(
+        reverse("social:complete", args=["auth0"]), {"code": "x", "state": "forged"}
+    )
+    assert response.status_code == 403
+    event = AuditEvent.objects.get(kind=AuditKind.SIGN_IN_FAILED)
+    assert (event.username, event.address) == ("", "127.0.0.1")
+    assert event.detail == "Auth0; refused by the provider, or not a valid answer from it"
+
+
+def test_settings_put_axes_before_every_other_backend_with_auth0():
     import os
     import subprocess
     import sys
@@ -64,7 +108,7 @@ def test_settings_put_axes_before_the_password_backend_with_auth0():
         timeout=60,
     )
     assert result.stdout.split() == [
-        "social_core.backends.auth0.Auth0OAuth2",
         "axes.backends.AxesStandaloneBackend",
+        "social_core.backends.auth0.Auth0OAuth2",
         "django.contrib.auth.backends.ModelBackend",
     ], result.stderr

@@ -1,7 +1,8 @@
 """A fuzz pass over the web UI's query parameters: odd input is never a 500.
 
-Every list page's filters, sort and page, the partials htmx polls, the campaign form's
-live preview and the `next` of the login page get hostile and malformed values: one
+Every list page's filters, sort, page and page size (`per_page`), the partials htmx polls,
+the campaign form's live preview and the `next` of the login page get hostile and
+malformed values: one
 value in every parameter at once, every parameter alone with the nastiest values, then
 random combinations (hypothesis, derandomized so that a failure repeats).
 """
@@ -53,9 +54,11 @@ VALUES = [
     "//evil.example/",
     "https://evil.example/",
 ]
-NASTIEST = ["²", "\x00", "-1", "99999999999999999999999", "__class__", "a" * 5000]
+NASTIEST = ["²", "\x00", "-1", "0", "99999999999999999999999", "__class__", "a" * 5000]
 
-CLIENT_FILTERS = ["search", "operator_code", "tag", "timezone", "sort", "page"]
+# What every django-tables2 table reads from the query (dashboard/tables.py).
+TABLE = ["sort", "page", "per_page"]
+CLIENT_FILTERS = ["search", "operator_code", "tag", "timezone", *TABLE]
 PREVIEW_FIELDS = [
     "name",
     "text",
@@ -87,20 +90,22 @@ def pages(db):
         "/#dashboard-live": [],
         "/clients/": CLIENT_FILTERS,
         "/clients/export.csv": CLIENT_FILTERS,
-        f"/clients/{client.pk}/": ["status", "sort", "page"],
-        "/campaigns/": ["status", "name", "sort", "page"],
+        f"/clients/{client.pk}/": ["status", *TABLE],
+        f"/clients/{client.pk}/#client-messages": ["status", *TABLE],
+        "/campaigns/": ["status", "name", *TABLE],
+        "/campaigns/#campaigns-table": ["status", "name", *TABLE],
         "/campaigns/new/": PREVIEW_FIELDS,
         "/campaigns/new/#campaign-preview": PREVIEW_FIELDS,
         f"/campaigns/{campaign.pk}/edit/#campaign-preview": PREVIEW_FIELDS,
-        f"/campaigns/{campaign.pk}/": ["status", "sort", "page"],
-        f"/campaigns/{campaign.pk}/#campaign-live": ["status", "sort", "page"],
-        f"/campaigns/{campaign.pk}/#campaign-messages": ["status", "sort", "page"],
+        f"/campaigns/{campaign.pk}/": ["status", *TABLE],
+        f"/campaigns/{campaign.pk}/#campaign-live": ["status", *TABLE],
+        f"/campaigns/{campaign.pk}/#campaign-messages": ["status", *TABLE],
         f"/campaigns/{campaign.pk}/edit/": [],
         f"/campaigns/{campaign.pk}/pause/": [],
         f"/messages/{message.pk}/": ["page"],
         "/reports/daily/": [],
         "/account/": [],
-        "/audit/": ["kind", "page"],
+        "/audit/": ["kind", "page", "per_page"],
         "/accounts/login/": ["next"],
     }
 

@@ -17,10 +17,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["messaging.api.permissions.ManagerWritesViewerReads"],
     "DEFAULT_THROTTLE_CLASSES": ["security.throttles.UserThrottle"],
     # JSON or a form; JSON sent as a form (curl -d without Content-Type) is a clear 415.
+    # Bodies over DATA_UPLOAD_MAX_MEMORY_SIZE are a 413 and JSON nesting deeper than 32
+    # levels a 400, both before parsing (messaging/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "messaging.api.parsers.BoundedJSONParser",
         "messaging.api.strict.FormParserRefusingJson",
-        "rest_framework.parsers.MultiPartParser",
+        "messaging.api.parsers.BoundedMultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "messaging.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,

@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
 from config.env import env_bool, env_int, env_list, env_str, env_timezone
-from config.security import KNOWN_PLACEHOLDER_SECRET_KEYS
+from config.security import KNOWN_PLACEHOLDER_SECRET_KEYS, is_placeholder
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 # The placeholders shipped in k8s/secret.yaml and docker-compose.yml are public: a
 # deployment that kept one would sign sessions with a key anyone can read.
-if SECRET_KEY in KNOWN_PLACEHOLDER_SECRET_KEYS or "change-me" in SECRET_KEY.lower():
+if is_placeholder(SECRET_KEY, KNOWN_PLACEHOLDER_SECRET_KEYS):
     raise ImproperlyConfigured(
         "SECRET_KEY is a published placeholder; set a random one, e.g. the output of "
         "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
@@ -74,11 +74,17 @@ MIDDLEWARE = [
     # django-prometheus times every request (requests by view, method and status, and
     # latency, served by our own /metrics): its two middlewares wrap all the others.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    # First of ours, so that it times and logs every request, redirects and static files too.
+    # X-Forwarded-* headers from a peer that is not one of FORWARDED_ALLOW_IPS are dropped
+    # before anything reads them (the HTTPS redirect, the client's address).
+    "security.addresses.forwarded_headers_from_proxies_only",
+    # Next, so that it times and logs every request, redirects and static files too.
     "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Every response, static files included, gets the Content-Security-Policy header.
+    # Every response, static files included, gets the Content-Security-Policy,
+    # Permissions-Policy and X-Frame-Options headers: these three come before WhiteNoise.
     "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Picks the language from the cookie or Accept-Language (needs the session, before
@@ -87,16 +93,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # What a signed-in user (or an API token) is answered is kept by no cache.
+    "config.middleware.private_when_signed_in",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Sign-in throttling (config/settings/signin.py).
     "axes.middleware.AxesMiddleware",
     "dashboard.language.UserLanguageMiddleware",
     # Shows every time in the viewer's chosen zone (a cookie set on the account page).
     "dashboard.middleware.viewer_timezone_middleware",
-    # Turns a refused or failed SSO sign-in into a clear 403 page instead of a 500.
-    "social_django.middleware.SocialAuthExceptionMiddleware",
+    # Turns a refused or failed SSO sign-in into a clear 403 page instead of a 500, and
+    # counts and audits it like a wrong password (security/sso.py).
+    "security.sso.CountedSocialAuthExceptionMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -145,6 +153,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Tests need a file (not memory) so worker and provider processes share it.
     _db["TEST"] = {"NAME": str(SQLITE_PATH.parent / "test_herald.sqlite3")}
 DATABASES = {"default": _db}
+# Error reports (the DEBUG page) hide the password in DATABASE_URL and any other URL.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "security.error_reports.SecretsHiddenFilter"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -------------------------------------------------------------------
@@ -188,6 +198,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # bootstrap5-responsive with its pagination label translated (templates/django_tables2/).
 DJANGO_TABLES2_TEMPLATE = "django_tables2/herald.html"
 UI_PAGE_SIZE = env_int("UI_PAGE_SIZE", 25, minimum=5)
+# The most rows a table shows however many `?per_page=` asks for (dashboard/tables.py).
+UI_MAX_PAGE_SIZE = env_int("UI_MAX_PAGE_SIZE", max(100, UI_PAGE_SIZE), minimum=UI_PAGE_SIZE)
 # Largest CSV the client import accepts, in the web UI and the API (413 there).
 # UI_IMPORT_MAX_BYTES is its earlier name, still read.
 IMPORT_MAX_BYTES = env_int(

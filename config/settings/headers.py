@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int
+from config.env import env_bool, env_int, env_str
+from config.security import DEFAULT_FORWARDED_ALLOW_IPS, forwarded_allow_ips
 from config.settings.base import DEBUG
 from config.settings.signin import AUTH0_DOMAIN, AUTH0_ENABLED
 
 # --- Security: TLS, headers, cookies, Content-Security-Policy ------------------------
 # Behind a TLS-terminating proxy (the Kubernetes ingress) set SECURE_PROXY_SSL=1: Herald
-# then trusts its X-Forwarded-Proto, redirects plain HTTP to HTTPS and sends HSTS.
+# then trusts its X-Forwarded-Proto (from FORWARDED_ALLOW_IPS peers only, below),
+# redirects plain HTTP to HTTPS and sends HSTS.
 SECURE_PROXY_SSL = env_bool("SECURE_PROXY_SSL", False)
 if SECURE_PROXY_SSL:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -27,8 +30,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
-# Django's defaults, stated: X-Frame-Options DENY, nosniff, Referrer-Policy same-origin,
-# Cross-Origin-Opener-Policy same-origin.
+# Django's defaults, stated: X-Frame-Options DENY (static files too: the middleware runs
+# before WhiteNoise), nosniff, Referrer-Policy same-origin, Cross-Origin-Opener-Policy
+# same-origin.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -39,9 +43,46 @@ if not SECURE_PROXY_SSL:
     # config.security's check warns when a public host name is served that way.
     SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008"]
 
-# The address of a request (sign-in lockouts, API throttles, audit): behind this many
-# proxies that append to X-Forwarded-For (the ingress), the client is the one they saw.
-TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1 if SECURE_PROXY_SSL else 0, minimum=0)
+# The proxies in front (the ingress): X-Forwarded-For and X-Forwarded-Proto are believed
+# only from these peers (security/addresses.py), and gunicorn reads the same variable
+# (config/gunicorn.py), so both agree on the client's address and on the scheme.
+FORWARDED_ALLOW_IPS = forwarded_allow_ips(
+    env_str("FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS)
+)
+if env_str("TRUSTED_PROXIES"):
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXIES is no longer read: list the proxies' addresses or networks in "
+        "FORWARDED_ALLOW_IPS instead (the same variable gunicorn reads)"
+    )
+
+# Permissions-Policy (django-permissions-policy): none of the browser's powerful features
+# is for Herald's pages, nor for anything that might get framed into them.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "interest-cohort",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # django-csp: scripts and styles only from Herald's own static files; no inline
 # script, style attribute or eval anywhere (tests/test_templates_csp_ready.py). The

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str, env_time, env_timezone
+from config.security import KNOWN_PLACEHOLDER_METRICS_TOKENS, is_placeholder
 from config.settings.base import LANGUAGE_CODE, LANGUAGES, TIME_ZONE
 
 # --- Email and the daily report ---------------------------------------------
@@ -43,6 +44,12 @@ if REPORT_LANGUAGE not in dict(LANGUAGES):
 # (what Prometheus sends); a signed-in user is always accepted. METRICS_PUBLIC=1
 # opens it to anyone, for a network where only the scraper can reach it.
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+# The placeholder in k8s/secret.yaml is public: kept, it would open /metrics to anyone.
+if is_placeholder(METRICS_TOKEN, KNOWN_PLACEHOLDER_METRICS_TOKENS):
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN is a published placeholder; set a random one, e.g. the output of "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))', or leave it empty"
+    )
 METRICS_PUBLIC = env_bool("METRICS_PUBLIC", False)
 # Set it for every process that records metrics (gunicorn, qcluster) and empty
 # the directory before they start: prometheus-client then sums the processes.
@@ -69,7 +76,11 @@ LOGGING = {
         "redact": {"()": "config.logs.RedactFilter"},
     },
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # One event per line: line breaks in a message are escaped (config/logs.py).
+        "text": {
+            "()": "config.logs.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",

@@ -79,6 +79,15 @@ AUDIT_DETAILS = (
     gettext_noop("too many failed sign-ins"),
     gettext_noop("account page"),
     gettext_noop("replaces the previous token"),
+    # security/audit.py's REFUSED, and the SSO refusals (dashboard/auth_pipeline.py,
+    # security/sso.py).
+    gettext_noop("refused: user name locked at this address"),
+    gettext_noop("refused: address locked"),
+    gettext_noop("refused: slowed down, too many failures for this user name"),
+    gettext_noop("no email address"),
+    gettext_noop("email not verified"),
+    gettext_noop("email domain not allowed"),
+    gettext_noop("refused by the provider, or not a valid answer from it"),
 )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.shortcuts import render
+from django.http import HttpResponseRedirect
+from django.shortcuts import render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def wants_partial(request, target: str | None = None) -> bool:
@@ -22,3 +24,18 @@ def page_or_partial(request, page: str, partial: str, context: dict, *, target=N
     if wants_partial(request, target):
         return render(request, partial, context, status=200 if status >= 400 else status)
     return render(request, page, context, status=status)
+
+
+def redirect_back(request, fallback: str) -> HttpResponseRedirect:
+    """Back to the page a form came from (its `next`), when that is a path on this site;
+    else to `fallback` (a URL name or path).
+
+    Never `redirect(next)`: Django would take `X` for a view name and fail to reverse it
+    (a 500), and a relative `X` would land beside the form's URL.
+    """
+    back = request.POST.get("next", "")
+    if back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(back)
+    return HttpResponseRedirect(resolve_url(fallback))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -8,13 +9,15 @@ from django.contrib import auth, messages
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.cache import patch_cache_control
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dashboard.access import members
 from dashboard.forms import TimezoneForm
 from dashboard.middleware import TZ_COOKIE
+from dashboard.views import redirect_back
 from security.models import ApiToken
 from security.tokens import issue_token, revoke_token
 
@@ -37,25 +40,30 @@ def logout(request):
     return redirect(login_url)
 
 
-# The new key waits here between the POST that creates it and the page that shows it;
-# that page takes it out, so it is shown exactly once and a reload shows it no more.
-NEW_KEY_SESSION = "herald_new_api_key"
+# The account page's "Create my token" form carries a one-time value, also kept in the
+# session; creating a token takes it out. A reload of the answer that shows the key (the
+# browser posts again) finds it gone: no new token, and the key is never shown twice.
+TOKEN_FORM_SESSION = "herald_token_form"  # noqa: S105 (a session key's name)
+
+
+def _account_page(request, *, new_key: str | None = None):
+    token = ApiToken.objects.filter(user=request.user).first()
+    form = TimezoneForm(initial={"timezone": request.viewer_timezone})
+    request.session[TOKEN_FORM_SESSION] = form_key = secrets.token_urlsafe(16)
+    response = render(
+        request,
+        "dashboard/account.html",
+        {"token": token, "tz_form": form, "new_key": new_key, "token_form_key": form_key},
+    )
+    if new_key:
+        # Neither the browser nor a proxy keeps the page that shows a key.
+        patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @members
 def account(request):
-    token = ApiToken.objects.filter(user=request.user).first()
-    form = TimezoneForm(initial={"timezone": request.viewer_timezone})
-    new_key = request.session.pop(NEW_KEY_SESSION, None)
-    response = render(
-        request,
-        "dashboard/account.html",
-        {"token": token, "tz_form": form, "new_key": new_key},
-    )
-    if new_key:
-        # Neither the browser nor a proxy keeps the page that shows a key.
-        response["Cache-Control"] = "no-store"
-    return response
+    return _account_page(request)
 
 
 @members
@@ -67,9 +75,7 @@ def set_timezone(request):
         return redirect("dashboard:account")
     zone = form.cleaned_data["timezone"]
     messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": zone})
-    back = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
-    response = redirect(back if back and safe else "dashboard:account")
+    response = redirect_back(request, "dashboard:account")
     response.set_cookie(TZ_COOKIE, zone, max_age=365 * 24 * 3600, samesite="Lax")
     return response
 
@@ -77,11 +83,23 @@ def set_timezone(request):
 @members
 @require_POST
 def api_token(request):
-    """Create or replace one's API token, then show its key once (POST/redirect/GET)."""
-    request.session[NEW_KEY_SESSION] = issue_token(
-        user=request.user, request=request, via="account page"
-    )
-    return redirect("dashboard:account")
+    """Create or replace one's API token and show its key once, in this answer.
+
+    The key is never written to the session or anywhere else but the answer (which
+    nothing may store): Herald keeps only its hash.
+    """
+    expected = request.session.pop(TOKEN_FORM_SESSION, "")
+    if not expected or not constant_time_compare(request.POST.get("form_key", ""), expected):
+        messages.info(
+            request,
+            _(
+                "No token was made: that form had been used already. "
+                "Press the button again to make a new one."
+            ),
+        )
+        return redirect("dashboard:account")
+    key = issue_token(user=request.user, request=request, via="account page")
+    return _account_page(request, new_key=key)
 
 
 @members

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import redirect
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dashboard.language import SESSION_KEY, set_language_cookie, supported
 from dashboard.models import UserPreference
+from dashboard.views import redirect_back
 
 
 @require_POST
@@ -19,11 +18,7 @@ def set_language(request):
     the asker's own language.
     """
     language = request.POST.get("language", "")
-    back = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    response = redirect(back if back and safe else "/")
+    response = redirect_back(request, "/")
     if not supported(language):
         messages.error(request, _("Choose a language from the list."))
         return response

@@ -1,14 +1,18 @@
-"""Turn model-level validation and integrity errors into 400s with field messages."""
+"""Turn model-level validation and integrity errors into 400s with field messages, and a
+body too large to read into a 413."""
 
 from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from messaging.api.parsers import BodyTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +29,10 @@ def as_drf_error(exc: DjangoValidationError) -> exceptions.ValidationError:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RequestDataTooBig):
+        # Django refused to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE: say so in JSON.
+        exc = BodyTooLarge.over_the_limit()
+    elif isinstance(exc, DjangoValidationError):
         exc = as_drf_error(exc)
     elif isinstance(exc, IntegrityError):
         # A race with another request (two creates of one phone): the database said no.

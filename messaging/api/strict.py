@@ -113,11 +113,18 @@ class RejectUnknownFieldsMixin:
 
 
 def refuse_body(request) -> None:
-    """For actions that take no input: any field sent is unknown, and said so."""
+    """For actions that take no input: any field sent is unknown, and said so; a body that
+    is not an object at all (a list, a string: `"x"` cancelled a campaign) is refused too.
+    An empty body, `{}` and `null` are no input."""
     data = request.data
-    if hasattr(data, "keys") and data.keys():
+    if hasattr(data, "keys"):
+        if data.keys():
+            raise serializers.ValidationError(
+                {str(key): [_("Unknown field: this action takes no input.")] for key in data}
+            )
+    elif data is not None:
         raise serializers.ValidationError(
-            {str(key): [_("Unknown field: this action takes no input.")] for key in data}
+            {"non_field_errors": [_("This action takes no input: send no body, or {}.")]}
         )
 
 

@@ -1,4 +1,5 @@
-"""The account page's API token in Chromium: shown once, a reload keeps it, revoking asks."""
+"""The account page's API token in Chromium: shown once, a reload neither shows it again nor
+replaces it, revoking asks."""
 
 from __future__ import annotations
 

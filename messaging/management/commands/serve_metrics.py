@@ -2,8 +2,10 @@
 
 The workers (qcluster) record provider latency and retries but serve no HTTP.
 Run this beside them (a sidecar in the worker pod, sharing the directory) so
-Prometheus can scrape what they recorded. Database gauges stay on the web's
-/metrics, so they are not counted twice.
+Prometheus can scrape what they recorded. Beside the web server (`--database`: its
+processes' metrics and the gauges read from the database, what its /metrics answers) it
+gives Prometheus a port of its own, so the network may let the scraper reach that port
+and not the application's (k8s/networkpolicy-prometheus.yaml).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from messaging.metrics import process_registry
+from messaging.metrics import process_registry, scrape
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,15 @@ class MetricsHandler(BaseHTTPRequestHandler):
         elif not self._authorized():
             self._answer(401, b"Send Authorization: Bearer <METRICS_TOKEN>.\n", "text/plain")
         else:
-            self._answer(200, generate_latest(process_registry()), CONTENT_TYPE_LATEST)
+            self._answer(200, self._scrape(), CONTENT_TYPE_LATEST)
+
+    def _scrape(self) -> bytes:
+        if not getattr(self.server, "database", False):
+            return generate_latest(process_registry())
+        try:
+            return scrape()  # the database gauges too, as the web's /metrics
+        finally:
+            connections.close_all()  # this thread's connection ends with its request
 
     def _authorized(self) -> bool:
         if not settings.METRICS_TOKEN:
@@ -61,13 +72,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="0.0.0.0")  # noqa: S104 (a container port)
         parser.add_argument("--port", type=int, default=9108)
+        parser.add_argument(
+            "--database",
+            action="store_true",
+            help="Also the gauges read from the database (the web pod's sidecar).",
+        )
 
-    def handle(self, *args, host: str, port: int, **options):
+    def handle(self, *args, host: str, port: int, database: bool, **options):
         if not settings.PROMETHEUS_MULTIPROC_DIR:
             raise CommandError("Set PROMETHEUS_MULTIPROC_DIR to the workers' metrics directory.")
         if not settings.METRICS_TOKEN:
             log.warning("serving worker metrics without a token: set METRICS_TOKEN to require one")
         server = ThreadingHTTPServer((host, port), MetricsHandler)
+        server.database = database
         # As a container's PID 1 the process has no default SIGTERM action: without a
         # handler `docker stop` and Kubernetes wait out the whole grace period.
         signal.signal(signal.SIGTERM, _stop)
