@@ -28,7 +28,7 @@ from messaging.engine import circuit, claims, lifecycle, recording, shutdown
 from messaging.engine.circuit import Gate
 from messaging.engine.inflight import HANG_HEADROOM, InFlight
 from messaging.engine.outcomes import Job, NotSent, Outcome
-from messaging.engine.ratelimit import RateLimiter
+from messaging.engine.ratelimit import START_TOLERANCE, RateLimiter
 from messaging.models import Campaign, CampaignStatus, PumpSlot
 from messaging.provider import AsyncProviderClient, ProviderResult, Verdict, request_body
 from messaging.provider.clients import STARTED_LATE
@@ -50,10 +50,6 @@ STOP_CHECK_SECONDS = 0.1
 # the end (or a few typical latencies, if more) would time out at the end while the
 # provider may still accept it, and the message could not be recorded as sent.
 MIN_TIME_LEFT_SECONDS = 0.5
-# Under a rate cap a request must start this soon after its token was granted, or it is
-# not made: with the bucket's 90% this keeps any second at the provider under the cap
-# (tokens of at most 1.1 s in one second) even when a stalled process catches up.
-GRANT_SLACK = 0.1
 
 
 class Sender:
@@ -302,9 +298,13 @@ class Sender:
                 )
                 self.outcomes.append(Outcome(job, not_sent=NotSent.BAD_MESSAGE, detail=str(exc)))
                 continue
-            if not self.limiter.try_acquire():
-                self.queue.appendleft(job)
-                return
+            start_window = None
+            if not self.limiter.unlimited:
+                slot = self.limiter.acquire(want=min(free, len(self.queue) + 1))
+                if slot is None:
+                    self.queue.appendleft(job)
+                    return
+                start_window = (slot, slot + START_TOLERANCE)
             self.gate.request_started()
             log.info(
                 "provider request campaign_id=%s message_id=%s client_id=%s url=%s/send/%s",
@@ -318,7 +318,7 @@ class Sender:
                 message_id=job.message_id,
                 body=body,
                 deadline=self._time_left(end_at),
-                start_by=None if self.limiter.unlimited else time.monotonic() + GRANT_SLACK,
+                start_window=start_window,
             )
             self.inflight.add(future, job)
             free -= 1
@@ -362,7 +362,7 @@ class Sender:
                 reason=f"Unexpected error: {type(exc).__name__}",
             )
         if result == STARTED_LATE:
-            # Its token is spent; the message waits for a new one (still claimed by us).
+            # Its rate slot passed (a stalled loop): the message waits for a new one.
             self.gate.request_not_made()
             self.queue.appendleft(job)
             log.info(
