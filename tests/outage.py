@@ -12,7 +12,6 @@ when the database is away (psycopg's "connection failed", SQLite's SQLITE_CANTOP
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 import time
@@ -28,21 +27,12 @@ def admin_url() -> str:
     return f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/postgres"
 
 
-@contextlib.contextmanager
 def cut_postgres(dbname: str):
     """While inside, `dbname` refuses connections; the open ones are dropped at the start."""
+    from bench.harness import refusing_connections
+
     assert dbname.startswith("test_"), dbname  # only ever a test database
-    with psycopg.connect(admin_url(), autocommit=True) as admin:
-        try:
-            admin.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS false')
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                (dbname,),
-            )
-            yield
-        finally:
-            admin.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true')
+    return refusing_connections(dbname, admin_url())
 
 
 def driver_error() -> OperationalError:
