@@ -196,6 +196,32 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def alive(pids: list[int]) -> bool:
+    """Every one of `pids` still runs (none died, or was replaced, meanwhile)."""
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+    return True
+
+
+def multiprocess_metrics(directory) -> dict[str, float]:
+    """Metrics the processes wrote to a PROMETHEUS_MULTIPROC_DIR, added up, keyed by the
+    sample's name and labels as Prometheus prints them: `name{label="value"}`."""
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(directory))
+    found = {}
+    for family in registry.collect():
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            found[f"{sample.name}{{{labels}}}"] = sample.value
+    return found
+
+
 def status_kb(pid: int, key: str) -> int:
     """A field of /proc/<pid>/status in kB (VmHWM: peak resident set; VmRSS: current)."""
     try:

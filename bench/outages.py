@@ -17,7 +17,6 @@ but recorded otherwise, messages lost, counters against the rows; and the time t
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from datetime import timedelta
@@ -28,39 +27,16 @@ from bench.harness import (
     BenchEnv,
     Cluster,
     Provider,
+    alive,
     close_db,
     make_clients,
+    multiprocess_metrics,
     refusing_connections,
     wait_until,
 )
 
-NOT_ON_SQLITE = (
-    "not applicable: SQLite is a file on the worker's own host, with no failover or "
-    "restart to ride out"
-)
-
-
-def _alive(pids: list[int]) -> bool:
-    for pid in pids:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-    return True
-
-
-def _held_recorded(directory) -> float:
-    from prometheus_client import CollectorRegistry
-    from prometheus_client.multiprocess import MultiProcessCollector
-
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(directory))
-    return sum(
-        sample.value
-        for family in registry.collect()
-        for sample in family.samples
-        if sample.name == "herald_held_outcomes_total" and sample.labels["result"] == "recorded"
-    )
+# SQLite is a file on the worker's own host: no failover or restart to ride out.
+NOT_ON_SQLITE = "not applicable (SQLite: no database server)"
 
 
 def db_outage(
@@ -89,17 +65,17 @@ def db_outage(
             wait_until(a_fifth_sent.exists, 120)
             in_flight = Message.objects.filter(campaign_id=campaign.pk, status="sending").count()
             pids = [cluster.proc.pid, *cluster.pids()]
-            alive = True
+            all_alive = True
             with refusing_connections(PG_DB):
                 cut_at = time.time()
                 while time.time() < cut_at + seconds:
-                    alive = alive and cluster.proc.poll() is None and _alive(pids)
+                    all_alive = all_alive and cluster.proc.poll() is None and alive(pids)
                     time.sleep(0.5)
             back_at = time.time()
             close_db()  # this process's connection was dropped too
             done = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.FINISHED)
             finished = wait_until(done.exists, timeout=300, interval=0.2)
-            alive = alive and cluster.proc.poll() is None and _alive(pids)
+            all_alive = all_alive and cluster.proc.poll() is None and alive(pids)
             seen = provider_figures(provider, {})
             during = sum(1 for r in provider.requests() if cut_at + 3 <= r["at"] < back_at)
             books = ledger(campaign.pk)
@@ -117,10 +93,13 @@ def db_outage(
                     f"recorded_sent_twice{key}": books["ok_attempts_twice"],
                     f"counters_match_rows{key}": books["counters_match_rows"],
                     f"requests_during_outage{key}": during,
-                    f"processes_alive{key}": alive,
+                    f"processes_alive{key}": all_alive,
                 }
             )
-        result["held_results_recorded"] = int(_held_recorded(metrics_dir))
+        counted = multiprocess_metrics(metrics_dir)
+        result["held_results_recorded"] = int(
+            counted.get('herald_held_outcomes_total{result="recorded"}', 0)
+        )
     finally:
         cluster.stop()
         provider.stop()

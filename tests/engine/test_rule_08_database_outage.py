@@ -129,37 +129,13 @@ def test_a_claim_outlasts_the_longest_guaranteed_outage(provider):
 # --- the real thing: a cluster, and PostgreSQL refusing it for 20 s and for 120 s ------------
 
 
-def cluster_metrics(directory) -> dict[str, float]:
-    from prometheus_client import CollectorRegistry
-    from prometheus_client.multiprocess import MultiProcessCollector
-
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(directory))
-    return {
-        f"{sample.name}{sample.labels}": sample.value
-        for family in registry.collect()
-        for sample in family.samples
-    }
-
-
-def alive(pids) -> bool:
-    import os
-
-    for pid in pids:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-    return True
-
-
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("seconds", [20, 120])
 def test_a_database_outage_mid_campaign_re_sends_nothing(provider, seconds, tmp_path):
     """What a managed database's failover or restart does, mid-campaign: the campaign's
     database refuses new connections and drops the open ones. Judged by the provider."""
-    from bench.harness import children
+    from bench.harness import alive, children, multiprocess_metrics
     from messaging import services
     from tests.cluster import running_cluster
     from tests.outage import cut_postgres
@@ -215,6 +191,6 @@ def test_a_database_outage_mid_campaign_re_sends_nothing(provider, seconds, tmp_
     outage_lines = [line for line in log.splitlines() if "database" in line and "reach" in line]
     print(f"{seconds}s outage: {len(outage_lines)} log lines about it")
     assert 0 < len(outage_lines) <= 60, "\n".join(outage_lines)
-    counted = cluster_metrics(tmp_path)
+    counted = multiprocess_metrics(tmp_path)
     assert counted["herald_database_outages_total{}"] >= 1
-    assert counted["herald_held_outcomes_total{'result': 'recorded'}"] > 0
+    assert counted['herald_held_outcomes_total{result="recorded"}'] > 0
