@@ -112,3 +112,41 @@ def test_a_task_that_finds_the_database_away_says_so_in_one_line(caplog):
         f"task pump skipped: database unreachable ({outage.describe(driver_error())})",
     ]
     assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_clock_counts_an_outage_once_and_says_so_in_two_lines(caplog):
+    import threading
+    import time
+
+    from messaging import metrics
+    from messaging.engine import clock
+
+    before = metrics.DATABASE_OUTAGES._value.get()
+    cut, stop = DriverCut(), threading.Event()
+
+    def run_clock() -> None:
+        try:
+            with connection.execute_wrapper(cut):
+                clock.run(stop)
+        finally:
+            connection.close()
+
+    with caplog.at_level(logging.INFO):
+        thread = threading.Thread(target=run_clock)
+        cut.start()
+        thread.start()
+        time.sleep(2.5)  # several of its looks at the schedule fail
+        cut.stop()
+        deadline = time.monotonic() + 10
+        while not any("reachable again" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        stop.set()
+        thread.join()
+    assert metrics.DATABASE_OUTAGES._value.get() == before + 1
+    lines = [r.getMessage() for r in caplog.records if r.name == "messaging.engine.clock"]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("database unreachable: worker clock")
+    assert lines[1].startswith("database reachable again after")
+    assert not [r for r in caplog.records if r.exc_info]
