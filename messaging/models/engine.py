@@ -49,6 +49,10 @@ class RateBucket(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     next_slot = models.FloatField(default=0)
+    # The token bucket's state before the slots (issue 21): unused, kept so that workers of
+    # the previous release keep running while a deploy migrates; dropped in a later one.
+    tokens = models.FloatField(default=0)
+    refilled_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"next rate slot at {self.next_slot:.3f}"
