@@ -21,7 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-PG_DB = "bench"  # never `test` or `*_test`: other suites use those
+# Never `test` or `*_test`: other suites use those. BENCH_PG_DB picks another name (one
+# per engineer on a shared server); it is dropped and created again like `bench`.
+PG_DB = os.environ.get("BENCH_PG_DB", "bench")
 TOKEN = "bench-provider-token"  # noqa: S105 - the local fake provider's token
 
 
@@ -36,6 +38,7 @@ def recreate_postgres(dbname: str = PG_DB) -> None:
 
 def drop_postgres(dbname: str = PG_DB, *, create: bool = False) -> None:
     assert dbname == PG_DB or dbname.startswith("bench_"), dbname
+    assert not dbname.startswith("test") and not dbname.endswith("_test"), dbname
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
@@ -46,6 +49,26 @@ def drop_postgres(dbname: str = PG_DB, *, create: bool = False) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
         if create:
             conn.execute(f'CREATE DATABASE "{dbname}"')
+
+
+@contextlib.contextmanager
+def refusing_connections(dbname: str, admin_url: str = PG_ADMIN_URL):
+    """What a managed database's failover or restart does to `dbname`, and to no other
+    database of the server: new connections are refused (ALLOW_CONNECTIONS false) and
+    the open ones dropped. Connections are allowed again when the block ends."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        try:
+            admin.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS false')
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (dbname,),
+            )
+            yield
+        finally:
+            admin.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true')
 
 
 @dataclass
@@ -170,6 +193,32 @@ def children(pid: int) -> list[int]:
         for child in parents.get(todo.pop(), []):
             found.append(child)
             todo.append(child)
+    return found
+
+
+def alive(pids: list[int]) -> bool:
+    """Every one of `pids` still runs (none died, or was replaced, meanwhile)."""
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+    return True
+
+
+def multiprocess_metrics(directory) -> dict[str, float]:
+    """Metrics the processes wrote to a PROMETHEUS_MULTIPROC_DIR, added up, keyed by the
+    sample's name and labels as Prometheus prints them: `name{label="value"}`."""
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(directory))
+    found = {}
+    for family in registry.collect():
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            found[f"{sample.name}{{{labels}}}"] = sample.value
     return found
 
 
@@ -304,6 +353,10 @@ class Cluster:
     def tail(self, chars: int = 3000) -> str:
         self.log.flush()
         return self.log_path.read_bytes()[-chars:].decode(errors="replace")
+
+    def sigterm_group(self) -> None:
+        """SIGTERM to every process of the cluster, as systemd's default KillMode does."""
+        os.killpg(self.proc.pid, signal.SIGTERM)
 
     def kill9(self) -> None:
         with contextlib.suppress(ProcessLookupError):

@@ -2,7 +2,8 @@
 
     python -m bench                          # quick sizes, SQLite and PostgreSQL, make bench set
     BENCH_FULL=1 python -m bench             # the issue's full sizes
-    python -m bench --suite chaos            # resilience runs (faults, crash, fuzz, load)
+    python -m bench --suite chaos            # resilience runs (faults, crash, db_outage,
+                                             # sigterm, fuzz, load)
     python -m bench --db sqlite --scenario latency --count 300       # a tiny smoke run
     python -m bench --db sqlite --scenario faults --count 300 --set length_s=20 --set outage_s=3
 
@@ -40,6 +41,8 @@ QUICK = {
     "crash": {"count": 5_000},
     "fuzz": {"max_examples": 10, "max_time": 60},
     "load": {"users": 32, "seconds": 15, "count": 10_000},
+    "db_outage": {"count": 10_000, "outages_s": [20, 120]},
+    "sigterm": {"count": 3_000},
 }
 FULL = {
     "throughput": {"count": 100_000},
@@ -52,10 +55,12 @@ FULL = {
     "crash": {"count": 20_000},
     "fuzz": {"max_examples": 50, "max_time": 300},
     "load": {"users": 32, "seconds": 60, "count": 50_000},
+    "db_outage": {"count": 20_000, "outages_s": [20, 120]},
+    "sigterm": {"count": 10_000},
 }
 SUITES = {
     "bench": ["throughput", "latency", "hangs", "start_latency", "reads", "writes"],
-    "chaos": ["faults", "crash", "fuzz", "load"],
+    "chaos": ["faults", "crash", "db_outage", "sigterm", "fuzz", "load"],
 }
 
 
@@ -84,6 +89,10 @@ def scenario_function(name: str):
         from bench import chaos
 
         return getattr(chaos, name)
+    if name in ("db_outage", "sigterm"):
+        from bench import outages
+
+        return getattr(outages, name)
     if name == "fuzz":
         from bench.fuzz import fuzz
 
@@ -230,8 +239,9 @@ def parse_overrides(parser: argparse.ArgumentParser, items: list[str]) -> dict:
 
 
 def chaos_env(scenario: str) -> dict[str, str]:
-    """Resilience runs lower PROVIDER_READ_TIMEOUT so leases (connect + read + 20 s) are short."""
-    if scenario in ("faults", "crash"):
+    """Resilience runs lower PROVIDER_READ_TIMEOUT so leases (connect + read + 20 s + the
+    guaranteed outage) are shorter."""
+    if scenario in ("faults", "crash", "db_outage", "sigterm"):
         return {"PROVIDER_READ_TIMEOUT": "2", "PROVIDER_CONNECT_TIMEOUT": "1"}
     return {}
 

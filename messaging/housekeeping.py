@@ -18,8 +18,8 @@ when a message changes status, never when a row is deleted here.
 
 Every DELETE touches at most RETENTION_BATCH_SIZE rows found through an index or
 a primary-key range, in its own short transaction, so no lock is held for long and
-the hot tables are never scanned. A run stops after RETENTION_MAX_SECONDS and
-queues itself again if rows are left.
+the hot tables are never scanned. A run stops after RETENTION_MAX_SECONDS, or at
+once when the worker is asked to stop, and queues itself again if rows are left.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from messaging import metrics
+from messaging.engine import shutdown
 from messaging.models import (
     Campaign,
     CampaignStatus,
@@ -94,7 +95,8 @@ class _Run:
         return self.now - timedelta(days=days) if days > 0 else None
 
     def check_time(self) -> None:
-        if time.monotonic() >= self.deadline:
+        # A worker asked to stop must exit within 30 s: the rest waits for another run.
+        if time.monotonic() >= self.deadline or shutdown.requested():
             raise _OutOfTime
 
     # --- messages of old campaigns (and their attempts) ---------------------------

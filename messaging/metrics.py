@@ -1,4 +1,4 @@
-"""Prometheus metrics: the two the engine records while sending, and /metrics' body.
+"""Prometheus metrics: those the workers record while sending, and /metrics' body.
 
 Every metric is documented in the README (name, type, labels, meaning).
 """
@@ -9,7 +9,14 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -34,6 +41,20 @@ RETENTION_DELETED = Counter(
     "Rows deleted by the daily retention task, by kind.",
     ["kind"],
 )
+DATABASE_OUTAGES = Counter(
+    "herald_database_outages_total",
+    "Times a worker cluster lost its database (its clock thread could not read it).",
+)
+OUTCOMES_HELD = Gauge(
+    "herald_outcomes_held",
+    "Provider results senders hold in memory until the database answers again.",
+    multiprocess_mode="livesum",
+)
+HELD_OUTCOMES = Counter(
+    "herald_held_outcomes_total",
+    "Provider results that waited for the database, by what became of them.",
+    ["result"],
+)
 
 
 def observe_provider_request(outcome: str, seconds: float) -> None:
@@ -48,6 +69,20 @@ def count_retry(reason: str, n: int = 1) -> None:
 def count_retention_deleted(kind: str, n: int) -> None:
     if n:
         RETENTION_DELETED.labels(kind=kind).inc(n)
+
+
+def count_database_outage() -> None:
+    DATABASE_OUTAGES.inc()
+
+
+def hold_outcomes(held: int, *, recorded: int = 0, given_up: int = 0) -> None:
+    """A sender now holds `held` results; `recorded` and `given_up` of the held ones
+    were just recorded after an outage, or given up (their messages go again)."""
+    OUTCOMES_HELD.set(held)
+    if recorded:
+        HELD_OUTCOMES.labels(result="recorded").inc(recorded)
+    if given_up:
+        HELD_OUTCOMES.labels(result="given_up").inc(given_up)
 
 
 # --- Exposition ---------------------------------------------------------------

@@ -1,6 +1,8 @@
 """After migrations: create the two roles, and make the schedules what messaging.tasks says.
 
-When a django-q2 worker process starts: write the worker heartbeat.
+When a django-q2 worker process starts: write the worker heartbeat. When its task ran
+past Q_TIMEOUT: django-q2 ends the process with SIGTERM, which is not a stop of the
+cluster (engine/shutdown.py).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import logging
 from django.db import DatabaseError
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
-from django_q.signals import post_spawn
+from django_q.signals import post_execute_in_worker, post_spawn
 
+from messaging.engine import shutdown
 from messaging.models import WorkerHeartbeat
 from messaging.roles import ensure_groups
 
@@ -47,3 +50,9 @@ def worker_heartbeat_at_start(sender, proc_name, **kwargs) -> None:
         log.warning("worker heartbeat at start failed process=%s", proc_name, exc_info=True)
     else:
         log.info("worker started process=%s", proc_name)
+
+
+@receiver(post_execute_in_worker)
+def worker_task_timed_out(sender, task, **kwargs) -> None:
+    if not task.get("success") and "TimeoutException" in str(task.get("result", "")):
+        shutdown.task_timed_out()

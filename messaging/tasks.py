@@ -15,16 +15,18 @@ which starts campaigns at their start_at, and the sender slots (engine/slots.py)
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
-from messaging import housekeeping, reports
+from messaging import housekeeping, outage, reports
 from messaging.engine import lifecycle, shutdown
 from messaging.engine.sender import Sender
 from messaging.engine.slots import claim_slot, ensure_pumps, release_slot
@@ -35,6 +37,26 @@ log = logging.getLogger(__name__)
 # --- Task entry points ----------------------------------------------------------
 
 
+def quiet_when_database_away(task):
+    """A task that finds the database away says so in one line and ends (a traceback per
+    run would say nothing more); its schedule or the next tick runs it again."""
+
+    @functools.wraps(task)
+    def run(*args, **kwargs):
+        try:
+            return task(*args, **kwargs)
+        except DatabaseError as exc:
+            if not outage.unreachable(exc):
+                raise
+            log.warning(
+                "task %s skipped: database unreachable (%s)", task.__name__, outage.describe(exc)
+            )
+            return "database unreachable"
+
+    return run
+
+
+@quiet_when_database_away
 def pump(slot: int) -> str:
     """Run one sender in `slot` for up to ENGINE_TASK_BUDGET seconds."""
     if shutdown.requested():
@@ -45,7 +67,9 @@ def pump(slot: int) -> str:
     try:
         reason = Sender(token=token, slot=slot).run()
     finally:
-        release_slot(slot, token)
+        # Without the database its heartbeat simply goes stale (the slot frees itself).
+        with contextlib.suppress(DatabaseError):
+            release_slot(slot, token)
     # Work that arrived while this sender was winding down, or the budget ran out (also
     # on shutdown: a pump queued now is taken by another worker node).
     if lifecycle.has_due_work(timezone.now()):
@@ -55,6 +79,7 @@ def pump(slot: int) -> str:
     return reason
 
 
+@quiet_when_database_away
 def tick() -> None:
     """Engine housekeeping (every minute, and at each campaign's start and end)."""
     now = timezone.now()
@@ -68,6 +93,7 @@ def tick() -> None:
         schedule_wakeup()
 
 
+@quiet_when_database_away
 def heartbeat() -> None:
     """Proves the scheduler, the queue and a worker all run (read by /readyz)."""
     WorkerHeartbeat.beat()

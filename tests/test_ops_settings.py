@@ -48,6 +48,11 @@ def test_report_settings_are_read_from_the_environment():
             {"RETENTION_MAX_SECONDS": "300", "Q_TIMEOUT": "300"},
             "RETENTION_MAX_SECONDS must be less than Q_TIMEOUT",
         ),
+        (
+            {"ENGINE_OUTAGE_SECONDS": "200"},
+            "Q_TIMEOUT must be at least ENGINE_TASK_BUDGET + ENGINE_OUTAGE_SECONDS + "
+            "PROVIDER_CONNECT_TIMEOUT + PROVIDER_READ_TIMEOUT + 10 = 343 s",
+        ),
     ],
 )
 def test_a_bad_operations_setting_stops_the_start(env, message):

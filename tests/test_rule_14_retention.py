@@ -210,6 +210,21 @@ def test_a_run_out_of_time_queues_its_continuation(retention, monkeypatch):
     assert Message.objects.count() == 23
 
 
+def test_a_worker_asked_to_stop_ends_the_run_at_once_and_queues_the_rest(retention, monkeypatch):
+    """A stopping worker must exit within 30 s: retention does not use its two minutes."""
+    from django_q.models import OrmQ
+
+    from messaging.engine import shutdown
+
+    seed()
+    monkeypatch.setattr(shutdown, "requested", lambda: True)
+    with time_machine.travel(NOW, tick=False):
+        summary = tasks.retention()
+    assert summary.startswith("messages=0 ")
+    assert OrmQ.objects.count() == 1  # the continuation, for a worker that runs
+    assert Message.objects.count() == 23
+
+
 def test_what_was_removed_is_logged_and_counted(retention, caplog):
     from prometheus_client import REGISTRY
 

@@ -134,7 +134,11 @@ SQLITE_PATH = Path(env_str("SQLITE_PATH", str(BASE_DIR / "db" / "herald.sqlite3"
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     try:
-        _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+        # Health checks: a kept connection the server dropped (a restart, a failover) is
+        # replaced before a request or task uses it, instead of failing it once.
+        _db = dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
 else:
@@ -152,6 +156,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests need a file (not memory) so worker and provider processes share it.
     _db["TEST"] = {"NAME": str(SQLITE_PATH.parent / "test_herald.sqlite3")}
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that does not answer (a failover, a cut network) fails a connection
+    # attempt after this long instead of holding a worker until the kernel gives up.
+    _db.setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
+    )
 DATABASES = {"default": _db}
 # Error reports (the DEBUG page) hide the password in DATABASE_URL and any other URL.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "security.error_reports.SecretsHiddenFilter"

@@ -72,6 +72,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
+        # A traceback because the database is away becomes one line, not one per retry.
+        "outage": {"()": "messaging.outage.QuietOutageFilter"},
         "ids": {"()": "config.logs.IdsFilter"},
         "redact": {"()": "config.logs.RedactFilter"},
     },
@@ -90,7 +92,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["ids", "redact"],
+            "filters": ["outage", "ids", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

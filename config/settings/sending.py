@@ -35,6 +35,10 @@ ENGINE_PUMPS = env_int("ENGINE_PUMPS", 2, minimum=1)
 ENGINE_TASK_BUDGET = env_float("ENGINE_TASK_BUDGET", 120, minimum=5)
 # Results recorded per write transaction, at most.
 ENGINE_FLUSH_BATCH = env_int("ENGINE_FLUSH_BATCH", 500, minimum=1)
+# The longest database outage that re-sends nothing: a sender holds the results of its
+# requests until the database answers again, and a claim's lease outlasts the outage
+# (so messages of a worker that died wait that much longer before they go again).
+ENGINE_OUTAGE_SECONDS = env_float("ENGINE_OUTAGE_SECONDS", 120, minimum=0)
 RETRY_BASE_SECONDS = env_float("RETRY_BASE_SECONDS", 2, minimum=0.1)
 RETRY_MAX_SECONDS = env_float("RETRY_MAX_SECONDS", 300, minimum=1)
 # Circuit breaker: open when this share of the last CIRCUIT_WINDOW requests failed.
@@ -48,6 +52,8 @@ CREDENTIALS_RECHECK_SECONDS = env_float("CREDENTIALS_RECHECK_SECONDS", 30, minim
 Q_CLUSTER = {
     "name": "herald",
     "orm": "default",
+    # django-q2's ORM broker, waiting out a database outage instead of crashing its pusher.
+    "broker_class": "messaging.broker.QuietORM",
     # One worker more than the pumps so the housekeeping and report tasks always get one.
     "workers": env_int("Q_WORKERS", ENGINE_PUMPS + 1, minimum=1),
     # A task may run this long; retry must exceed it or a task runs twice.
@@ -62,6 +68,20 @@ Q_CLUSTER = {
 }
 if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
     raise ImproperlyConfigured("Q_RETRY must be greater than Q_TIMEOUT")
+# A sender task runs its budget, may then ride out a whole outage and still wind down (its
+# last requests' timeouts): django-q2 must not end it on the way.
+LONGEST_SENDER_TASK = (
+    ENGINE_TASK_BUDGET
+    + ENGINE_OUTAGE_SECONDS
+    + PROVIDER_CONNECT_TIMEOUT
+    + PROVIDER_READ_TIMEOUT
+    + 10
+)
+if Q_CLUSTER["timeout"] < LONGEST_SENDER_TASK:
+    raise ImproperlyConfigured(
+        "Q_TIMEOUT must be at least ENGINE_TASK_BUDGET + ENGINE_OUTAGE_SECONDS + "
+        f"PROVIDER_CONNECT_TIMEOUT + PROVIDER_READ_TIMEOUT + 10 = {LONGEST_SENDER_TASK:.0f} s"
+    )
 
 # --- Retention (messaging/housekeeping.py, a daily django-q2 schedule) -----------
 # Days each kind of row is kept; 0 keeps it forever. Campaign totals survive (counters).

@@ -27,9 +27,21 @@ log = logging.getLogger(__name__)
 WINDOW_CLOSED_TO_THE_END = "The client's send window does not open again before the end"
 
 
-def lease_seconds() -> float:
-    """How long a claim holds a message: longer than any request (timeouts) can take."""
+def request_seconds() -> float:
+    """The longest a request to the provider can take (its timeouts), with room to spare."""
     return settings.PROVIDER_CONNECT_TIMEOUT + settings.PROVIDER_READ_TIMEOUT + 20
+
+
+def lease_seconds() -> float:
+    """How long a claim holds a message after its sender last renewed it (every few
+    seconds, and first thing when the database answers again after an outage).
+
+    Longer than any request, and than the longest database outage a live sender rides
+    out holding its results (ENGINE_OUTAGE_SECONDS): reclaim never takes a message
+    from a sender that is alive and about to record it. The price: the messages of a
+    worker that died go again this long after its last renewal.
+    """
+    return request_seconds() + settings.ENGINE_OUTAGE_SECONDS
 
 
 def claim(campaign_id: int, *, token: uuid.UUID, now: datetime, limit: int) -> list[Job]:

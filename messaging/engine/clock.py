@@ -9,6 +9,10 @@ it queues the senders already, so one is running and waiting when the moment
 comes. Every few seconds it also puts back the messages of a worker that died (after
 their lease) and marks finished the campaigns with nothing left. Several clusters
 may run it at once: each of these steps is idempotent.
+
+It reads the database twice a second, so it is the cluster's witness of a database
+outage: it counts it (herald_database_outages_total), says so in a few lines, and when
+the database answers again queues senders for the slots whose sender gave up meanwhile.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from django.db import DatabaseError, close_old_connections
 from django.db.models import Min
 from django.utils import timezone
 
+from messaging import metrics, outage
 from messaging.engine import lifecycle
 from messaging.engine.slots import ensure_pumps
 from messaging.models import Campaign, CampaignStatus
@@ -64,13 +69,21 @@ def tick(warmed: set, chores: dict | None = None) -> float:
 def run(stop: threading.Event) -> None:
     warmed: set = set()
     chores: dict = {}
+    away = outage.OutageLog(log, "worker clock")
     while not stop.is_set():
         try:
             wait = tick(warmed, chores)
+            if away.down:
+                away.answered()
+                ensure_pumps()  # slots whose sender gave up during the outage
         except DatabaseError as exc:
-            log.warning("clock could not read the schedule: %s", exc)
+            if outage.unreachable(exc):
+                if away.failed(exc):
+                    metrics.count_database_outage()
+            else:
+                log.warning("clock could not read the schedule: %s", exc)
             close_old_connections()
-            wait = 2.0
+            wait = 1.0
         except Exception:
             log.exception("clock failed; trying again")
             wait = 2.0

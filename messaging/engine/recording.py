@@ -3,10 +3,12 @@
 Decisions come from `outcomes.decide`; every status move goes through the gateway
 (`status_changes`), which locks the campaigns in id order. Recording never dies on
 a transient database error (a deadlock, a serialization failure, a lock timeout,
-SQLite busy): it is retried while the sender's leases hold. Anything else is
-isolated: the batch is recorded message by message, and one message that cannot
-be recorded fails alone with a clear reason (a send the provider accepted is
-still recorded as sent).
+SQLite busy): it is retried while the sender's leases hold. When the database is
+away altogether (`messaging/outage.py`), nothing is decided about the messages: the
+outcomes not recorded come back to the sender (`Unrecorded`), which holds them until
+the database answers again. Anything else is isolated: the batch is recorded message
+by message, and one message that cannot be recorded fails alone with a clear reason
+(a send the provider accepted is still recorded as sent).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from datetime import datetime
 from django.db import DatabaseError, OperationalError, connection
 from django.db.models import Case, F, Value, When
 
-from messaging import metrics
+from messaging import metrics, outage
 from messaging.engine.outcomes import Action, Decision, Outcome, decide
 from messaging.models import Campaign, DeliveryAttempt, Message, MessageStatus
 from messaging.models.counters import StatusChanges, record_sends, status_changes
@@ -54,6 +56,14 @@ ACCEPTED_FROM = [
 ]
 
 
+class Unrecorded(Exception):
+    """The database is away: these outcomes were not recorded (the cause says why)."""
+
+    def __init__(self, outcomes: Sequence[Outcome]) -> None:
+        super().__init__(f"{len(outcomes)} outcomes not recorded: the database is unreachable")
+        self.outcomes = list(outcomes)
+
+
 def record(
     outcomes: Sequence[Outcome],
     *,
@@ -61,12 +71,15 @@ def record(
     clock: Callable[[], datetime],
     retry_until: float,
 ) -> None:
-    """Record `outcomes`; never raises. `retry_until` (monotonic) bounds transient retries."""
+    """Record `outcomes`. `retry_until` (monotonic) bounds transient retries. Raises only
+    `Unrecorded`, with the outcomes left, when the database is unreachable."""
     if not outcomes:
         return
     try:
         _with_retries(outcomes, token, clock, retry_until)
     except Exception as exc:
+        if outage.unreachable(exc):
+            raise Unrecorded(outcomes) from exc
         if len(outcomes) == 1:
             _record_alone_after_error(outcomes[0], token, clock, exc)
             return
@@ -76,8 +89,11 @@ def record(
             type(exc).__name__,
             exc,
         )
-        for outcome in outcomes:
-            record([outcome], token=token, clock=clock, retry_until=retry_until)
+        for done, outcome in enumerate(outcomes):
+            try:
+                record([outcome], token=token, clock=clock, retry_until=retry_until)
+            except Unrecorded as away:
+                raise Unrecorded(outcomes[done:]) from away.__cause__
 
 
 def _with_retries(outcomes, token, clock, retry_until: float) -> None:
@@ -273,7 +289,9 @@ def _record_alone_after_error(outcome: Outcome, token, clock, error: Exception) 
                     MessageStatus.FAILED,
                     last_error=f"Could not record the result: {type(error).__name__}"[:500],
                 )
-    except Exception:
+    except Exception as exc:
+        if outage.unreachable(exc):
+            raise Unrecorded([outcome]) from exc
         # Left in flight: its lease runs out and it is sent again (at-least-once).
         log.exception(
             "could not fail the message either campaign_id=%s message_id=%s client_id=%s",

@@ -7,11 +7,13 @@ to `PROVIDER_CONCURRENCY` of them. Messages are claimed per campaign with a leas
 decided (`outcomes.py`) and recorded in batches (`recording.py`). Every step works
 across all running campaigns, so a new campaign is picked up within one tick and
 several senders share a large campaign.
+
+Without its database a sender holds what it has until the database answers again
+(`holding.py`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 import uuid
@@ -23,12 +25,13 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from messaging import metrics
-from messaging.engine import circuit, claims, lifecycle, recording, shutdown
+from messaging import metrics, outage
+from messaging.engine import circuit, claims, lifecycle, recording
 from messaging.engine.circuit import Gate
+from messaging.engine.holding import Holding
 from messaging.engine.inflight import HANG_HEADROOM, InFlight
 from messaging.engine.outcomes import Job, NotSent, Outcome
-from messaging.engine.ratelimit import RateLimiter
+from messaging.engine.ratelimit import START_TOLERANCE, RateLimiter
 from messaging.models import Campaign, CampaignStatus, PumpSlot
 from messaging.provider import AsyncProviderClient, ProviderResult, Verdict, request_body
 from messaging.provider.clients import STARTED_LATE
@@ -45,18 +48,13 @@ HEARTBEAT_SECONDS = 2.0  # well inside slots.SLOT_STALE
 CLAIM_RESERVE_SHARE = 0.1
 CLAIM_PAUSE_SECONDS = 0.1  # after a claim found nothing due
 IDLE_WAIT_SECONDS = 10.0  # keep looping when work becomes due this soon
-STOP_CHECK_SECONDS = 0.1
 # A request needs time to be answered: one started with less than this left before
 # the end (or a few typical latencies, if more) would time out at the end while the
 # provider may still accept it, and the message could not be recorded as sent.
 MIN_TIME_LEFT_SECONDS = 0.5
-# Under a rate cap a request must start this soon after its token was granted, or it is
-# not made: with the bucket's 90% this keeps any second at the provider under the cap
-# (tokens of at most 1.1 s in one second) even when a stalled process catches up.
-GRANT_SLACK = 0.1
 
 
-class Sender:
+class Sender(Holding):
     def __init__(
         self,
         *,
@@ -91,17 +89,17 @@ class Sender:
         self.last_tick = 0.0
         self.last_reclaim = 0.0
         self.last_heartbeat = 0.0
-        self.last_stop_check = 0.0
         self.next_claim = 0.0
         self.rotation = 0
         self.stolen = False
+        self.start_holding()
 
     # --- the loop ---------------------------------------------------------------
 
     def run(self) -> str:
         """Send until nothing is due, the budget is spent, the slot is lost or the
         worker stops. Returns why it ended."""
-        started = time.monotonic()
+        self.started = time.monotonic()
         self.last_tick = 0.0  # read the campaigns and the gate before anything else
         self.client.start()
         reason = "idle"
@@ -110,6 +108,11 @@ class Sender:
                 if self._stop_requested():
                     reason = "shutdown"
                     break
+                if self.away.down:
+                    if not self._without_database():
+                        reason = "database unreachable"
+                        break
+                    continue
                 now = self.clock()
                 if time.monotonic() - self.last_tick >= TICK_SECONDS:
                     if not self._guarded(self._tick, now):
@@ -117,8 +120,8 @@ class Sender:
                     if self.stolen:
                         reason = "slot lost"
                         break
-                    self._drop_stale_jobs(now)
-                if time.monotonic() - started >= self.budget:
+                    self._guarded(self._drop_stale_jobs, now)
+                if time.monotonic() - self.started >= self.budget:
                     reason = "budget"
                     break
                 if (
@@ -129,7 +132,7 @@ class Sender:
                     self._guarded(self._claim, now, self._claim_size())
                 elif self.gate.wants_probe and not self.queue:
                     self._guarded(self._claim, now, 1)
-                self._submit()
+                self._guarded(self._submit)
                 self._collect()
                 if self.outcomes and (
                     len(self.outcomes) >= self.flush_batch
@@ -138,7 +141,8 @@ class Sender:
                 ):
                     self._flush()
                 if not self.queue and not self.inflight and not self.outcomes:
-                    if not self._guarded(self._work_soon, now):
+                    work = self._guarded(self._work_soon, now)
+                    if work is False:
                         break
                     # Held by the circuit, or work due in a moment: wait, then look again.
                     time.sleep(0.05 if self.gate.open else 0.2)
@@ -147,52 +151,27 @@ class Sender:
         log.info("sender stopped slot=%s reason=%s", self.slot, reason)
         return reason
 
-    def _guarded(self, step, *args) -> bool:
-        """Run one database step of the loop; a transient error is waited out, not fatal."""
+    def _guarded(self, step, *args):
+        """Run one database step of the loop: its result, or None after an error that is
+        waited out (a transient one), or the database going away (see the docstring)."""
         try:
-            return step(*args) is not False
+            return step(*args)
         except DatabaseError as exc:
+            if outage.unreachable(exc):
+                self._database_lost(exc)
+                return None
             if not recording.is_transient(exc):
                 raise
             log.warning("sender step %s hit a transient database error: %s", step.__name__, exc)
             time.sleep(0.1)
-            return False
+            return None
 
-    def _stop_requested(self) -> bool:
-        if time.monotonic() - self.last_stop_check < STOP_CHECK_SECONDS:
-            return False
-        self.last_stop_check = time.monotonic()
-        return shutdown.requested()
-
-    def _wind_down(self) -> None:
-        """Hand back what was never sent, wait for what is in flight, record everything."""
-        try:
-            claims.release(self.queue, token=self.token)
-        except Exception:
-            log.exception("could not hand back claimed messages (their lease will)")
-        self.queue.clear()
-        # Requests end by their own timeouts (capped at each campaign's end).
-        longest = settings.PROVIDER_CONNECT_TIMEOUT + settings.PROVIDER_READ_TIMEOUT + 5
-        for future in list(self.inflight.requests):
-            with contextlib.suppress(Exception):  # _take turns an error into an outcome
-                future.result(timeout=longest)
-            self._take(future)
-        try:  # requests that started late came back to the queue
-            claims.release(self.queue, token=self.token)
-        except Exception:
-            log.exception("could not hand back claimed messages (their lease will)")
-        self.queue.clear()
-        self._flush()
-        self.client.close()
-        try:
-            lifecycle.finish_done(self.clock())
-            # What this sender last saw of the provider, so a short run leaves it too.
-            circuit.record_health(
-                latency_ms=self.inflight.median_latency_ms(),
-                error_rate=self.gate.failures.error_rate(),
-            )
-        except DatabaseError:
-            log.warning("could not mark finished campaigns; the next tick will")
+    def _record_health(self) -> None:
+        """What this sender last saw of the provider, for the dashboard and /readyz."""
+        circuit.record_health(
+            latency_ms=self.inflight.median_latency_ms(),
+            error_rate=self.gate.failures.error_rate(),
+        )
 
     def _claim_size(self) -> int:
         size = max(1, self._free_slots() + self.claim_reserve - len(self.queue))
@@ -210,7 +189,7 @@ class Sender:
 
     # --- every tick: states, lifecycle, heartbeat, leases ------------------------
 
-    def _tick(self, now: datetime) -> None:
+    def _tick(self, now: datetime) -> bool:
         self.last_tick = time.monotonic()
         if self.slot is not None and time.monotonic() - self.last_heartbeat >= HEARTBEAT_SECONDS:
             self.last_heartbeat = time.monotonic()
@@ -224,20 +203,17 @@ class Sender:
             self.last_reclaim = time.monotonic()
             claims.renew_leases(token=self.token, now=now)
             lifecycle.reclaim_expired_leases(now)
-            circuit.record_health(
-                latency_ms=self.inflight.median_latency_ms(),
-                error_rate=self.gate.failures.error_rate(),
-            )
+            self._record_health()
         lifecycle.finish_done(now)
         self.campaigns = dict(
             Campaign.objects.filter(status=CampaignStatus.RUNNING, end_at__gt=now).values_list(
                 "id", "end_at"
             )
         )
-        self.gate.refresh(now, probe_timeout=claims.lease_seconds())
-        if self.gate.holding and self.queue:
-            claims.release(self.queue, token=self.token)
-            self.queue.clear()
+        self.gate.refresh(now, probe_timeout=claims.request_seconds())
+        if self.gate.holding:
+            self._release_queue()
+        return True
 
     def _drop_stale_jobs(self, now: datetime) -> None:
         """Jobs of campaigns paused, cancelled or past their end go back before sending."""
@@ -288,7 +264,11 @@ class Sender:
             job = self.queue.popleft()
             end_at = self.campaigns.get(job.campaign_id)
             if end_at is None:  # paused or cancelled since the claim
-                claims.release([job], token=self.token)
+                try:
+                    claims.release([job], token=self.token)
+                except DatabaseError:
+                    self.queue.appendleft(job)  # still ours, not sent
+                    raise
                 continue
             end_at = min(end_at, job.end_at)
             if (end_at - self.clock()).total_seconds() < self._min_time_left():
@@ -307,9 +287,17 @@ class Sender:
                 )
                 self.outcomes.append(Outcome(job, not_sent=NotSent.BAD_MESSAGE, detail=str(exc)))
                 continue
-            if not self.limiter.try_acquire():
-                self.queue.appendleft(job)
-                return
+            start_window = None
+            if not self.limiter.unlimited:
+                try:
+                    slot = self.limiter.acquire(want=min(free, len(self.queue) + 1))
+                except DatabaseError:
+                    self.queue.appendleft(job)  # still ours, not sent
+                    raise
+                if slot is None:
+                    self.queue.appendleft(job)
+                    return
+                start_window = (slot, slot + START_TOLERANCE)
             self.gate.request_started()
             log.info(
                 "provider request campaign_id=%s message_id=%s client_id=%s url=%s/send/%s",
@@ -323,7 +311,7 @@ class Sender:
                 message_id=job.message_id,
                 body=body,
                 deadline=self._time_left(end_at),
-                start_by=None if self.limiter.unlimited else time.monotonic() + GRANT_SLACK,
+                start_window=start_window,
             )
             self.inflight.add(future, job)
             free -= 1
@@ -367,7 +355,7 @@ class Sender:
                 reason=f"Unexpected error: {type(exc).__name__}",
             )
         if result == STARTED_LATE:
-            # Its token is spent; the message waits for a new one (still claimed by us).
+            # Its rate slot passed (a stalled loop): the message waits for a new one.
             self.gate.request_not_made()
             self.queue.appendleft(job)
             log.info(
@@ -403,17 +391,25 @@ class Sender:
         self.inflight.latencies.append(result.duration_ms)
         metrics.observe_provider_request(result.outcome, result.duration_ms / 1000)
         # Judged at once, not at the next flush: a refused token or a dead provider
-        # must stop new requests immediately.
-        self.gate.judge(result, self.clock())
+        # must stop new requests immediately (none starts while the database is away).
+        if not self.away.down:
+            self._guarded(self.gate.judge, result, self.clock())
 
     # --- recording ------------------------------------------------------------------
 
-    def _flush(self) -> None:
+    def _flush(self) -> bool:
+        """Record what is waiting; False if the database is away (then it is held)."""
         if not self.outcomes:
-            return
+            return True
         batch, self.outcomes = self.outcomes, []
         self.last_flush = time.monotonic()
         # Transient database errors are retried while our leases (renewed every few
         # seconds) still hold the messages.
         retry_until = time.monotonic() + claims.lease_seconds() - RECLAIM_EVERY_SECONDS
-        recording.record(batch, token=self.token, clock=self.clock, retry_until=retry_until)
+        try:
+            recording.record(batch, token=self.token, clock=self.clock, retry_until=retry_until)
+        except recording.Unrecorded as away:
+            self.outcomes[:0] = away.outcomes
+            self._database_lost(away.__cause__)
+            return False
+        return True

@@ -41,14 +41,21 @@ class ProviderState(models.Model):
 
 
 class RateBucket(models.Model):
-    """The global token bucket behind PROVIDER_RATE_LIMIT, shared by every worker."""
+    """PROVIDER_RATE_LIMIT's shared slot row: the next free moment a request may go out.
+
+    `next_slot` is a Unix time (seconds, as `time.time()` reads it on every worker
+    node); `engine/ratelimit.py` hands out slots from it, one spacing apart.
+    """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    next_slot = models.FloatField(default=0)
+    # The token bucket's state before the slots (issue 21): unused, kept so that workers of
+    # the previous release keep running while a deploy migrates; dropped in a later one.
     tokens = models.FloatField(default=0)
-    refilled_at = models.DateTimeField()
+    refilled_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.tokens:.1f} tokens"
+        return f"next rate slot at {self.next_slot:.3f}"
 
 
 class PumpSlot(models.Model):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import os
 import threading
 import time
@@ -47,9 +48,53 @@ def _user_agent() -> str:
     return f"Herald {requests.utils.default_user_agent()}"
 
 
-# The result of a rate-capped request that was due to start by a time already past: no
-# request was made (AsyncProviderClient.submit's `start_by`).
+# The result of a rate-capped request that could not start inside its time window (its
+# rate slot): no request was made (AsyncProviderClient.submit's `start_window`).
 STARTED_LATE = "started late"
+
+# The start window of the request being made in this asyncio task (None: any time).
+_start_window: contextvars.ContextVar[_StartWindow | None] = contextvars.ContextVar(
+    "herald_start_window", default=None
+)
+
+
+class _StartWindow:
+    """When a rate-capped request may leave: [not_before, not_after] (Unix times)."""
+
+    __slots__ = ("late", "not_after", "not_before")
+
+    def __init__(self, not_before: float, not_after: float) -> None:
+        self.not_before = not_before
+        self.not_after = not_after
+        self.late = False
+
+    async def wait(self) -> None:
+        while (early := self.not_before - time.time()) > 0:
+            await asyncio.sleep(early)
+
+    def passed(self) -> bool:
+        if time.time() > self.not_after:
+            self.late = True
+        return self.late
+
+
+class _WindowCheckedRequest(aiohttp.ClientRequest):
+    """Checks the request's start window right before its first byte is written.
+
+    aiohttp connects, buffers the headers, then writes headers and body from this
+    coroutine. The clock is read here, and the write follows in the same step of the
+    event loop, so a stall anywhere before it (a busy host, a loop that fell behind)
+    cannot send a request later than its window: it is not sent at all.
+    """
+
+    async def write_bytes(self, writer, conn, *args, **kwargs) -> None:
+        window = _start_window.get()
+        if window is not None:
+            await window.wait()
+            if window.passed():
+                conn.close()  # nothing was written: the headers are still in the buffer
+                return
+        await super().write_bytes(writer, conn, *args, **kwargs)
 
 
 class _Endpoint:
@@ -194,6 +239,7 @@ class AsyncProviderClient(_Endpoint):
             headers=self._headers,
             trust_env=False,
             cookie_jar=aiohttp.DummyCookieJar(),
+            request_class=_WindowCheckedRequest,
         )
 
     def close(self) -> None:
@@ -210,14 +256,15 @@ class AsyncProviderClient(_Endpoint):
         message_id: int,
         body: bytes,
         deadline: Callable[[], float | None],
-        start_by: float | None = None,
+        start_window: tuple[float, float] | None = None,
     ) -> concurrent.futures.Future:
         """Send one message (`body` from `request_body`). `deadline()` gives the seconds
         left before the campaign's end (None: no end), asked right before the request
         starts; the future's result is None when no time was left and nothing was sent.
-        `start_by` (time.monotonic) is when a rate-capped request must have started: a
-        later one is not made, and the result is STARTED_LATE."""
-        send = self._send(message_id, body, deadline, start_by)
+        `start_window` (Unix times: not before, not after) is when a rate-capped request
+        may leave: it waits for the start, and one that cannot leave by the end is not
+        made; the result is then STARTED_LATE."""
+        send = self._send(message_id, body, deadline, start_window)
         return asyncio.run_coroutine_threadsafe(send, self._loop)
 
     async def _send(
@@ -225,13 +272,15 @@ class AsyncProviderClient(_Endpoint):
         message_id: int,
         body: bytes,
         deadline: Callable[[], float | None],
-        start_by: float | None,
+        start_window: tuple[float, float] | None,
     ) -> ProviderResult | str | None:
-        # A process that stalled (an overloaded host) runs every request queued meanwhile
-        # at once: requests granted over more than a second would reach the provider in
-        # one, over the rate cap. Those are not made; the sender asks for new tokens.
-        if start_by is not None and time.monotonic() > start_by:
-            return STARTED_LATE
+        window = None
+        if start_window is not None:
+            window = _StartWindow(*start_window)
+            await window.wait()
+            if window.passed():  # already late: not worth a connection
+                return STARTED_LATE
+            _start_window.set(window)  # this task's own context: checked at the write
         # Right before the request: none starts at or after end_at, and its timeouts
         # are capped at the time left. None means no request was made.
         time_left = deadline()
@@ -261,10 +310,14 @@ class AsyncProviderClient(_Endpoint):
                     response.status, text, response.headers.get("Retry-After"), result, self._token
                 )
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            if window is not None and window.late:
+                return STARTED_LATE
             return result(
                 Verdict.TRANSIENT, AttemptOutcome.TIMEOUT, reason=f"Timed out: {type(exc).__name__}"
             )
         except (aiohttp.ClientError, OSError) as exc:
+            if window is not None and window.late:
+                return STARTED_LATE  # closed by the start-window check: nothing was sent
             return result(
                 Verdict.TRANSIENT,
                 AttemptOutcome.CONNECTION_ERROR,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
 from django.db import connection
 
-from messaging.engine.ratelimit import take_tokens
+from messaging.engine.ratelimit import LOOKAHEAD, SPREAD, slot_spacing, take_slots
 from messaging.models import CampaignCounts, Message
 from tests.engine.conftest import make_clients, run_pump, running_campaign
 
@@ -23,21 +24,34 @@ def test_requests_run_concurrently(provider):
 
 
 @pytest.mark.django_db
-def test_token_bucket_never_grants_more_than_the_rate():
-    from datetime import timedelta
+def test_rate_slots_never_put_more_than_the_cap_in_a_second_and_a_tenth():
+    """Slots are moments on the clock, one spacing apart, handed out once: however
+    workers ask (any amounts, any times), no window of 1 + SPREAD seconds holds more
+    than the cap, so requests made within START_TOLERANCE of their slot keep every
+    second at the provider under it."""
+    import random
 
-    from django.utils import timezone
-
-    # At 100/s the bucket holds 5 (a twentieth of a second) and refills at 85/s: a full
-    # bucket and a second of refill together stay under the rate.
-    now = timezone.now()
-    assert take_tokens(100, 1000, now=now) == 0  # an empty bucket
-    assert take_tokens(100, 1000, now=now + timedelta(seconds=0.04)) == 3  # 85/s * 0.04 s
-    assert take_tokens(100, 1000, now=now + timedelta(seconds=5)) == 5  # capped at the burst
-    granted = sum(
-        take_tokens(100, 1000, now=now + timedelta(seconds=5 + i / 100)) for i in range(1, 101)
-    )
-    assert 5 + granted <= 90  # a full bucket, then one second: at most 90% of the rate
+    cap = 120
+    rng = random.Random(21)
+    now = 1_000.0
+    slots = []
+    for _ in range(600):
+        now += rng.choice((0.0, 0.0, 0.001, 0.01, 0.05, 0.3))  # bursts of asks, and pauses
+        taken = take_slots(cap, rng.randint(1, 40), now=now)
+        assert all(now <= slot <= now + LOOKAHEAD for slot in taken)  # never far ahead
+        slots.extend(taken)
+    assert slots == sorted(slots) and len(set(slots)) == len(slots)
+    assert min(b - a for a, b in itertools.pairwise(slots)) >= slot_spacing(cap) - 1e-9
+    window = 0
+    for i, first in enumerate(slots):
+        while window < len(slots) and slots[window] - first < 1 + SPREAD:
+            window += 1
+        assert window - i <= cap
+    # Asked all the time, it grants cap / (1 + SPREAD) a second: 91% of the cap.
+    start = now + 10
+    granted = sum(len(take_slots(cap, 5, now=start + i * 0.005)) for i in range(400))
+    # Two seconds of asking, and the last ask reaches LOOKAHEAD ahead.
+    assert granted == pytest.approx((2 + LOOKAHEAD) * cap / (1 + SPREAD), abs=2)
 
 
 def run_pumps_concurrently(url: str, count: int, **kw) -> None:
@@ -142,3 +156,47 @@ def test_a_stalled_sender_does_not_catch_up_over_the_rate_cap(provider):
     for i, first in enumerate(arrivals):
         within = [t for t in arrivals[i:] if t - first < 1.0]
         assert len(within) <= rate, f"{len(within)} requests within 1 s"
+
+
+def test_a_request_stalled_between_its_slot_check_and_its_write_is_not_made(provider, monkeypatch):
+    """The last look at the clock is in the same step as the write: a loop that stalls
+    after a rate-capped request was let through (here, while its connection opens) and
+    only then writes it would put it in a later second than its slot. It is not made."""
+    import time
+
+    import aiohttp
+
+    from messaging.engine.ratelimit import START_TOLERANCE
+    from messaging.provider import AsyncProviderClient, request_body
+    from messaging.provider.clients import STARTED_LATE
+    from tests.engine.conftest import TOKEN
+
+    opening = aiohttp.TCPConnector._create_connection
+
+    async def open_slowly(self, *args, **kwargs):
+        time.sleep(START_TOLERANCE * 3)  # the whole loop stalls, as on a busy host
+        return await opening(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiohttp.TCPConnector, "_create_connection", open_slowly)
+    client = AsyncProviderClient(url=provider.url, token=TOKEN).start()
+    try:
+        slot = time.time()
+        result = client.submit(
+            message_id=1,
+            body=request_body(1, "79160000001", "Hello"),
+            deadline=lambda: None,
+            start_window=(slot, slot + START_TOLERANCE),
+        ).result(timeout=10)
+        assert result == STARTED_LATE
+        assert provider.stats()["total"] == 0  # nothing reached the provider
+        # With a window wide enough for the stall, the same request goes out.
+        slot = time.time()
+        result = client.submit(
+            message_id=1,
+            body=request_body(1, "79160000001", "Hello"),
+            deadline=lambda: None,
+            start_window=(slot, slot + START_TOLERANCE * 5),
+        ).result(timeout=10)
+        assert result.sent
+    finally:
+        client.close()
