@@ -13,13 +13,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.import_forms import AttributesFormField
 from messaging import services
 from messaging.models import Campaign, Client
 from messaging.models.campaigns import EDITABLE_AFTER_START, INPUT_FIELDS
 from messaging.phones import normalise_phone
+from messaging.timezones import (
+    RUSSIAN_ZONES,
+    known_timezones,
+    resolve_timezone,
+    zone_search_words,
+)
 from messaging.validators import (
     TAG_TOO_LONG,
-    known_timezones,
     operator_code_validator,
     phone_validator,
     prohibit_null_characters,
@@ -28,36 +34,9 @@ from messaging.validators import (
 
 log = logging.getLogger(__name__)
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# Russia's zones, west to east: the picker lists them first (Herald's clients are mostly there).
-RUSSIAN_ZONES = (
-    "Europe/Kaliningrad",
-    "Europe/Moscow",
-    "Europe/Kirov",
-    "Europe/Volgograd",
-    "Europe/Astrakhan",
-    "Europe/Saratov",
-    "Europe/Ulyanovsk",
-    "Europe/Samara",
-    "Asia/Yekaterinburg",
-    "Asia/Omsk",
-    "Asia/Novosibirsk",
-    "Asia/Barnaul",
-    "Asia/Tomsk",
-    "Asia/Novokuznetsk",
-    "Asia/Krasnoyarsk",
-    "Asia/Irkutsk",
-    "Asia/Chita",
-    "Asia/Yakutsk",
-    "Asia/Khandyga",
-    "Asia/Vladivostok",
-    "Asia/Ust-Nera",
-    "Asia/Magadan",
-    "Asia/Sakhalin",
-    "Asia/Srednekolymsk",
-    "Asia/Kamchatka",
-    "Asia/Anadyr",
-)
+
 # Geographic names only: no localtime, Factory, Etc/GMT+3 (sign inverted), US/..., W-SU...
 PICKER_REGIONS = (
     "Africa",
@@ -93,16 +72,42 @@ def timezone_choices() -> list:
     ]
 
 
+class ZoneSelect(forms.Select):
+    """Each option carries the words its search box matches: cities in Russian and English,
+    MSK±N and UTC+N (messaging.timezones), so typing "Москва" finds Europe/Moscow."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        words = zone_search_words(str(value)) if value else ""
+        if words:
+            option["attrs"]["data-search"] = words
+        return option
+
+
 class TimezoneChoiceField(forms.ChoiceField):
     """The picker's zones; a zone outside them that the validator knows (an alias kept by
-    the API, e.g. Etc/GMT-3) stays valid so an old record can still be edited."""
+    the API, e.g. Etc/GMT-3) stays valid so an old record can still be edited. A zone posted
+    as people write it ("Москва", "МСК+4", "UTC+3") is read by the one resolver
+    (messaging.timezones); an empty one is `default` when there is one."""
 
-    def __init__(self, **kwargs):
+    widget = ZoneSelect
+
+    def __init__(self, *, default=None, **kwargs):
         kwargs.setdefault("choices", timezone_choices)
+        self.default = default
+        if default is not None:
+            kwargs.setdefault("required", False)
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("data-searchable", "")
         self.widget.attrs.setdefault("data-search-label", _("Find a zone by city"))
-        self.widget.attrs.setdefault("data-search-placeholder", _("e.g. Moscow, Vladivostok"))
+        self.widget.attrs.setdefault("data-search-placeholder", _("e.g. Москва, Vladivostok"))
+
+    def to_python(self, value) -> str:
+        text = super().to_python(value)
+        default = self.default() if callable(self.default) else self.default
+        if not text.strip() and not default:
+            return ""
+        return resolve_timezone(text, default=default)
 
     def valid_value(self, value) -> bool:
         return super().valid_value(value) or value in known_timezones()
@@ -145,18 +150,30 @@ class ClientForm(forms.ModelForm):
     timezone = TimezoneChoiceField(
         label=gettext_lazy("Time zone"),
         initial=lambda: settings.CLIENT_DEFAULT_TIMEZONE,
+        default=lambda: settings.CLIENT_DEFAULT_TIMEZONE,
         help_text=gettext_lazy("The client's local time zone; send windows follow it."),
+    )
+    attributes = AttributesFormField(
+        label=gettext_lazy("Custom fields"),
+        help_text=gettext_lazy(
+            "One per line, name: text (for example city: Казань). Texts may use them as {city}."
+        ),
     )
 
     class Meta:
         model = Client
-        fields = ["phone", "operator_code", "tag", "timezone"]
+        fields = ["phone", "name", "operator_code", "tag", "timezone", "attributes"]
         widgets = {"operator_code": forms.TextInput(attrs={"inputmode": "numeric"})}
-        labels = {"operator_code": gettext_lazy("Operator code"), "tag": gettext_lazy("Tag")}
+        labels = {
+            "operator_code": gettext_lazy("Operator code"),
+            "tag": gettext_lazy("Tag"),
+            "name": gettext_lazy("Name"),
+        }
         error_messages = {"tag": {"max_length": TAG_TOO_LONG}}
         help_texts = {
             "operator_code": gettext_lazy("3 digits; leave empty to take digits 2-4 of the phone."),
             "tag": gettext_lazy("Free text label."),
+            "name": gettext_lazy("How to address them in a text: {name}."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -175,12 +192,14 @@ class ClientForm(forms.ModelForm):
 
 class ClientImportForm(forms.Form):
     file = forms.FileField(
-        label=gettext_lazy("CSV file"),
+        label=gettext_lazy("File (CSV or Excel)"),
         help_text=gettext_lazy(
-            "UTF-8, with the header phone,operator_code,tag,timezone. "
-            "Rows are matched by phone: new phones are added, known ones updated."
+            "CSV as any Excel saves it, or an Excel workbook (.xlsx). Rows are matched by "
+            "phone: new phones are added, known ones updated."
         ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".csv,.txt,.xlsx,text/csv,application/vnd.ms-excel," + XLSX_TYPE}
+        ),
     )
     skip_invalid_rows = forms.BooleanField(
         required=False,

@@ -17,15 +17,15 @@ from django.utils.translation import gettext as _
 from messaging import tasks
 from messaging.engine import lifecycle
 
-# Importing clients from CSV lives in messaging.imports; these names stay importable here.
+# Importing clients lives in messaging.imports; these names stay importable here.
 from messaging.imports import (
-    CSV_COLUMNS,
+    ColumnsNotMatched,
     ImportResult,
     MalformedFile,
     RowError,
-    from_spreadsheet_safe,
+    import_clients,
     import_clients_csv,
-    spreadsheet_safe,
+    preview_import,
 )
 from messaging.models import (
     UNSENT_STATUSES,
@@ -42,13 +42,13 @@ from messaging.models.counters import move_messages
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CSV_COLUMNS",
+    "ColumnsNotMatched",
     "ImportResult",
     "MalformedFile",
     "RowError",
-    "from_spreadsheet_safe",
+    "import_clients",
     "import_clients_csv",
-    "spreadsheet_safe",
+    "preview_import",
 ]
 
 

@@ -5,6 +5,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
+from messaging.phones import display_phone
 from messaging.wording import describe_message, describe_outcome
 
 register = template.Library()
@@ -40,6 +41,12 @@ def message_badge(status: str) -> str:
 @register.filter
 def outcome_badge(outcome: str) -> str:
     return OUTCOME_BADGES.get(outcome, "text-bg-warning")
+
+
+@register.filter
+def phone(value: str) -> str:
+    """A stored phone as people read it: +7 (916) 123-45-67."""
+    return display_phone(value)
 
 
 @register.filter
