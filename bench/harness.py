@@ -21,7 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-PG_DB = "bench"  # never `test` or `*_test`: other suites use those
+# Never `test` or `*_test`: other suites use those. BENCH_PG_DB names another (dropped and
+# created again like `bench`), for runs beside other people's on one server.
+PG_DB = os.environ.get("BENCH_PG_DB", "bench")
 TOKEN = "bench-provider-token"  # noqa: S105 - the local fake provider's token
 
 

@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.import_forms import AttributesFormField
@@ -100,7 +100,7 @@ class TimezoneChoiceField(forms.ChoiceField):
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("data-searchable", "")
         self.widget.attrs.setdefault("data-search-label", _("Find a zone by city"))
-        self.widget.attrs.setdefault("data-search-placeholder", _("e.g. Москва, Vladivostok"))
+        self.widget.attrs.setdefault("data-search-placeholder", _("e.g. Moscow, Vladivostok"))
 
     def to_python(self, value) -> str:
         text = super().to_python(value)
@@ -156,7 +156,8 @@ class ClientForm(forms.ModelForm):
     attributes = AttributesFormField(
         label=gettext_lazy("Custom fields"),
         help_text=gettext_lazy(
-            "One per line, name: text (for example city: Казань). Texts may use them as {city}."
+            "One per line, <code>name: text</code> (for example <code>city: Kazan</code>). A "
+            "campaign's text uses it as <code>{city}</code>."
         ),
     )
 
@@ -167,13 +168,15 @@ class ClientForm(forms.ModelForm):
         labels = {
             "operator_code": gettext_lazy("Operator code"),
             "tag": gettext_lazy("Tag"),
-            "name": gettext_lazy("Name"),
+            "name": pgettext_lazy("person", "Name"),
         }
         error_messages = {"tag": {"max_length": TAG_TOO_LONG}}
         help_texts = {
             "operator_code": gettext_lazy("3 digits; leave empty to take digits 2-4 of the phone."),
             "tag": gettext_lazy("Free text label."),
-            "name": gettext_lazy("How to address them in a text: {name}."),
+            "name": gettext_lazy(
+                "How to address them; a campaign's text uses it as <code>{name}</code>."
+            ),
         }
 
     def __init__(self, *args, **kwargs):
@@ -194,7 +197,7 @@ class ClientImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File (CSV or Excel)"),
         help_text=gettext_lazy(
-            "CSV as any Excel saves it, or an Excel workbook (.xlsx). Rows are matched by "
+            "CSV as any Excel saves it, or an Excel workbook (XLSX). Rows are matched by "
             "phone: new phones are added, known ones updated."
         ),
         widget=forms.ClearableFileInput(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from messaging.imports import MalformedFile, Preview
 from messaging.imports.columns import FIELD_PREFIX, FIELDS, IGNORE, header_key, plan_columns
@@ -20,7 +20,7 @@ from messaging.validators import (
 class AttributesFormField(forms.CharField):
     """Custom fields typed one per line as `name: text`, kept as a dict."""
 
-    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "city: Казань"})
+    widget = forms.Textarea(attrs={"rows": 3, "placeholder": gettext_lazy("city: Kazan")})
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -58,7 +58,7 @@ class AttributesFormField(forms.CharField):
 TARGET_CHOICES = (
     (IGNORE, gettext_lazy("Do not import")),
     ("phone", gettext_lazy("Phone")),
-    ("name", gettext_lazy("Name")),
+    ("name", pgettext_lazy("person", "Name")),
     ("tag", gettext_lazy("Tag")),
     ("timezone", gettext_lazy("Time zone")),
     ("operator_code", gettext_lazy("Operator code")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from messaging.models import Campaign, Client, DeliveryAttempt, Message
 from messaging.phones import display_phone
@@ -37,7 +38,7 @@ class ClientTable(tables.Table):
         linkify=("dashboard:client-detail", {"pk": tables.A("pk")}),
         attrs=FULL_PAGE_LINK,
     )
-    name = tables.Column(verbose_name=_("Name"))
+    name = tables.Column(verbose_name=pgettext_lazy("person", "Name"))
     operator_code = tables.Column(verbose_name=_("Operator"))
     tag = tables.Column(verbose_name=_("Tag"))
     timezone = tables.Column(verbose_name=_("Time zone"))

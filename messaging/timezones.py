@@ -168,7 +168,7 @@ GEOGRAPHIC_REGIONS = (
 )
 
 UNKNOWN_ZONE = _(
-    "%(value)s is not a time zone Herald knows: write a city (Москва, Novosibirsk), "
+    "%(value)s is not a time zone Herald knows: write a city (Moscow, Novosibirsk), "
     "MSK+N, UTC+N or an IANA name such as Europe/Moscow."
 )
 PARTIAL_HOUR = _(
@@ -262,7 +262,7 @@ def resolve_timezone(value: str | None, *, default: str | None = None) -> str:
     if not text:
         if default is None:
             raise ValidationError(
-                _("Give a time zone: a city (Москва), MSK+N, UTC+N or an IANA name."),
+                _("Give a time zone: a city (Moscow), MSK+N, UTC+N or an IANA name."),
                 code="required",
             )
         return default

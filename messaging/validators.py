@@ -137,7 +137,7 @@ def validate_attribute_key(key) -> None:
         raise ValidationError(
             _(
                 "%(key)s is not a field name: start with a letter and use letters, digits "
-                "0-9 and _ only (for example city or дата_рождения)."
+                "0-9 and _ only (for example city or birthday)."
             ),
             code="invalid_attribute_key",
             params={"key": str(key)[:ATTRIBUTE_KEY_MAX_LENGTH]},

@@ -238,7 +238,7 @@ def test_saving_in_the_modal_triggers_clientsaved_to_close_it_and_refresh_the_ta
         reverse("dashboard:client-create"), {"phone": "79161234567", "timezone": "UTC"}, **MODAL
     )
     assert response.status_code == 204
-    assert json.loads(response["HX-Trigger"]) == {"clientSaved": "Client 79161234567 saved."}
+    assert json.loads(response["HX-Trigger"]) == {"clientSaved": "Client +7 (916) 123-45-67 saved."}
     assert Client.objects.filter(phone="79161234567").exists()
 
 

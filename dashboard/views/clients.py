@@ -22,6 +22,7 @@ from messaging import services
 from messaging.api.downloads import table_response
 from messaging.exports import client_rows
 from messaging.models import Client
+from messaging.phones import display_phone
 from messaging.roles import is_manager
 from messaging.spreadsheets import XLSX_MAX_ROWS
 
@@ -109,7 +110,7 @@ def _client_form(request, client: Client):
     if request.method == "POST":
         if form.is_valid():
             client = form.save()
-            saved = _("Client %(phone)s saved.") % {"phone": client.phone}
+            saved = _("Client %(phone)s saved.") % {"phone": display_phone(client.phone)}
             if wants_partial(request, MODAL_TARGET):
                 # Closes the modal and refreshes the table behind it (static/js/herald.js).
                 return trigger_client_event(HttpResponse(status=204), "clientSaved", saved)
@@ -130,7 +131,7 @@ def _client_form(request, client: Client):
 def client_delete(request, pk: int):
     client = get_object_or_404(Client, pk=pk)
     if request.method == "POST":
-        phone = client.phone
+        phone = display_phone(client.phone)
         services.delete_client(client=client)
         messages.success(
             request,

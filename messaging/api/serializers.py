@@ -13,7 +13,6 @@ from messaging.models.campaigns import FILTER_FIELDS, INPUT_FIELDS
 from messaging.phones import normalise_phone
 from messaging.timezones import resolve_timezone
 from messaging.validators import (
-    ATTRIBUTE_KEY_PATTERN,
     ATTRIBUTE_VALUE_MAX_LENGTH,
     ATTRIBUTES_MAX_KEYS,
     TAG_MAX_LENGTH,
@@ -63,7 +62,6 @@ class TimezoneField(serializers.CharField):
         "type": "object",
         "additionalProperties": {"type": "string", "maxLength": ATTRIBUTE_VALUE_MAX_LENGTH},
         "maxProperties": ATTRIBUTES_MAX_KEYS,
-        "propertyNames": {"pattern": ATTRIBUTE_KEY_PATTERN.replace("\\Z", "$")},
         "example": {"city": "Казань", "card": "Gold"},
     }
 )

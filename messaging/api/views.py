@@ -209,7 +209,7 @@ class ClientViewSet(viewsets.ModelViewSet):
         except services.ColumnsNotMatched as exc:
             hint = _(
                 "Give mapping to say which field each column holds, e.g. "
-                '{"Мобильный": "phone", "Комментарий": "ignore"}.'
+                '{"Mobile": "phone", "Comment": "ignore"}.'
             )
             raise ValidationError({"file": [f"{m} {hint}" for m in exc.messages]}) from None
         code = status.HTTP_200_OK if result.imported else status.HTTP_400_BAD_REQUEST

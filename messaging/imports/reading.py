@@ -32,6 +32,7 @@ from typing import IO
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from messaging.imports.errors import file_error
 
@@ -43,7 +44,7 @@ XLSX_UNPACK_FACTOR = 16
 _CHUNK = 64 * 1024
 _QUOTED = re.compile(r'"[^"]*"')
 _SEPARATORS = (";", ",", "\t")
-_SEPARATOR_NAMES = {";": "«;»", ",": "«,»", "\t": "tab"}
+_SEPARATOR_NAMES = {";": "«;»", ",": "«,»", "\t": gettext_lazy("tab")}
 _ENCODING_NAMES = {
     "utf-8": "UTF-8",
     "utf-8-sig": "UTF-8",
