@@ -153,7 +153,9 @@ class ClientForm(forms.ModelForm):
         default=lambda: settings.CLIENT_DEFAULT_TIMEZONE,
         help_text=gettext_lazy("The client's local time zone; send windows follow it."),
     )
-    attributes = AttributesFormField(
+    # Not named "attributes": a form control of that name would hide the <form>'s own
+    # `attributes` property from scripts (DOM clobbering).
+    custom_fields = AttributesFormField(
         label=gettext_lazy("Custom fields"),
         help_text=gettext_lazy(
             "One per line, <code>name: text</code> (for example <code>city: Kazan</code>). A "
@@ -163,7 +165,7 @@ class ClientForm(forms.ModelForm):
 
     class Meta:
         model = Client
-        fields = ["phone", "name", "operator_code", "tag", "timezone", "attributes"]
+        fields = ["phone", "name", "operator_code", "tag", "timezone"]
         widgets = {"operator_code": forms.TextInput(attrs={"inputmode": "numeric"})}
         labels = {
             "operator_code": gettext_lazy("Operator code"),
@@ -185,6 +187,15 @@ class ClientForm(forms.ModelForm):
         # stays selectable for this client, so saving the form never changes it silently.
         if self.instance.pk:
             self.fields["timezone"].keep(self.instance.timezone)
+        self.fields["custom_fields"].initial = self.instance.attributes
+        # Between the name and the operator code, as the client page lists them.
+        self.order_fields(["phone", "name", "custom_fields"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if "custom_fields" in cleaned:
+            self.instance.attributes = cleaned["custom_fields"]
+        return cleaned
 
     def save(self, commit: bool = True) -> Client:
         created = self.instance.pk is None

@@ -73,7 +73,7 @@ def test_the_form_edits_the_name_and_custom_fields_one_per_line(as_manager):
             "phone": "79161234567",
             "name": "Олег",
             "timezone": "Europe/Moscow",
-            "attributes": "city: Казань\r\n\r\nкарта : Gold: plus\r\n",
+            "custom_fields": "city: Казань\r\n\r\nкарта : Gold: plus\r\n",
         },
     )
     assert response.status_code == 302
@@ -93,7 +93,7 @@ def test_the_form_edits_the_name_and_custom_fields_one_per_line(as_manager):
 )
 def test_the_form_refuses_bad_custom_fields(as_manager, text, message):
     response = as_manager.post(
-        "/clients/new/", {"phone": "79161234567", "timezone": "UTC", "attributes": text}
+        "/clients/new/", {"phone": "79161234567", "timezone": "UTC", "custom_fields": text}
     )
     assert response.status_code == 400
     assert message in response.content.decode()
