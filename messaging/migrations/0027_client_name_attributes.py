@@ -14,11 +14,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='client',
             name='attributes',
-            field=models.JSONField(blank=True, default=dict, help_text='Custom fields: names and short texts.', validators=[messaging.validators.validate_attributes]),
+            field=models.JSONField(blank=True, db_default={}, default=dict, help_text='Custom fields: names and short texts.', validators=[messaging.validators.validate_attributes]),
         ),
         migrations.AddField(
             model_name='client',
             name='name',
-            field=models.CharField(blank=True, default='', help_text='How to address them.', max_length=150),
+            field=models.CharField(blank=True, db_default='', default='', help_text='How to address them.', max_length=150),
         ),
     ]
