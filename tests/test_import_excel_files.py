@@ -338,3 +338,16 @@ def test_preview_shows_the_header_what_is_known_and_the_first_rows():
     assert preview.recognised == [None, "tag"]
     assert len(preview.rows) == 5 and preview.rows[0] == ["79160000000", "a"]
     assert preview.read_as == "CSV, Windows-1251, separated by «;»"
+
+
+def test_row_messages_follow_the_requests_language(manager_api):
+    data = excel_csv([["Телефон", "Часовой пояс"], ["7,91612E+10", "Марс"]], encoding="cp1251")
+    response = manager_api.post(
+        URL,
+        {"file": SimpleUploadedFile("c.csv", data)},
+        format="multipart",
+        HTTP_ACCEPT_LANGUAGE="ru",
+    )
+    errors = response.json()["rejected"][0]["errors"]
+    assert "экспоненциальном виде" in errors["phone"][0]
+    assert "«Марс» — не часовой пояс" in errors["timezone"][0]

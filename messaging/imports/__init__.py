@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from messaging.imports.columns import (
     REPORT_COLUMNS,
@@ -68,7 +69,7 @@ SAMPLE_CSV = (
 
 # 7.91612E+10 or 7,91612E+10: a number Excel showed in scientific notation and saved so.
 _SCIENTIFIC = re.compile(r"^[0-9]+(?:[.,][0-9]+)?[eE][+]?[0-9]+\Z")
-SCIENTIFIC_MESSAGE = _(
+SCIENTIFIC_MESSAGE = gettext_lazy(
     "Excel wrote this number in scientific notation and its last digits are lost; format the "
     "column as text in Excel and save the file again."
 )
@@ -210,7 +211,7 @@ class _Importer:
         phone = normalise_phone(raw_phone)
         error = phone_error(phone)
         if error:
-            errors["phone"] = [SCIENTIFIC_MESSAGE if _SCIENTIFIC.match(raw_phone) else error]
+            errors["phone"] = [str(SCIENTIFIC_MESSAGE) if _SCIENTIFIC.match(raw_phone) else error]
         code = cells.get("operator_code", "")
         if code:
             try:

@@ -66,31 +66,50 @@ def existing_attributes(phones: list[str]) -> dict[str, dict]:
 
 
 class Upsert:
-    """The statement for one import: which columns an update writes depends on the file."""
+    """The statement for one import. Which columns it writes depends on the file: a name or
+    custom fields only when the file has them (a new client gets the columns' database
+    defaults, "" and {}), and an update changes only the columns the file has."""
 
     def __init__(self, *, fields: Iterable[str], attributes: bool, stamp) -> None:
         fields = set(fields)
+        self.columns = [
+            i
+            for i, column in enumerate(_COLUMNS)
+            if column not in ("name", "attributes")
+            or (column == "name" and "name" in fields)
+            or (column == "attributes" and attributes)
+        ]
+        names = [_COLUMNS[i] for i in self.columns]
         updated = [column for column, field in _FOLLOWS.items() if field in fields]
         if attributes:
             updated.append("attributes")
         self.stamp = stamp
+        self.insert = f"({', '.join(names)}, created_at, updated_at)"
         self.conflict = " ON CONFLICT (phone) DO UPDATE SET " + ", ".join(
             [f"{column} = excluded.{column}" for column in updated]
             + ["updated_at = excluded.updated_at"]
         )
+        # PostgreSQL: one text array a column, each cast to the column's type.
+        casts = {"attributes": "::jsonb"}
+        aliases = [f"c{i}" for i in range(len(names))]
+        self.selected = ", ".join(
+            f"{alias}{casts.get(name, '')}" for alias, name in zip(aliases, names, strict=True)
+        )
+        self.arrays = ", ".join(["%s::text[]"] * len(names))
+        self.aliases = ", ".join(aliases)
+        self.row = "(" + ", ".join(["%s"] * (len(names) + 2)) + ")"
 
     def write(self, records: list[Record]) -> int:
         """Insert or update every record (distinct phones); returns how many are new."""
         table = Client._meta.db_table
-        columns = f"({', '.join(_COLUMNS)}, created_at, updated_at)"
+        rows = [[record[i] for i in self.columns] for record in records]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                arrays = [list(column) for column in zip(*records, strict=True)]
+                arrays = [list(column) for column in zip(*rows, strict=True)]
                 cursor.execute(
-                    f"INSERT INTO {table} {columns} "  # noqa: S608 (table from the model)
-                    "SELECT p, o, t, k, z, n, a::jsonb, %s, %s FROM unnest(%s::text[], "
-                    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-                    "AS u(p, o, t, k, z, n, a)"
+                    f"INSERT INTO {table} {self.insert} "  # noqa: S608 (table from the model)
+                    f"SELECT {self.selected}, %s, %s FROM unnest({self.arrays}) "
+                    f"AS u({self.aliases})"
                     + self.conflict
                     # xmax is 0 on a row this statement inserted, not on one it updated.
                     + " RETURNING (xmax = 0)",
@@ -100,11 +119,11 @@ class Upsert:
             phones = [record.phone for record in records]
             existing = Client.objects.filter(phone__in=phones).count()
             params: list = []
-            for record in records:
-                params += [*record, self.stamp, self.stamp]
+            for row in rows:
+                params += [*row, self.stamp, self.stamp]
             cursor.execute(
-                f"INSERT INTO {table} {columns} VALUES "  # noqa: S608 (table from the model)
-                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(records))
+                f"INSERT INTO {table} {self.insert} VALUES "  # noqa: S608 (table from the model)
+                + ", ".join([self.row] * len(rows))
                 + self.conflict,
                 params,
             )
