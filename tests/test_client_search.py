@@ -50,7 +50,7 @@ def test_the_ui_search_finds_digits_inside_the_phone(as_viewer, directory):
     assert "+7 (926) 765-43-21" not in html
 
 
-def test_a_search_with_many_matches_reads_the_first_up_to_the_cap(as_viewer, monkeypatch):
+def test_a_search_with_many_matches_reads_up_to_the_cap(as_viewer, monkeypatch):
     from messaging.api import filters
 
     monkeypatch.setattr(filters, "SEARCH_CAP", 3)
@@ -59,10 +59,9 @@ def test_a_search_with_many_matches_reads_the_first_up_to_the_cap(as_viewer, mon
     html = as_viewer.get("/clients/", {"search": "6000", "tag": "vip"}).content.decode()
     assert 'id="search-capped"' in html
     assert "3 clients" in html
-    # The first three vip ones by phone (the other filters apply before the cap).
-    for i in (1, 2, 3):
-        assert display_phone(f"7916000{i:04d}") in html
-    assert display_phone("79160000004") not in html
+    # Three of the four vip ones: the other filters apply before the cap.
+    shown = [i for i in range(5) if display_phone(f"7916000{i:04d}") in html]
+    assert len(shown) == 3 and 0 not in shown
     few = as_viewer.get("/clients/", {"search": "60000003"}).content.decode()
     assert 'id="search-capped"' not in few
 
