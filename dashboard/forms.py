@@ -19,6 +19,7 @@ from messaging.models import Campaign, Client
 from messaging.models.campaigns import EDITABLE_AFTER_START, INPUT_FIELDS
 from messaging.phones import normalise_phone
 from messaging.timezones import (
+    GEOGRAPHIC_REGIONS,
     RUSSIAN_ZONES,
     known_timezones,
     resolve_timezone,
@@ -38,18 +39,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # Geographic names only: no localtime, Factory, Etc/GMT+3 (sign inverted), US/..., W-SU...
-PICKER_REGIONS = (
-    "Africa",
-    "America",
-    "Antarctica",
-    "Arctic",
-    "Asia",
-    "Atlantic",
-    "Australia",
-    "Europe",
-    "Indian",
-    "Pacific",
-)
+PICKER_REGIONS = GEOGRAPHIC_REGIONS
 
 
 def _zone_label(name: str) -> str:

@@ -77,8 +77,7 @@ RUSSIAN_ZONE_BY_OFFSET = {
 }
 MOSCOW_OFFSET = 3
 
-# Cities (and a few regions) people name a zone by, in Russian and English. The first
-# Russian name is the one the picker shows beside the zone.
+# Cities (and a few regions) people name a zone by, in Russian and English.
 CITY_ZONES = {
     "Europe/Kaliningrad": ("Калининград", "Kaliningrad"),
     "Europe/Moscow": (
@@ -282,9 +281,3 @@ def zone_search_words(zone: str) -> str:
             msk = f"{moscow:+d}" if moscow else ""
             words += [f"мск{msk}", f"msk{msk}", f"utc{hours:+d}", f"gmt{hours:+d}"]
     return " ".join(words)
-
-
-def city_label(zone: str) -> str:
-    """The first Russian city name of a Russian zone ("Москва"), or ""."""
-    cities = CITY_ZONES.get(zone)
-    return cities[0] if cities else ""
