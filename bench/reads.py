@@ -183,6 +183,13 @@ def reads(env: BenchEnv, *, clients: int, messages: int, campaigns: int, repeat:
                 "/api/clients/?tag=vip&operator_code=900&page=5",
             ),
             "GET /api/clients/?search=7900001 (search)": (api, "/api/clients/?search=7900001"),
+            # Digits inside the phone: no index finds them. Many matches stop the pass at
+            # the cap; none is one whole pass over the phones.
+            "GET /clients/?search=4567 (digits inside, many)": (browser, "/clients/?search=4567"),
+            "GET /api/clients/?search=98989898 (digits inside, none)": (
+                api,
+                "/api/clients/?search=98989898",
+            ),
         }
         timings = {
             name: time_get(s, server.url + path, repeat) for name, (s, path) in pages.items()

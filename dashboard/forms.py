@@ -10,17 +10,24 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.import_forms import AttributesFormField
 from messaging import services
 from messaging.models import Campaign, Client
 from messaging.models.campaigns import EDITABLE_AFTER_START, INPUT_FIELDS
 from messaging.phones import normalise_phone
+from messaging.timezones import (
+    GEOGRAPHIC_REGIONS,
+    RUSSIAN_ZONES,
+    known_timezones,
+    resolve_timezone,
+    zone_search_words,
+)
 from messaging.validators import (
     TAG_TOO_LONG,
     check_item_count,
-    known_timezones,
     operator_code_validator,
     phone_validator,
     prohibit_null_characters,
@@ -30,49 +37,11 @@ from messaging.validators import (
 
 log = logging.getLogger(__name__)
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# Russia's zones, west to east: the picker lists them first (Herald's clients are mostly there).
-RUSSIAN_ZONES = (
-    "Europe/Kaliningrad",
-    "Europe/Moscow",
-    "Europe/Kirov",
-    "Europe/Volgograd",
-    "Europe/Astrakhan",
-    "Europe/Saratov",
-    "Europe/Ulyanovsk",
-    "Europe/Samara",
-    "Asia/Yekaterinburg",
-    "Asia/Omsk",
-    "Asia/Novosibirsk",
-    "Asia/Barnaul",
-    "Asia/Tomsk",
-    "Asia/Novokuznetsk",
-    "Asia/Krasnoyarsk",
-    "Asia/Irkutsk",
-    "Asia/Chita",
-    "Asia/Yakutsk",
-    "Asia/Khandyga",
-    "Asia/Vladivostok",
-    "Asia/Ust-Nera",
-    "Asia/Magadan",
-    "Asia/Sakhalin",
-    "Asia/Srednekolymsk",
-    "Asia/Kamchatka",
-    "Asia/Anadyr",
-)
+
 # Geographic names only: no localtime, Factory, Etc/GMT+3 (sign inverted), US/..., W-SU...
-PICKER_REGIONS = (
-    "Africa",
-    "America",
-    "Antarctica",
-    "Arctic",
-    "Asia",
-    "Atlantic",
-    "Australia",
-    "Europe",
-    "Indian",
-    "Pacific",
-)
+PICKER_REGIONS = GEOGRAPHIC_REGIONS
 
 
 def _zone_label(name: str) -> str:
@@ -95,16 +64,42 @@ def timezone_choices() -> list:
     ]
 
 
+class ZoneSelect(forms.Select):
+    """Each option carries the words its search box matches: cities in Russian and English,
+    MSK±N and UTC+N (messaging.timezones), so typing "Москва" finds Europe/Moscow."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        words = zone_search_words(str(value)) if value else ""
+        if words:
+            option["attrs"]["data-search"] = words
+        return option
+
+
 class TimezoneChoiceField(forms.ChoiceField):
     """The picker's zones; a zone outside them that the validator knows (an alias kept by
-    the API, e.g. Etc/GMT-3) stays valid so an old record can still be edited."""
+    the API, e.g. Etc/GMT-3) stays valid so an old record can still be edited. A zone posted
+    as people write it ("Москва", "МСК+4", "UTC+3") is read by the one resolver
+    (messaging.timezones); an empty one is `default` when there is one."""
 
-    def __init__(self, **kwargs):
+    widget = ZoneSelect
+
+    def __init__(self, *, default=None, **kwargs):
         kwargs.setdefault("choices", timezone_choices)
+        self.default = default
+        if default is not None:
+            kwargs.setdefault("required", False)
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("data-searchable", "")
         self.widget.attrs.setdefault("data-search-label", _("Find a zone by city"))
         self.widget.attrs.setdefault("data-search-placeholder", _("e.g. Moscow, Vladivostok"))
+
+    def to_python(self, value) -> str:
+        text = super().to_python(value)
+        default = self.default() if callable(self.default) else self.default
+        if not text.strip() and not default:
+            return ""
+        return resolve_timezone(text, default=default)
 
     def valid_value(self, value) -> bool:
         return super().valid_value(value) or value in known_timezones()
@@ -147,18 +142,35 @@ class ClientForm(forms.ModelForm):
     timezone = TimezoneChoiceField(
         label=gettext_lazy("Time zone"),
         initial=lambda: settings.CLIENT_DEFAULT_TIMEZONE,
+        default=lambda: settings.CLIENT_DEFAULT_TIMEZONE,
         help_text=gettext_lazy("The client's local time zone; send windows follow it."),
+    )
+    # Not named "attributes": a form control of that name would hide the <form>'s own
+    # `attributes` property from scripts (DOM clobbering).
+    custom_fields = AttributesFormField(
+        label=gettext_lazy("Custom fields"),
+        help_text=gettext_lazy(
+            "One per line, <code>name: text</code> (for example <code>city: Kazan</code>). A "
+            "campaign's text uses it as <code>{city}</code>."
+        ),
     )
 
     class Meta:
         model = Client
-        fields = ["phone", "operator_code", "tag", "timezone"]
+        fields = ["phone", "name", "operator_code", "tag", "timezone"]
         widgets = {"operator_code": forms.TextInput(attrs={"inputmode": "numeric"})}
-        labels = {"operator_code": gettext_lazy("Operator code"), "tag": gettext_lazy("Tag")}
+        labels = {
+            "operator_code": gettext_lazy("Operator code"),
+            "tag": gettext_lazy("Tag"),
+            "name": pgettext_lazy("person", "Name"),
+        }
         error_messages = {"tag": {"max_length": TAG_TOO_LONG}}
         help_texts = {
             "operator_code": gettext_lazy("3 digits; leave empty to take digits 2-4 of the phone."),
             "tag": gettext_lazy("Free text label."),
+            "name": gettext_lazy(
+                "How to address them; a campaign's text uses it as <code>{name}</code>."
+            ),
         }
 
     def __init__(self, *args, **kwargs):
@@ -167,6 +179,15 @@ class ClientForm(forms.ModelForm):
         # stays selectable for this client, so saving the form never changes it silently.
         if self.instance.pk:
             self.fields["timezone"].keep(self.instance.timezone)
+        self.fields["custom_fields"].initial = self.instance.attributes
+        # Between the name and the operator code, as the client page lists them.
+        self.order_fields(["phone", "name", "custom_fields"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if "custom_fields" in cleaned:
+            self.instance.attributes = cleaned["custom_fields"]
+        return cleaned
 
     def save(self, commit: bool = True) -> Client:
         created = self.instance.pk is None
@@ -177,12 +198,14 @@ class ClientForm(forms.ModelForm):
 
 class ClientImportForm(forms.Form):
     file = forms.FileField(
-        label=gettext_lazy("CSV file"),
+        label=gettext_lazy("File (CSV or Excel)"),
         help_text=gettext_lazy(
-            "UTF-8, with the header phone,operator_code,tag,timezone. "
-            "Rows are matched by phone: new phones are added, known ones updated."
+            "CSV as any Excel saves it, or an Excel workbook (XLSX). Rows are matched by "
+            "phone: new phones are added, known ones updated."
         ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".csv,.txt,.xlsx,text/csv,application/vnd.ms-excel," + XLSX_TYPE}
+        ),
     )
     skip_invalid_rows = forms.BooleanField(
         required=False,

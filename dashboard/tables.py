@@ -7,8 +7,10 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from messaging.models import Campaign, Client, DeliveryAttempt, Message
+from messaging.phones import display_phone
 
 # Per language: config/formats/<lang>/formats.py.
 TIME = "SHORT_DATETIME_FORMAT"
@@ -41,16 +43,25 @@ class BoundedTable(tables.Table):
         return super().paginate(paginator_class, page_size(per_page), page, *args, **kwargs)
 
 
+class PhoneColumn(tables.Column):
+    """A phone as people read it: +7 (916) 123-45-67."""
+
+    def render(self, value):
+        return display_phone(value)
+
+
 class ClientTable(BoundedTable):
-    phone = tables.Column(
+    phone = PhoneColumn(
         verbose_name=_("Phone"),
         linkify=("dashboard:client-detail", {"pk": tables.A("pk")}),
         attrs=FULL_PAGE_LINK,
     )
+    name = tables.Column(verbose_name=pgettext_lazy("person", "Name"))
     operator_code = tables.Column(verbose_name=_("Operator"))
     tag = tables.Column(verbose_name=_("Tag"))
     timezone = tables.Column(verbose_name=_("Time zone"))
-    created_at = tables.DateTimeColumn(format=TIME, verbose_name=_("Added"))
+    # Sorted by id, which follows the order clients were added and has an index.
+    created_at = tables.DateTimeColumn(format=TIME, verbose_name=_("Added"), order_by=("id",))
     actions = tables.TemplateColumn(
         template_name="dashboard/clients/_row_actions.html",
         orderable=False,
@@ -60,8 +71,8 @@ class ClientTable(BoundedTable):
 
     class Meta:
         model = Client
-        fields = ["phone", "operator_code", "tag", "timezone", "created_at"]
-        order_by = "phone"
+        fields = ["phone", "name", "operator_code", "tag", "timezone", "created_at"]
+        order_by = "-created_at"  # newest first
         empty_text = _("No clients yet. Add one, or import a CSV file.")
         attrs = {"class": "table table-hover align-middle table-cards", "td": CARD_CELLS}
 

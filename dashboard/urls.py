@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.views import account, audit, campaigns, clients, home, reports, review
+from dashboard.views import account, audit, campaigns, clients, home, imports, reports, review
 from dashboard.views import messages as message_views
 
 app_name = "dashboard"
@@ -9,14 +9,34 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("clients/", clients.client_list, name="client-list"),
     path("clients/new/", clients.client_create, name="client-create"),
-    path("clients/import/", clients.client_import, name="client-import"),
-    path("clients/import/sample/", clients.client_import_sample, name="client-import-sample"),
+    path("clients/import/", imports.client_import, name="client-import"),
+    path("clients/import/sample/", imports.client_import_sample, name="client-import-sample"),
     path(
         "clients/import/rejected/<str:key>/",
-        clients.client_import_rejected,
+        imports.client_import_rejected,
         name="client-import-rejected",
     ),
+    path(
+        "clients/import/rejected/<str:key>/excel/",
+        imports.client_import_rejected,
+        {"form": "excel"},
+        name="client-import-rejected-excel",
+    ),
+    path(
+        "clients/import/rejected/<str:key>/xlsx/",
+        imports.client_import_rejected,
+        {"form": "xlsx"},
+        name="client-import-rejected-xlsx",
+    ),
+    path("clients/import/<str:key>/", imports.client_import_match, name="client-import-match"),
     path("clients/export.csv", clients.client_export, name="client-export"),
+    path(
+        "clients/export-excel.csv",
+        clients.client_export,
+        {"form": "excel"},
+        name="client-export-excel",
+    ),
+    path("clients/export.xlsx", clients.client_export, {"form": "xlsx"}, name="client-export-xlsx"),
     path("clients/<int:pk>/", clients.client_detail, name="client-detail"),
     path("clients/<int:pk>/edit/", clients.client_edit, name="client-edit"),
     path("clients/<int:pk>/delete/", clients.client_delete, name="client-delete"),

@@ -102,3 +102,20 @@ def search_prefix(value: str) -> str | None:
         # Stored phones all start with 7; "8 916..." is the same number typed domestically.
         digits = "7" + digits[1:]
     return digits
+
+
+def display_phone(value: str) -> str:
+    """A stored phone as people read it: `79161234567` -> `+7 (916) 123-45-67`.
+
+    Anything that is not a stored phone comes back as it is.
+    """
+    if not is_valid_phone(value or ""):
+        return value
+    return f"+7 ({value[1:4]}) {value[4:7]}-{value[7:9]}-{value[9:11]}"
+
+
+def search_digits(value: str) -> str | None:
+    """The digits a search box holds once separators are dropped ("916 12-3" -> "916123"),
+    or None when it holds anything else (a tag search)."""
+    digits = _SEPARATORS.sub("", value.strip()).removeprefix("+")
+    return digits if _ASCII_RUN.fullmatch(digits) else None

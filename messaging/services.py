@@ -18,15 +18,15 @@ from messaging import audience, tasks
 from messaging.engine import lifecycle
 from messaging.engine.claims import WINDOW_CLOSED_TO_THE_END
 
-# Importing clients from CSV lives in messaging.imports; these names stay importable here.
+# Importing clients lives in messaging.imports; these names stay importable here.
 from messaging.imports import (
-    CSV_COLUMNS,
+    ColumnsNotMatched,
     ImportResult,
     MalformedFile,
     RowError,
-    from_spreadsheet_safe,
+    import_clients,
     import_clients_csv,
-    spreadsheet_safe,
+    preview_import,
 )
 from messaging.models import (
     UNSENT_STATUSES,
@@ -45,13 +45,13 @@ from security.models import AuditKind
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CSV_COLUMNS",
+    "ColumnsNotMatched",
     "ImportResult",
     "MalformedFile",
     "RowError",
-    "from_spreadsheet_safe",
+    "import_clients",
     "import_clients_csv",
-    "spreadsheet_safe",
+    "preview_import",
 ]
 
 

@@ -6,9 +6,7 @@ so a value is refused (or accepted) the same way, in the same words, wherever it
 
 from __future__ import annotations
 
-import functools
 import re
-import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
@@ -17,6 +15,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from messaging.phones import phone_error
+from messaging.timezones import known_timezones
 
 # [0-9], never \d: Python's \d also matches "²" and "٩" (see messaging/phones.py).
 OPERATOR_CODE_PATTERN = r"^[0-9]{3}\Z"
@@ -58,11 +57,6 @@ class PhoneValidator:
 
 
 phone_validator = PhoneValidator()
-
-
-@functools.cache
-def known_timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
 
 
 def validate_timezone(value: str) -> None:
@@ -149,3 +143,90 @@ def validate_tags(value) -> None:
         if not isinstance(tag, str):
             raise ValidationError(_("Each tag must be a string of at most 100 characters."))
         validate_tag_text(tag)
+
+
+# --- Personal fields: a client's name and custom fields ---------------------------------
+
+NAME_MAX_LENGTH = 150
+# Custom fields (`Client.attributes`): a flat map of short strings, each key usable as a
+# merge tag in a campaign's text ({city}). Bounded so one client stays a small row.
+ATTRIBUTES_MAX_KEYS = 20
+ATTRIBUTE_KEY_MAX_LENGTH = 40
+ATTRIBUTE_VALUE_MAX_LENGTH = 200
+# A letter (Latin or Cyrillic), then letters, ASCII digits or "_": what a merge tag names.
+ATTRIBUTE_KEY_PATTERN = r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё0-9_]*\Z"
+ATTRIBUTE_KEY_RE = re.compile(ATTRIBUTE_KEY_PATTERN)
+# The client's own fields: a custom field of the same name would hide them in a text.
+RESERVED_ATTRIBUTE_KEYS = frozenset({"name", "phone", "operator_code", "tag", "timezone"})
+
+
+def validate_attribute_key(key) -> None:
+    """A custom field's name: a merge-tag identifier, not one of the client's own fields."""
+    if not isinstance(key, str) or not ATTRIBUTE_KEY_RE.match(key):
+        raise ValidationError(
+            _(
+                "%(key)s is not a field name: start with a letter and use letters, digits "
+                "0-9 and _ only (for example city or birthday)."
+            ),
+            code="invalid_attribute_key",
+            params={"key": str(key)[:ATTRIBUTE_KEY_MAX_LENGTH]},
+        )
+    if len(key) > ATTRIBUTE_KEY_MAX_LENGTH:
+        raise ValidationError(
+            _("Field name %(key)s… is longer than %(max)s characters."),
+            code="invalid_attribute_key",
+            params={"key": key[:ATTRIBUTE_KEY_MAX_LENGTH], "max": ATTRIBUTE_KEY_MAX_LENGTH},
+        )
+    if key in RESERVED_ATTRIBUTE_KEYS:
+        raise ValidationError(
+            _("%(key)s is a client's own field, not a custom one."),
+            code="reserved_attribute_key",
+            params={"key": key},
+        )
+
+
+def validate_attribute_value(key: str, value) -> None:
+    if not isinstance(value, str):
+        raise ValidationError(
+            _("Field %(key)s must be text."), code="invalid_attribute", params={"key": key}
+        )
+    if len(value) > ATTRIBUTE_VALUE_MAX_LENGTH:
+        raise ValidationError(
+            _("Field %(key)s must be at most %(max)s characters."),
+            code="invalid_attribute",
+            params={"key": key, "max": ATTRIBUTE_VALUE_MAX_LENGTH},
+        )
+    prohibit_null_characters(value)
+
+
+def validate_attributes(value) -> None:
+    """A client's custom fields: a JSON object of at most ATTRIBUTES_MAX_KEYS text values."""
+    if not isinstance(value, dict):
+        raise ValidationError(
+            _("Custom fields must be an object of names and texts."), code="invalid"
+        )
+    if len(value) > ATTRIBUTES_MAX_KEYS:
+        raise ValidationError(
+            _("A client has at most %(max)s custom fields (these are %(count)s)."),
+            code="too_many_attributes",
+            params={"max": ATTRIBUTES_MAX_KEYS, "count": len(value)},
+        )
+    errors = []
+    for key, item in value.items():
+        try:
+            validate_attribute_key(key)
+            validate_attribute_value(key, item)
+        except ValidationError as exc:
+            errors.extend(exc.error_list)
+    if errors:
+        raise ValidationError(errors)
+
+
+def clean_attributes(value: dict) -> dict:
+    """Custom fields as stored: values stripped, empty ones dropped (no value is no field).
+
+    Anything but a dict comes back as it is, for validate_attributes to refuse."""
+    if not isinstance(value, dict):
+        return value
+    cleaned = {key: item.strip() if isinstance(item, str) else item for key, item in value.items()}
+    return {key: item for key, item in cleaned.items() if item != ""}

@@ -53,6 +53,11 @@ PROPER_NAMES = {
     "operator_code",
     "tag",
     "timezone",
+    "name",
+    # Products and encodings named as they are.
+    "Excel",
+    "XLSX",
+    "Windows",
 }
 # Settings named on pages (environment variables) are code, not English; so is the
 # notation of a phone number's form (7XXXXXXXXXX).

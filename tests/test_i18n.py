@@ -28,6 +28,7 @@ from messaging.models import (
     DeliveryAttempt,
     Message,
     MessageStatus,
+    PendingImport,
     ProviderState,
 )
 from messaging.models.counters import add_pending, move_messages, record_sends
@@ -54,7 +55,14 @@ MO = LOCALE / "ru" / "LC_MESSAGES" / "django.mo"
 # catalogue) and Swagger UI (a third-party page that documents English field names).
 NOT_OUR_PAGES = ("admin:", "swagger-ui", "schema")
 # Routes that answer a file, not a page.
-DOWNLOADS = {"dashboard:client-import-rejected", "dashboard:client-import-sample"}
+DOWNLOADS = {
+    "dashboard:client-import-rejected",
+    "dashboard:client-import-rejected-excel",
+    "dashboard:client-import-rejected-xlsx",
+    "dashboard:client-import-sample",
+}
+# A Russian Excel file whose columns need matching (the matching step's page).
+UNMATCHED = "Мобила;Город;Тег\r\n79161112233;Казань;вип\r\n".encode("cp1251")
 # Data typed by people, in Russian as a Russian team would type it.
 USERNAME = "менеджер"
 DATA = {USERNAME, "Mars"}  # "Mars": a time zone typed wrong in the CSV, shown back
@@ -111,6 +119,9 @@ def seed_russian_team() -> dict:
         for i in range(settings.UI_PAGE_SIZE)
     )  # a second page of clients
     make_campaign(name="Осенняя акция", text="Привет!")
+    pending = PendingImport.keep(
+        user=manager, file_name="клиенты.csv", content=UNMATCHED, skip_invalid_rows=False
+    )
     for status, name in (
         (CampaignStatus.PAUSED, "Летняя"),
         (CampaignStatus.FINISHED, "Зимняя"),
@@ -156,6 +167,7 @@ def seed_russian_team() -> dict:
         "message": failed,
         "client": failed.client,
         "manager": manager,
+        "pending": pending,
     }
 
 
@@ -173,6 +185,8 @@ def _pages(objects: dict) -> list[tuple[str, str]]:
         if name == "dashboard:campaign-review":
             pk = objects["draft"].pk
         path = concrete(route, pk)
+        if name == "dashboard:client-import-match":
+            path = reverse(name, args=[objects["pending"].pk])
         if name == "dashboard:campaign-action":
             pages += [
                 (f"{name}:{action}", reverse(name, args=[objects["campaign"].pk, action]))
@@ -269,7 +283,30 @@ def _other_states(client, objects) -> list[tuple[str, object]]:
     states.append(
         (
             "import, not UTF-8",
-            client.post(reverse("dashboard:client-import"), {"file": _upload(b"\xff\xfe")}),
+            client.post(reverse("dashboard:client-import"), {"file": _upload(b"\xff\xfe\x00\xd8")}),
+        )
+    )
+    repeats = "Телефон;Тег\r\n79161112233;а\r\n79161112233;б\r\n".encode("cp1251")
+    states.append(
+        (
+            "import with repeats",
+            client.post(reverse("dashboard:client-import"), {"file": _upload(repeats)}),
+        )
+    )
+    match = reverse("dashboard:client-import-match", args=[objects["pending"].pk])
+    states.append(("matching, no phone", client.post(match, {"column_0": "", "column_2": "tag"})))
+    states.append(
+        (
+            "matching, a bad field name",
+            client.post(match, {"column_0": "phone", "column_1": "field", "field_1": "1поле"}),
+        )
+    )
+    states.append(
+        (
+            "matching, rows refused",
+            client.post(
+                match, {"column_0": "phone", "column_1": "operator_code", "column_2": "tag"}
+            ),
         )
     )
     states.append(("new API token", create_token(client)))
@@ -325,6 +362,11 @@ def test_every_page_in_english_shows_no_placeholders_or_russian_but_data(client,
         "вип",
         "обычный",
         "клиенты.csv",
+        "Мобила",
+        "Тег",
+        "Город",
+        "Казань",
+        "1поле",
         "наблюдатель",
         "никто",
         "завтра",

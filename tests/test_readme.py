@@ -201,9 +201,12 @@ def test_every_rest_api_command_in_the_readme_works_as_pasted(running):
     assert '"status":"running"' in out  # an in-window campaign, right in the answer
     assert '"status":"scheduled"' in out
     assert '"requeued":0' in out
-    rejected = (clone / "rejected.csv").read_text().splitlines()
-    assert rejected[0] == "phone,operator_code,tag,timezone,line,errors"
-    assert rejected[1].startswith("7926,,vip,Nowhere/City,")
+    # The rejected rows for Excel: UTF-8 with a byte-order mark, semicolons.
+    rejected = (clone / "rejected.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rejected[0] == "phone;operator_code;tag;timezone;name;line;errors"
+    assert rejected[1].startswith("7926;;vip;Nowhere/City;;")
+    # The Russian Excel file with a mapping: one client, its custom field kept.
+    assert '"read_as":"CSV, UTF-8, separated by «;»"' in out
 
 
 def run_blocks(markdown: str, clone: Path, port: int, provider_port: int, database_url: str):

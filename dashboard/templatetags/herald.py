@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext as _
 
+from messaging.phones import display_phone
 from messaging.wording import describe_message, describe_outcome
 
 register = template.Library()
@@ -43,6 +44,12 @@ def message_badge(status: str) -> str:
 @register.filter
 def outcome_badge(outcome: str) -> str:
     return OUTCOME_BADGES.get(outcome, "text-bg-warning")
+
+
+@register.filter
+def phone(value: str) -> str:
+    """A stored phone as people read it: +7 (916) 123-45-67."""
+    return display_phone(value)
 
 
 @register.filter

@@ -1,35 +1,57 @@
-"""CSV answers about the client import, shared by the REST API and the web UI."""
+"""Files about clients handed out by the REST API and the web UI: the sample to import,
+an import's rejected rows, the client export, each as CSV, CSV for Excel or XLSX."""
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpResponse
+import io
+from collections.abc import Iterable
 
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
+
+from messaging.exports import stored_rows
 from messaging.imports import SAMPLE_CSV, ImportResult
+from messaging.spreadsheets import CONTENT_TYPES, EXTENSIONS, csv_lines, xlsx_file
+
+# How each form is asked for: ?rejected_format= in the API, the links in the web UI.
+FORMS = ("csv", "excel", "xlsx")
 
 
-def rejected_rows_response(result: ImportResult, *, status: int = 200) -> FileResponse:
-    """Every rejected row of an import as a CSV download, the figures in headers."""
+def table_response(
+    rows: Iterable[list[str]], *, form: str, filename: str, status: int = 200
+) -> StreamingHttpResponse:
+    """Rows (the header first) as a download in `form`: csv, excel or xlsx."""
+    if form == "xlsx":
+        workbook = xlsx_file(rows)
+        body = iter(lambda: workbook.read(64 * 1024), b"")
+    else:
+        body = csv_lines(rows, form=form)
+    response = StreamingHttpResponse(body, status=status, content_type=CONTENT_TYPES[form])
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{filename}.{EXTENSIONS[form]}"
+    )
+    return response
+
+
+def rejected_rows_response(
+    result: ImportResult, *, status: int = 200, form: str = "csv"
+) -> StreamingHttpResponse:
+    """Every rejected row of an import as a download, the figures in headers."""
     assert result.rejected_csv is not None
-    response = FileResponse(
-        _bytes_chunks(result.rejected_csv),
-        status=status,
-        content_type="text/csv; charset=utf-8",
-        as_attachment=True,
-        filename="rejected-rows.csv",
+    response = table_response(
+        stored_rows(result.rejected_csv), form=form, filename="rejected-rows", status=status
     )
     response["Herald-Import-Imported"] = "true" if result.imported else "false"
     response["Herald-Import-Created"] = str(result.created)
     response["Herald-Import-Updated"] = str(result.updated)
+    response["Herald-Import-Repeated"] = str(result.repeated)
     response["Herald-Import-Rejected"] = str(result.rejected_count)
     return response
 
 
-def _bytes_chunks(text_file, size: int = 64 * 1024):
-    try:
-        while chunk := text_file.read(size):
-            yield chunk.encode("utf-8")
-    finally:
-        text_file.close()
+def kept_rows_response(content: str, *, form: str, filename: str) -> StreamingHttpResponse:
+    """Rows kept as plain CSV text (the web UI's rejected rows) in `form`."""
+    return table_response(stored_rows(io.StringIO(content)), form=form, filename=filename)
 
 
 def sample_csv_response() -> HttpResponse:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -10,11 +12,16 @@ from messaging.api.strict import OffsetDateTimeField, RejectUnknownFieldsMixin
 from messaging.models import Campaign, Client, DeliveryAttempt, Message, MessageStatus
 from messaging.models.campaigns import FILTER_FIELDS, INPUT_FIELDS
 from messaging.phones import normalise_phone
+from messaging.timezones import resolve_timezone
 from messaging.validators import (
+    ATTRIBUTE_VALUE_MAX_LENGTH,
+    ATTRIBUTES_MAX_KEYS,
     TAG_MAX_LENGTH,
     TAG_TOO_LONG,
+    clean_attributes,
     operator_code_validator,
     phone_validator,
+    validate_attributes,
 )
 
 PHONE_HELP = (
@@ -34,6 +41,43 @@ class PhoneField(serializers.CharField):
         return normalise_phone(super().to_internal_value(data))
 
 
+class TimezoneField(serializers.CharField):
+    """A zone as people write it ("Москва", "МСК+4", "UTC+3"), stored as its IANA name;
+    empty is CLIENT_DEFAULT_TIMEZONE."""
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str) and not data.strip():
+            return settings.CLIENT_DEFAULT_TIMEZONE  # CharField would keep "" as it is
+        return super().run_validation(data)
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return resolve_timezone(text, default=settings.CLIENT_DEFAULT_TIMEZONE)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "maxLength": ATTRIBUTE_VALUE_MAX_LENGTH},
+        "maxProperties": ATTRIBUTES_MAX_KEYS,
+        "example": {"city": "Казань", "card": "Gold"},
+    }
+)
+class AttributesField(serializers.JSONField):
+    """Custom fields: a flat object of short texts (messaging.validators)."""
+
+    def to_internal_value(self, data):
+        value = clean_attributes(super().to_internal_value(data))
+        try:
+            validate_attributes(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return value
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample(
@@ -43,6 +87,8 @@ class PhoneField(serializers.CharField):
                 "operator_code": "916",
                 "tag": "vip",
                 "timezone": "Europe/Moscow",
+                "name": "Анна",
+                "attributes": {"city": "Москва"},
             },
             request_only=True,
         )
@@ -66,20 +112,49 @@ class ClientSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         validators=[operator_code_validator],
         help_text="3 digits; defaults to digits 2-4 of the phone when left out.",
     )
+    timezone = TimezoneField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text=(
+            "The client's time zone, answered as an IANA name (Europe/Moscow). Accepted as "
+            "people write it: an IANA name, a city in Russian or English (Москва, "
+            "Novosibirsk), MSK/МСК with an offset (МСК+4), or an offset from UTC in whole "
+            "hours (UTC+3, GMT+3, +03:00; an offset Russia has maps to its Russian zone). "
+            "Left out or empty: the CLIENT_DEFAULT_TIMEZONE setting (Europe/Moscow unless "
+            "set)."
+        ),
+    )
+    attributes = AttributesField(
+        required=False,
+        help_text=(
+            "Custom fields for personal texts: an object of at most 20 names (a letter, then "
+            "letters, digits 0-9 or _; not a client field such as name) with texts of at "
+            "most 200 characters. An empty text removes the field. A PUT or PATCH with "
+            "attributes replaces them all."
+        ),
+    )
 
     class Meta:
         model = Client
-        fields = ["id", "phone", "operator_code", "tag", "timezone", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "phone",
+            "operator_code",
+            "tag",
+            "timezone",
+            "name",
+            "attributes",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {
             "tag": {
                 "help_text": "Free text label used by campaign filters (may be empty).",
                 "error_messages": {"max_length": TAG_TOO_LONG},
             },
-            "timezone": {
-                "help_text": "IANA time zone name, e.g. Europe/Moscow. Left out: the "
-                "CLIENT_DEFAULT_TIMEZONE setting (Europe/Moscow unless set)."
-            },
+            "name": {"help_text": "How to address the client in a text (may be empty)."},
         }
 
     def validate(self, attrs):
@@ -89,14 +164,40 @@ class ClientSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         return attrs
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "example": {"Мобильный": "phone", "Город": "field:city", "Комментарий": "ignore"},
+    }
+)
+class MappingField(serializers.JSONField):
+    """A JSON object sent as one multipart field."""
+
+
 class ClientImportSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     file = serializers.FileField(
         help_text=(
-            "CSV with the header phone,operator_code,tag,timezone (UTF-8, commas); "
-            "operator_code and tag may be left out. Phones may be typed as in the forms "
-            "(+7 (916) 123-45-67, 8 916 123 45 67). At most IMPORT_MAX_BYTES (20 MiB by "
+            "CSV (UTF-8 with or without BOM, Windows-1251 or UTF-16; separated by commas, "
+            "semicolons or tabs, all detected) or an Excel workbook (XLSX, first sheet). The "
+            "first row names the columns, in English or Russian: phone (телефон, номер, "
+            "мобильный), operator_code (код оператора), tag (тег, метка), timezone "
+            "(часовой пояс), name (имя, ФИО), field:<name> for a custom field. Only phone "
+            "is required. Phones may be typed as in the forms (+7 (916) 123-45-67, 8 916 "
+            "123 45 67) or stored by Excel as numbers. At most IMPORT_MAX_BYTES (20 MiB by "
             "default): a larger file is refused with 413."
         )
+    )
+    mapping = MappingField(
+        binary=True,
+        required=False,
+        help_text=(
+            "Which field each column holds, for headers Herald does not recognise: a JSON "
+            'object of {"header as written": target}, the target being phone, '
+            "operator_code, tag, timezone, name, field:<name> (a custom field) or ignore. "
+            "Columns left out are matched by their header. Without it, a column Herald does "
+            "not know refuses the file with a 400 naming it."
+        ),
     )
     skip_invalid_rows = serializers.BooleanField(
         default=False,
@@ -122,7 +223,13 @@ class ImportResultSerializer(serializers.Serializer):
     imported = serializers.BooleanField(help_text="False when invalid rows rejected the file.")
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
+    repeated = serializers.IntegerField(
+        help_text="Rows whose phone comes again later in the file: the last row was imported."
+    )
     rejected_count = serializers.IntegerField(help_text="Every rejected row, counted.")
+    read_as = serializers.CharField(
+        help_text="How the file was read, e.g. CSV, Windows-1251, separated by «;»."
+    )
     rejected = RowErrorSerializer(
         many=True,
         help_text=(

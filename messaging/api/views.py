@@ -16,12 +16,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from messaging import services, stats
-from messaging.api.downloads import rejected_rows_response, sample_csv_response
+from messaging.api.downloads import FORMS, rejected_rows_response, sample_csv_response
 from messaging.api.filters import CampaignFilter, ClientFilter, MessageFilter
 from messaging.api.schema import ERROR, FIELD_ERRORS
 from messaging.api.serializers import (
@@ -44,6 +45,7 @@ from security.addresses import client_ip
 log = logging.getLogger(__name__)
 
 BAD_REQUEST = OpenApiResponse(description="Invalid input: a message per field.")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @extend_schema_view(
@@ -70,7 +72,7 @@ class ClientViewSet(viewsets.ModelViewSet):
     filterset_class = ClientFilter
     lookup_value_regex = "[0-9]+"  # ASCII digits: "²" is a digit to \d but not an id
     filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
-    ordering_fields = ["id", "phone", "operator_code", "tag", "timezone", "created_at"]
+    ordering_fields = ["id", "phone", "operator_code", "tag", "timezone", "name", "created_at"]
     ordering = ["id"]
 
     def perform_create(self, serializer):
@@ -85,40 +87,64 @@ class ClientViewSet(viewsets.ModelViewSet):
         services.delete_client(client=instance)
 
     @extend_schema(
-        summary="Import clients from CSV",
+        summary="Import clients from CSV or XLSX",
         description=(
-            "Upload `phone,operator_code,tag,timezone` rows as multipart field `file` (UTF-8, "
-            "comma-separated, header first; `operator_code` and `tag` may be left out). "
-            "Clients are upserted by phone; phones are normalised as the forms do "
-            "(`+7 (916) 123-45-67` -> `79161234567`). Any invalid row rejects the whole file "
-            "(400 with the rows and reasons, nothing saved) unless `skip_invalid_rows` is "
-            "true. The JSON report lists the first 1,000 rejected rows and counts all of "
-            "them (`rejected_count`). With `?rejected_csv=1` the answer is instead a CSV of "
-            "every rejected row (the file's columns plus `line` and `errors`; the import "
-            "ignores those two, so the corrected file imports as it is), with the figures in "
-            "the `Herald-Import-*` headers and the same status code. A file over "
-            "IMPORT_MAX_BYTES is refused with 413 before it is read."
+            "Upload a file as multipart field `file`: CSV as any spreadsheet writes it (UTF-8 "
+            "with or without BOM, Windows-1251 or UTF-16; commas, semicolons or tabs; all "
+            "detected) or an Excel workbook (XLSX, its first sheet). The first row names the "
+            "columns in English or Russian (phone/телефон/номер, operator_code/код "
+            "оператора, tag/тег/метка, timezone/часовой пояс, name/имя/ФИО, field:<name> for "
+            "a custom field); only phone is required. A header Herald does not know refuses "
+            "the file (400 naming it) unless `mapping` says what the column holds. Clients "
+            "are upserted by phone; phones are normalised as the forms do (`+7 (916) "
+            "123-45-67` -> `79161234567`, a number Excel stored as 79161234567.0 too), time "
+            "zones are read as people write them (Москва, МСК+4, UTC+3; empty: "
+            "CLIENT_DEFAULT_TIMEZONE). A column the file does not have is left as it is on "
+            "a client that exists. A phone repeated in the file is not an error: the last "
+            "row wins and `repeated` counts the earlier ones. Any invalid row rejects the "
+            "whole file (400 with the rows and reasons, nothing saved) unless "
+            "`skip_invalid_rows` is true. The JSON report lists the first 1,000 rejected "
+            "rows and counts all of them (`rejected_count`). With `?rejected_format=csv` "
+            "(or `?rejected_csv=1`), `excel` (UTF-8 with BOM and `;`, what Russian Excel "
+            "opens) or `xlsx`, the answer is instead a file of every rejected row (the "
+            "imported columns plus `line` and `errors`; the import ignores those two, so the "
+            "corrected file imports as it is), with the figures in the `Herald-Import-*` "
+            "headers and the same status code. A file over IMPORT_MAX_BYTES is refused with "
+            "413 before it is read."
         ),
         parameters=[
+            OpenApiParameter(
+                "rejected_format",
+                str,
+                OpenApiParameter.QUERY,
+                enum=list(FORMS),
+                description="Answer with a file of every rejected row in this form instead "
+                "of JSON: csv (UTF-8, commas), excel (UTF-8 with BOM, semicolons) or xlsx.",
+            ),
             OpenApiParameter(
                 "rejected_csv",
                 bool,
                 OpenApiParameter.QUERY,
-                description="Answer with a CSV of every rejected row instead of JSON.",
-            )
+                description="The same as rejected_format=csv.",
+            ),
         ],
         request={"multipart/form-data": ClientImportSerializer},
         responses={
             (200, "application/json"): ImportResultSerializer,
             (200, "text/csv"): OpenApiResponse(
                 response=OpenApiTypes.STR,
-                description="With ?rejected_csv=1: every rejected row (only the header when "
-                "none). Headers Herald-Import-Imported, -Created, -Updated, -Rejected.",
+                description="With ?rejected_format=csv or excel: every rejected row (only "
+                "the header when none). Headers Herald-Import-Imported, -Created, -Updated, "
+                "-Repeated, -Rejected.",
+            ),
+            (200, XLSX): OpenApiResponse(
+                response=OpenApiTypes.BINARY,
+                description="With ?rejected_format=xlsx: every rejected row as a workbook.",
             ),
             (400, "application/json"): OpenApiResponse(
                 description=(
                     "Refused, nothing saved: the import report with the rejected rows, "
-                    "or a list of messages per field (file, skip_invalid_rows)."
+                    "or a list of messages per field (file, mapping, skip_invalid_rows)."
                 ),
                 response={
                     "oneOf": [
@@ -129,7 +155,12 @@ class ClientViewSet(viewsets.ModelViewSet):
             ),
             (400, "text/csv"): OpenApiResponse(
                 response=OpenApiTypes.STR,
-                description="With ?rejected_csv=1: refused, nothing saved; every rejected row.",
+                description="With ?rejected_format=csv or excel: refused, nothing saved; "
+                "every rejected row.",
+            ),
+            (400, XLSX): OpenApiResponse(
+                response=OpenApiTypes.BINARY,
+                description="With ?rejected_format=xlsx: refused, nothing saved.",
             ),
             (413, "application/json"): OpenApiResponse(
                 response=ERROR,
@@ -143,8 +174,10 @@ class ClientViewSet(viewsets.ModelViewSet):
                     "imported": True,
                     "created": 1,
                     "updated": 1,
+                    "repeated": 0,
                     "rejected_count": 0,
                     "rejected": [],
+                    "read_as": "CSV, UTF-8, separated by «,»",
                 },
                 response_only=True,
                 status_codes=["200"],
@@ -167,16 +200,24 @@ class ClientViewSet(viewsets.ModelViewSet):
         too_large = _import_too_large(upload.size)
         if too_large:
             return too_large
-        want_csv = request.query_params.get("rejected_csv", "").lower() in ("1", "true", "yes")
-        with upload.open("rb"):
-            result = services.import_clients_csv(
-                data=upload.file,
-                skip_invalid_rows=form.validated_data["skip_invalid_rows"],
-                rejected_csv=want_csv,
+        rejected_form = _rejected_form(request.query_params)
+        try:
+            with upload.open("rb"):
+                result = services.import_clients(
+                    data=upload.file,
+                    skip_invalid_rows=form.validated_data["skip_invalid_rows"],
+                    rejected_csv=bool(rejected_form),
+                    mapping=form.validated_data.get("mapping"),
+                )
+        except services.ColumnsNotMatched as exc:
+            hint = _(
+                "Give mapping to say which field each column holds, e.g. "
+                '{"Mobile": "phone", "Comment": "ignore"}.'
             )
+            raise ValidationError({"file": [f"{m} {hint}" for m in exc.messages]}) from None
         code = status.HTTP_200_OK if result.imported else status.HTTP_400_BAD_REQUEST
-        if want_csv:
-            return rejected_rows_response(result, status=code)
+        if rejected_form:
+            return rejected_rows_response(result, status=code, form=rejected_form)
         return Response(ImportResultSerializer(result).data, status=code)
 
     @extend_schema(
@@ -187,6 +228,19 @@ class ClientViewSet(viewsets.ModelViewSet):
     @action(detail=False, methods=["get"], url_path="import/sample")
     def import_sample(self, request):
         return sample_csv_response()
+
+
+def _rejected_form(params) -> str:
+    """The form of the rejected rows file asked for ("" for the JSON report)."""
+    form = params.get("rejected_format", "").strip().lower()
+    if form:
+        if form not in FORMS:
+            raise ValidationError(
+                {"rejected_format": [_("Use one of: %(forms)s.") % {"forms": ", ".join(FORMS)}]}
+            )
+        return form
+    wanted = params.get("rejected_csv", "").lower() in ("1", "true", "yes")
+    return "csv" if wanted else ""
 
 
 def _import_too_large(size, *, slack: int = 0) -> Response | None:

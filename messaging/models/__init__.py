@@ -3,7 +3,7 @@ from messaging.models.clients import Client
 from messaging.models.counters import CampaignCounts, SendBucket
 from messaging.models.engine import CircuitState, ProviderState, PumpSlot, RateBucket
 from messaging.models.heartbeats import WorkerHeartbeat
-from messaging.models.imports import RejectedRows
+from messaging.models.imports import PendingImport, RejectedRows
 from messaging.models.messages import (
     FINAL_STATUSES,
     UNSENT_STATUSES,
@@ -29,6 +29,7 @@ __all__ = [
     "DeliveryAttempt",
     "Message",
     "MessageStatus",
+    "PendingImport",
     "ProviderState",
     "PumpSlot",
     "RateBucket",

@@ -6,9 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from messaging.phones import phone_error
 from messaging.validators import (
+    NAME_MAX_LENGTH,
     operator_code_validator,
     phone_validator,
     tag_key,
+    validate_attributes,
     validate_timezone,
 )
 
@@ -33,7 +35,8 @@ def default_client_timezone() -> str:
 
 
 class Client(models.Model):
-    """Someone Herald can send to: a phone with its operator code, a tag and a time zone."""
+    """Someone Herald can send to: a phone with its operator code, a tag and a time zone,
+    and the personal fields a text may use: a name and custom fields (`attributes`)."""
 
     phone = models.CharField(
         max_length=11,
@@ -57,6 +60,24 @@ class Client(models.Model):
         help_text=_(
             "IANA time zone name, e.g. Europe/Moscow; CLIENT_DEFAULT_TIMEZONE when left out."
         ),
+    )
+    # Database defaults too, so a raw INSERT that names neither (the benchmarks' bulk
+    # loads) still makes a valid row.
+    name = models.CharField(
+        max_length=NAME_MAX_LENGTH,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("How to address them."),
+    )
+    # A flat map of short strings ({"city": "Казань"}), keys usable as merge tags; the rule
+    # is messaging.validators.validate_attributes.
+    attributes = models.JSONField(
+        default=dict,
+        db_default={},
+        blank=True,
+        validators=[validate_attributes],
+        help_text=_("Custom fields: names and short texts."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -85,10 +85,12 @@
     box.autocomplete = "off";
     select.parentNode.insertBefore(box, select);
     box.addEventListener("input", function () {
-      var words = box.value.trim().toLowerCase().replace(/\s+/g, " ").split(" ");
+      var words = box.value.trim().toLowerCase().replace(/ё/g, "е").replace(/\s+/g, " ").split(" ");
       var first = null;
       select.querySelectorAll("option").forEach(function (option) {
-        var text = (option.value + " " + option.textContent).toLowerCase().replace(/_/g, " ");
+        // data-search: the zone's cities in Russian and English, MSK±N, UTC+N.
+        var text = (option.value + " " + option.textContent + " " + (option.dataset.search || ""))
+          .toLowerCase().replace(/_/g, " ").replace(/ё/g, "е");
         var match = words.every(function (word) { return text.indexOf(word) !== -1; });
         option.hidden = !match;
         if (match && !first) first = option;

@@ -9,6 +9,8 @@ test that would have caught the stored XSS of issue 12 (item 1) on /reports/dail
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -18,7 +20,14 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from messaging.models import AttemptOutcome, Campaign, Client, DeliveryAttempt, Message
+from messaging.models import (
+    AttemptOutcome,
+    Campaign,
+    Client,
+    DeliveryAttempt,
+    Message,
+    PendingImport,
+)
 from messaging.roles import MANAGERS
 from security.models import AuditEvent, AuditKind
 from security.tokens import issue_token
@@ -92,11 +101,24 @@ def fill_through_the_ui(page) -> tuple[Client, Campaign]:
     page.goto("/clients/new/")
     page.locator("#id_phone").fill("79161234567")
     page.locator("#id_tag").fill(TAG)
+    page.locator("#id_name").fill(TAG)
+    page.locator("#id_custom_fields").fill(f"city: {TAG}")
     page.locator("#id_timezone").select_option("Europe/Moscow")
     page.locator("#id_tag").press("Enter")
-    expect(page.get_by_text("Client 79161234567 saved.")).to_be_visible()
+    expect(page.get_by_text("Client +7 (916) 123-45-67 saved.")).to_be_visible()
     client = Client.objects.get()
-    assert client.tag == TAG
+    assert (client.tag, client.name, client.attributes) == (TAG, TAG, {"city": TAG})
+
+    # A file whose headers are hostile stops at the column-matching step, which shows
+    # them (and the first rows) back.
+    rows = io.StringIO()
+    csv.writer(rows, delimiter=";").writerows([["phone", TAG, IMG], ["79261234567", TAG, ALL]])
+    page.goto("/clients/import/")
+    page.get_by_label("File (CSV or Excel)").set_input_files(
+        {"name": f"{IMG}.csv", "mimeType": "text/csv", "buffer": rows.getvalue().encode()}
+    )
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("heading", name="Match the columns")).to_be_visible()
 
     # A campaign that targets it: name, text and tag filter all hostile.
     page.goto("/campaigns/new/")
@@ -129,6 +151,8 @@ def every_dashboard_page(client: Client, campaign: Campaign, message: Message) -
             paths.append(reverse(name))
         elif params == ["pk"] and kind in objects:
             paths.append(reverse(name, kwargs={"pk": objects[kind]}))
+        elif name == "dashboard:client-import-match":
+            paths.append(reverse(name, kwargs={"key": PendingImport.objects.get().pk}))
         elif params == ["key"]:
             # A stored download (the import's rejected rows): an unknown, hostile key.
             paths.append(reverse(name, kwargs={"key": "x" + SCRIPT.replace("/", "")}))

@@ -26,10 +26,10 @@ def test_sample_csv_then_rejected_rows_download(page):
     with page.expect_download() as sample_download:
         page.get_by_role("link", name="Download a sample CSV").click()
     sample = Path(sample_download.value.path()).read_text()
-    assert sample.startswith("phone,operator_code,tag,timezone\n")
+    assert sample.startswith("phone,operator_code,tag,timezone,name\n")
 
-    broken = sample + "7916,,vip,Europe/Moscow\n79161112233,,vip,Mars/Base\n"
-    page.get_by_label("CSV file").set_input_files(
+    broken = sample + "7916,,vip,Europe/Moscow,\n79161112233,,vip,Mars/Base,\n"
+    page.get_by_label("File (CSV or Excel)").set_input_files(
         {"name": "clients.csv", "mimeType": "text/csv", "buffer": broken.encode()}
     )
     page.get_by_label("Import the valid rows even if some rows are invalid").check()
@@ -42,12 +42,16 @@ def test_sample_csv_then_rejected_rows_download(page):
     ]
 
     with page.expect_download() as rejected_download:
-        page.get_by_role("link", name="Download the 2 rejected rows as CSV").click()
+        page.get_by_role("link", name="CSV (UTF-8, commas)").click()
     rows = list(csv.reader(io.StringIO(Path(rejected_download.value.path()).read_text())))
-    assert rows[0] == ["phone", "operator_code", "tag", "timezone", "line", "errors"]
-    assert [(r[0], r[4]) for r in rows[1:]] == [("7916", "5"), ("79161112233", "6")]
-    unknown_zone = "timezone: Mars/Base is not a known IANA time zone (for example Europe/Moscow)."
-    assert unknown_zone in rows[2][5]
+    assert rows[0] == ["phone", "operator_code", "tag", "timezone", "name", "line", "errors"]
+    assert [(r[0], r[5]) for r in rows[1:]] == [("7916", "5"), ("79161112233", "6")]
+    assert "timezone: Mars/Base is not a time zone Herald knows" in rows[2][6]
+
+    with page.expect_download() as for_excel:
+        page.get_by_role("link", name="CSV for Excel").click()
+    data = Path(for_excel.value.path()).read_bytes()
+    assert data.startswith("\ufeffphone;operator_code;tag;timezone;name;line;errors".encode())
 
 
 def test_a_phone_typed_with_spaces_and_brackets_is_saved_as_digits(page):
@@ -59,9 +63,9 @@ def test_a_phone_typed_with_spaces_and_brackets_is_saved_as_digits(page):
     dialog.get_by_label("Phone").fill("8 (916) 123-45-67")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_be_hidden()
-    expect(page.get_by_role("link", name="79161234567", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="+7 (916) 123-45-67", exact=True)).to_be_visible()
 
     page.get_by_label("Search").fill("7916123456\u00b2")
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_text("Use the digits 0-9 only").first).to_be_visible()
-    expect(page.get_by_role("link", name="79161234567", exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name="+7 (916) 123-45-67", exact=True)).to_have_count(0)

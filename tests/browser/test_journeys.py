@@ -51,20 +51,20 @@ def test_manager_signs_in_and_adds_clients_by_form_and_by_csv(page):
     dialog.get_by_label("Time zone").select_option("Europe/Moscow")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_be_hidden()
-    expect(page.get_by_text("Client 79161234567 saved.")).to_be_visible()
-    expect(page.get_by_role("link", name="79161234567", exact=True)).to_be_visible()
+    expect(page.get_by_text("Client +7 (916) 123-45-67 saved.")).to_be_visible()
+    expect(page.get_by_role("link", name="+7 (916) 123-45-67", exact=True)).to_be_visible()
     assert page.evaluate("window.notReloaded") is True
 
     # Edit in the same modal; the row changes in place.
-    page.get_by_role("link", name="Edit 79161234567").click()
-    dialog = page.get_by_role("dialog", name="Edit client 79161234567")
+    page.get_by_role("link", name="Edit +7 (916) 123-45-67").click()
+    dialog = page.get_by_role("dialog", name="Edit client +7 (916) 123-45-67")
     dialog.get_by_label("Tag").fill("vip")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_be_hidden()
     assert page.evaluate("window.notReloaded") is True
 
     page.get_by_role("link", name="Import CSV").click()
-    page.get_by_label("CSV file").set_input_files(
+    page.get_by_label("File (CSV or Excel)").set_input_files(
         {"name": "clients.csv", "mimeType": "text/csv", "buffer": CSV.encode()}
     )
     page.get_by_label("Import the valid rows even if some rows are invalid").check()
@@ -83,14 +83,14 @@ def test_manager_signs_in_and_adds_clients_by_form_and_by_csv(page):
     expect(page).to_have_url(re.compile(r"tag=vip"))
     assert page.evaluate("window.notReloaded") is True
     page.get_by_role("link", name="Phone").click()  # sort, still in place
-    expect(page).to_have_url(re.compile(r"sort=-phone"))
+    expect(page).to_have_url(re.compile(r"sort=phone"))
     assert page.evaluate("window.notReloaded") is True
     page.get_by_label("Tag").fill("")
     expect(page.get_by_text("3 clients")).to_be_visible()
     screenshot(page, "clients")
     # A row's link is a whole new page, not a fragment inside the table.
-    page.get_by_role("link", name="79031234567", exact=True).click()
-    expect(page.get_by_role("heading", name="Client 79031234567")).to_be_visible()
+    page.get_by_role("link", name="+7 (903) 123-45-67", exact=True).click()
+    expect(page.get_by_role("heading", name="Client +7 (903) 123-45-67")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main")).to_have_count(1)
 
 
@@ -215,7 +215,7 @@ def test_a_viewer_sees_read_only_pages(page):
     expect(page.get_by_role("link", name="New campaign")).to_have_count(0)
 
     nav(page, "Clients")
-    expect(page.get_by_role("link", name="79161234567")).to_be_visible()
+    expect(page.get_by_role("link", name="+7 (916) 123-45-67")).to_be_visible()
     expect(page.get_by_role("link", name="Add client")).to_have_count(0)
     expect(page.get_by_role("link", name="Import CSV")).to_have_count(0)
     expect(page.get_by_role("link", name=re.compile("^(Edit|Delete)"))).to_have_count(0)
@@ -246,14 +246,17 @@ def test_clients_table_works_without_javascript(chromium, live_server, settings)
         expect(page.get_by_text("7 clients")).to_be_visible()
         page.get_by_role("link", name="2", exact=True).click()  # the second page
         expect(page).to_have_url(re.compile(r"page=2"))
-        expect(page.get_by_role("link", name="79160000005", exact=True)).to_be_visible()
+        # Newest first: the two oldest are on the second page.
+        expect(page.get_by_role("link", name="+7 (916) 000-00-01", exact=True)).to_be_visible()
         page.get_by_label("Tag").fill("vip")
         page.get_by_role("button", name="Filter").click()
         expect(page.get_by_text("3 clients")).to_be_visible()
         page.get_by_role("link", name="Phone", exact=True).click()
+        expect(page).to_have_url(re.compile(r"tag=vip.*sort=phone|sort=phone.*tag=vip"))
+        page.get_by_role("link", name="Phone", exact=True).click()
         expect(page).to_have_url(re.compile(r"tag=vip.*sort=-phone|sort=-phone.*tag=vip"))
-        rows = page.get_by_role("link", name=re.compile(r"^7916"))
-        expect(rows.first).to_have_text("79160000005")
+        rows = page.get_by_role("link", name=re.compile(r"^\+7 \(916\)"))
+        expect(rows.first).to_have_text("+7 (916) 000-00-05")
     finally:
         context.close()
 

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from messaging.models import AttemptOutcome, DeliveryAttempt, Message
 from messaging.models.counters import move_messages
+from messaging.phones import display_phone
 from messaging.roles import MANAGERS
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import make_user
@@ -62,7 +63,7 @@ def test_campaign_page_at_390_px_has_no_sideways_scroll(phone_page):
     page.goto(f"/campaigns/{campaign.pk}/")
     table = page.locator("#campaign-messages table")
     expect(table).to_be_visible()
-    row = table.locator("tbody tr").filter(has_text=first.phone)
+    row = table.locator("tbody tr").filter(has_text=display_phone(first.phone))
     for label in ("Status", "Sent", "Reason"):
         cell = row.locator(f'td[data-label="{label}"]')
         expect(cell).to_be_visible()
