@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import logging
 import signal
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.conf import settings
@@ -86,24 +87,22 @@ class Command(BaseCommand):
         server = ThreadingHTTPServer((host, port), MetricsHandler)
         server.database = database
         # As a container's PID 1 the process has no default SIGTERM action: without a
-        # handler `docker stop` and Kubernetes wait out the whole grace period.
-        signal.signal(signal.SIGTERM, _stop)
+        # handler `docker stop` and Kubernetes wait out the whole grace period. The handler
+        # asks serve_forever to stop from another thread (shutdown() waits for the loop, so
+        # calling it in the loop's own thread would hang) instead of raising: an exception
+        # raised while the loop is handing a request to its thread is caught and printed
+        # by socketserver's handle_error, and the server went on serving.
+        signal.signal(
+            signal.SIGTERM,
+            lambda signum, frame: threading.Thread(target=server.shutdown, daemon=True).start(),
+        )
         bound_host, bound_port = server.server_address[:2]  # --port 0 picks a free one
         self.stdout.write(f"Serving worker metrics on http://{bound_host}:{bound_port}/metrics")
         self.stdout.flush()
         try:
             server.serve_forever(poll_interval=0.2)
-        except (KeyboardInterrupt, _Stopped):
+        except KeyboardInterrupt:
             pass
         finally:
             server.server_close()
         self.stdout.write("Stopped serving worker metrics")
-
-
-class _Stopped(Exception):
-    pass
-
-
-def _stop(signum, frame) -> None:
-    # Raised in the main thread, out of serve_forever's wait; the handler threads are daemons.
-    raise _Stopped
