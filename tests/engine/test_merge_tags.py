@@ -6,6 +6,7 @@ Against the local provider over HTTP: its receipts hold the text of each request
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from messaging.models import Message
 from tests.engine.conftest import make_clients, run_pump, running_campaign
@@ -13,7 +14,7 @@ from tests.engine.conftest import make_clients, run_pump, running_campaign
 pytestmark = pytest.mark.django_db
 
 
-def test_each_client_is_sent_its_own_text(provider, manager_api):
+def test_each_client_is_sent_its_own_text(provider, manager_api, as_manager):
     anna, nameless, boris = make_clients(3)
     anna.name, anna.attributes = "Анна", {"city": "Казань"}
     anna.save()  # the form's and the API's way: {city} becomes a known field
@@ -34,6 +35,8 @@ def test_each_client_is_sent_its_own_text(provider, manager_api):
         assert message.text == received[message.phone]
         shown = manager_api.get(f"/api/messages/{message.pk}/").json()
         assert shown["text"] == received[message.phone]
+        page = as_manager.get(reverse("dashboard:message-detail", args=[message.pk]))
+        assert f'id="message-text">{received[message.phone]}<' in page.content.decode()
 
 
 def test_a_text_without_tags_is_stored_as_it_is(provider):
