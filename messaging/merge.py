@@ -19,9 +19,10 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, IntegerField, Q, QuerySet, Value
+from django.db.models import F, Func, IntegerField, Q, QuerySet, Value
 from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce, Length, NullIf
+from django.db.models.functions import Coalesce, Length, NullIf, StrIndex
+from django.db.models.lookups import GreaterThan
 from django.utils.translation import gettext as _
 
 from messaging import sms
@@ -122,15 +123,27 @@ def _rendered_length(text: str, found: list[Tag]):
     return total
 
 
-def _non_gsm(found: list[Tag]) -> Q:
-    """SQL: a client whose fields used hold a character outside GSM-7 (UCS-2 for all)."""
-    gsm = sms.GSM7_BASIC + sms.GSM7_EXTENDED
-    klass = "".join("\\" + ch if ch in "\\]^-[" else ch for ch in gsm)
-    pattern = f"[^{klass}]"
+class _Bytes(Func):
+    """A text's length in UTF-8 bytes."""
+
+    function = "OCTET_LENGTH"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="LENGTH(CAST(%(expressions)s AS BLOB))")
+
+
+def _beyond_ascii(found: list[Tag]) -> Q:
+    """SQL: a client whose fields used hold a character outside printable ASCII (more
+    bytes than characters) or a backquote, the one ASCII character GSM-7 lacks: every
+    value that turns a GSM-7 text into UCS-2 (and some that do not, such as é, which the
+    measuring in Python sorts out). Two lengths compared: no pattern matched per row."""
     condition = Q()
     for field in dict.fromkeys(tag.field for tag in found):
-        lookup = "name__regex" if field == NAME else f"attributes__{field}__regex"
-        condition |= Q(**{lookup: pattern})
+        value = _value(field)
+        condition |= Q(GreaterThan(_Bytes(value), Length(value))) | Q(
+            GreaterThan(StrIndex(value, Value("`")), 0)
+        )
     return condition
 
 
@@ -145,8 +158,10 @@ def longest_rendering(text: str, clients: QuerySet) -> Longest:
     """Of `clients`, the rendering that takes the most SMS parts (the most units on a tie).
 
     Two bounded queries, not one rendering per client: the CANDIDATES longest renderings
-    by characters, and, when the text alone would be GSM-7, the longest of those a field
-    turns into UCS-2 (fewer characters, maybe more parts)."""
+    by characters, and, when the text alone would be GSM-7, the CANDIDATES longest of
+    those whose fields hold a character beyond ASCII (a Cyrillic name turns the whole text
+    into UCS-2: fewer characters may take more parts). Each candidate is rendered and
+    measured exactly."""
     found = tags(text)
     plain = with_fallbacks(text)
     best = Longest(plain, sms.measure(plain), None)
@@ -155,7 +170,7 @@ def longest_rendering(text: str, clients: QuerySet) -> Longest:
     ranked = clients.order_by().annotate(_rendered=_rendered_length(text, found))
     pools = [ranked]
     if sms.encoding_of(plain) == sms.GSM7:
-        pools.append(ranked.filter(_non_gsm(found)))
+        pools.append(ranked.filter(_beyond_ascii(found)))
     for pool in pools:
         for pk, name, attributes in pool.order_by("-_rendered", "id").values_list(
             "id", NAME, "attributes"

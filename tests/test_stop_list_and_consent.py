@@ -82,6 +82,13 @@ def test_the_stop_list_imports_what_excel_writes_and_exports_to_read_back(manage
     assert (body["added"], body["rejected_count"]) == (2, 0)
 
 
+def test_a_file_that_cannot_be_read_is_a_400_on_the_file(manager_api):
+    upload = SimpleUploadedFile("old.xls", b"\xd0\xcf\x11\xe0" + b"\x00" * 100)
+    answer = manager_api.post("/api/stop-list/import/", {"file": upload}, format="multipart")
+    assert answer.status_code == 400 and "xlsx" in answer.json()["file"][0]
+    assert not StopListEntry.objects.exists()
+
+
 def test_a_headerless_list_of_phones_imports_from_the_first_row(manager_api):
     upload = SimpleUploadedFile("stop.csv", b"79161234567\n79161234568\n")
     body = manager_api.post("/api/stop-list/import/", {"file": upload}, format="multipart").json()

@@ -576,10 +576,13 @@ class StopListViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
         form = StopListImportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
-        with upload.open("rb"):
-            result = services.import_stop_list(
-                data=upload.file, via=Via.IMPORT, reason=form.validated_data["reason"]
-            )
+        try:
+            with upload.open("rb"):
+                result = services.import_stop_list(
+                    data=upload.file, via=Via.IMPORT, reason=form.validated_data["reason"]
+                )
+        except services.MalformedFile as exc:
+            raise ValidationError({"file": exc.messages}) from None
         return Response(StopListImportResultSerializer(result).data)
 
     @extend_schema(
