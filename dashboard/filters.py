@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from messaging.api.filters import ClientFilter as ApiClientFilter
 from messaging.api.filters import SearchFilter
+from messaging.humanize import zone_name
 from messaging.models import Campaign, CampaignStatus, Client
 
 
@@ -21,7 +22,7 @@ def client_timezones() -> list[tuple[str, str]]:
             Client.objects.order_by("timezone").values_list("timezone", flat=True).distinct()
         )
         cache.set("herald:client-timezones", zones, 60)
-    return [(zone, zone) for zone in zones]
+    return [(zone, zone_name(zone)) for zone in zones]
 
 
 class ClientFilter(ApiClientFilter):

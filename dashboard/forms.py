@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboard.import_forms import AttributesFormField
 from messaging import services
+from messaging.humanize import zone_name
 from messaging.models import Campaign, Client
 from messaging.models.campaigns import EDITABLE_AFTER_START, INPUT_FIELDS
 from messaging.phones import normalise_phone
@@ -45,8 +46,9 @@ PICKER_REGIONS = GEOGRAPHIC_REGIONS
 
 
 def _zone_label(name: str) -> str:
+    """A zone by its city in the viewer's language and its offset: Москва (UTC+03:00)."""
     offset = datetime.now(ZoneInfo(name)).strftime("%z")
-    return f"{name.replace('_', ' ')} (UTC{offset[:3]}:{offset[3:]})"
+    return f"{zone_name(name)} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def timezone_choices() -> list:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from messaging import stats
+from messaging.humanize import number
 from messaging.emails import RenderedEmail, render_email, send_email
 from messaging.models import CampaignStatus, DailyReportRun
 from messaging.models.counters import COUNT_FIELDS
@@ -157,28 +158,33 @@ def _attention(lines: list[CampaignLine], provider: dict) -> list[str]:
         if failed := line.counts["failed"]:
             notes.append(
                 ngettext(
-                    "%(name)s (#%(id)s): %(count)d failed.",
-                    "%(name)s (#%(id)s): %(count)d failed.",
+                    "%(name)s (#%(id)s): %(count)s failed.",
+                    "%(name)s (#%(id)s): %(count)s failed.",
                     failed,
                 )
-                % {**about, "count": failed}
+                % {**about, "count": number(failed)}
             )
         if expired := line.counts["expired"]:
             notes.append(
                 ngettext(
-                    "%(name)s (#%(id)s): %(count)d expired unsent.",
-                    "%(name)s (#%(id)s): %(count)d expired unsent.",
+                    "%(name)s (#%(id)s): %(count)s expired unsent.",
+                    "%(name)s (#%(id)s): %(count)s expired unsent.",
                     expired,
                 )
-                % {**about, "count": expired}
+                % {**about, "count": number(expired)}
             )
         if line.status == CampaignStatus.PAUSED:
             notes.append(_("%(name)s (#%(id)s) is paused.") % about)
     return notes
 
 
-def build_daily_report(day: date | None = None, *, now: datetime | None = None) -> DailyReport:
-    """The report for `day` (today in REPORT_TIMEZONE by default), rendered and with its figures."""
+def build_daily_report(
+    day: date | None = None, *, now: datetime | None = None, shown_in: str | None = None
+) -> DailyReport:
+    """The report for `day` (today in REPORT_TIMEZONE by default), rendered and with its figures.
+
+    Its times are written in REPORT_TIMEZONE (the email's readers share it), or in
+    `shown_in` (the preview: the viewer's zone, as every page writes times)."""
     now = now or timezone.now()
     day = day or now.astimezone(_zone()).date()
     period_end = min(due_at(day), now)
@@ -205,7 +211,7 @@ def build_daily_report(day: date | None = None, *, now: datetime | None = None) 
     context = {
         **figures,
         "success_percent": as_percent(figures["success_rate"]),
-        "report_timezone": settings.REPORT_TIMEZONE,
+        "report_timezone": shown_in or settings.REPORT_TIMEZONE,
     }
     return DailyReport(**figures, email=render_email("daily_report", context))
 

@@ -18,7 +18,7 @@ from dashboard.filters import CampaignFilter
 from dashboard.forms import CampaignForm, ListField
 from dashboard.tables import CampaignTable, MessageTable, with_last_attempt
 from dashboard.views import page_or_partial, polling, wants_partial
-from messaging import audience, review, services, sms, stats, testsend
+from messaging import audience, humanize, review, services, sms, stats, testsend
 from messaging.diagnosis import explain_campaign
 from messaging.models import Campaign, MessageStatus, TestSend
 from messaging.validators import operator_code_validator, validate_tag
@@ -367,10 +367,10 @@ def _perform(action: str, campaign: Campaign, user) -> str:
     if action == "retry":
         queued = services.retry_failed_messages(campaign=campaign)
         return ngettext(
-            "%(count)d failed message queued again.",
-            "%(count)d failed messages queued again.",
+            "%(count)s failed message queued again.",
+            "%(count)s failed messages queued again.",
             queued,
-        ) % {"count": queued}
+        ) % {"count": humanize.number(queued)}
     services.delete_campaign(campaign=campaign)
     return _("Campaign “%(name)s” deleted.") % {"name": campaign}
 
