@@ -401,7 +401,5 @@ class ReportSettingsForm(forms.Form):
                 % {"addresses": ", ".join(wrong)}
             )
         if len(addresses) > self.MAX_RECIPIENTS:
-            raise ValidationError(
-                gettext("At most %(n)s addresses.") % {"n": self.MAX_RECIPIENTS}
-            )
+            raise ValidationError(gettext("At most %(n)s addresses.") % {"n": self.MAX_RECIPIENTS})
         return list(dict.fromkeys(addresses))  # each once, in the order typed

@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from messaging import stats
-from messaging.humanize import number
 from messaging.emails import RenderedEmail, render_email, send_email
+from messaging.humanize import number
 from messaging.models import CampaignStatus, DailyReportRun, ReportSettings
 from messaging.models.counters import COUNT_FIELDS
 from messaging.provider_state import SENDING_NORMAL, provider_state
@@ -272,9 +272,7 @@ def send_daily_report(
     now = now or timezone.now()
     recipients = list(report_recipients() if recipients is None else recipients)
     if not recipients:
-        log.warning(
-            "daily report not sent: no recipients (set them on the report page or REPORT_RECIPIENTS)"
-        )
+        log.warning("daily report not sent: no recipients (the report page, or REPORT_RECIPIENTS)")
         return False
     # The email goes to a list, not to a person with a chosen language: REPORT_LANGUAGE.
     with translation.override(settings.REPORT_LANGUAGE):

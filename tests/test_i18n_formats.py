@@ -13,9 +13,9 @@ from django.test import override_settings
 from django.utils import timezone, translation
 
 from messaging import reports
+from messaging.humanize import moment, number, zone_name
 from messaging.models import DeliveryAttempt
 from messaging.models.counters import _adjust, add_pending, record_sends
-from messaging.humanize import moment, number, zone_name
 from messaging.timezones import CITY_ZONES
 from tests.i18n_pages import _Reader
 from tests.test_i18n import _render_all
@@ -54,9 +54,7 @@ def problems_in(text: str) -> list[str]:
             found.append(f"zone {zone}")
     found += [f"ISO date {m}" for m in ISO_DATE.findall(text)]
     found += [
-        f"number {m}"
-        for m in LONG_NUMBER.findall(text)
-        if not YEAR.match(m) and not PHONE.match(m)
+        f"number {m}" for m in LONG_NUMBER.findall(text) if not YEAR.match(m) and not PHONE.match(m)
     ]
     return found
 
