@@ -105,7 +105,7 @@ class CampaignTable(BoundedTable):
         fields = ["name", "status", "start_at", "end_at"]
         sequence = ["name", "status", "start_at", "end_at", "progress"]
         empty_text = _("No campaigns yet. Create one to start sending.")
-        attrs = {"class": "table table-hover align-middle"}
+        attrs = {"class": "table table-hover align-middle table-cards", "td": CARD_CELLS}
 
 
 class MessageTable(BoundedTable):
