@@ -25,6 +25,30 @@ def client_timezones() -> list[tuple[str, str]]:
     return [(zone, zone_name(zone)) for zone in zones]
 
 
+def _distinct(field: str, limit: int = 200) -> list[str]:
+    key = f"herald:client-{field}-values"
+    values = cache.get(key)
+    if values is None:
+        values = list(
+            Client.objects.exclude(**{field: ""})
+            .order_by(field)
+            .values_list(field, flat=True)
+            .distinct()[:limit]
+        )
+        cache.set(key, values, 60)
+    return values
+
+
+def client_operator_codes() -> list[str]:
+    """The operator codes clients have, for the campaign form's suggestions."""
+    return _distinct("operator_code")
+
+
+def client_tags() -> list[str]:
+    """The tags clients have, for the campaign form's suggestions."""
+    return _distinct("tag")
+
+
 class ClientFilter(ApiClientFilter):
     search = SearchFilter(
         method="filter_search",

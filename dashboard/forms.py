@@ -237,10 +237,20 @@ class ListField(forms.CharField):
             return ", ".join(value)
         return value
 
+    # Values that never hold a space (operator codes): "916 926" is read as two.
+    split_on_spaces = False
+
     def to_python(self, value) -> list[str]:
         if isinstance(value, list):  # a disabled field gives back the instance's list
             value = ",".join(value)
-        return split_list(super().to_python(value) or "")
+        text = super().to_python(value) or ""
+        if self.split_on_spaces:
+            text = ",".join(text.split())
+        return split_list(text)
+
+    def item_hint(self, item: str) -> str | None:
+        """A better word than the rule's for a typical slip, or None."""
+        return None
 
     def validate(self, value) -> None:
         super().validate(value)
@@ -259,7 +269,10 @@ class ListField(forms.CharField):
             except ValidationError as exc:
                 # The rule's own words, after the item they are about.
                 shown = item if len(item) <= 20 else f"{item[:20]}…"
-                errors.extend(f"{shown}: {message}" for message in exc.messages)
+                hint = self.item_hint(item)
+                errors.extend(
+                    f"{shown}: {message}" for message in ([hint] if hint else exc.messages)
+                )
         if errors:
             raise ValidationError(errors)
 
@@ -268,20 +281,49 @@ class ListField(forms.CharField):
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 
 
+class OperatorCodesField(ListField):
+    """Operator codes typed as "916, 926" or "916 926"; a name ("МТС") gets a hint."""
+
+    split_on_spaces = True
+
+    def item_hint(self, item: str) -> str | None:
+        if any(ch.isalpha() for ch in item):
+            return gettext(
+                "operator codes are digits, e.g. 916 or 925 (the 3 digits after +7), "
+                "not an operator's name"
+            )
+        return None
+
+
+class TagsField(ListField):
+    """Tags, comma-separated; a space-separated list of known tags gets a hint."""
+
+    def item_hint(self, item: str) -> str | None:
+        from dashboard.filters import client_tags
+
+        words = item.split()
+        if len(words) > 1 and set(words) <= set(client_tags()):
+            return gettext("separate tags with commas: %(example)s") % {"example": ", ".join(words)}
+        return None
+
+
 class CampaignForm(forms.ModelForm):
-    operator_codes = ListField(
+    operator_codes = OperatorCodesField(
         required=False,
         item_validator=operator_code_validator,
         label=gettext_lazy("Operator codes"),
         help_text=gettext_lazy(
-            "Comma-separated 3-digit codes, e.g. 916, 925. Empty matches every operator."
+            "3-digit codes separated by commas or spaces, e.g. 916, 925. "
+            "Empty matches every operator."
         ),
+        widget=forms.TextInput(attrs={"list": "operator-code-options", "autocomplete": "off"}),
     )
-    tags = ListField(
+    tags = TagsField(
         required=False,
         item_validator=validate_tag,
         label=gettext_lazy("Tags"),
         help_text=gettext_lazy("Comma-separated tags, e.g. vip, moscow. Empty matches every tag."),
+        widget=forms.TextInput(attrs={"list": "tag-options", "autocomplete": "off"}),
     )
 
     class Meta:
@@ -311,7 +353,7 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        zone = timezone.get_current_timezone_name()
+        zone = zone_name(timezone.get_current_timezone_name())
         self.fields["start_at"].label = _("Start (%(zone)s)") % {"zone": zone}
         self.fields["end_at"].label = _("End (%(zone)s)") % {"zone": zone}
         if self.instance.pk is None and not self.is_bound:

@@ -222,3 +222,12 @@ def progress_summary(counts, campaign) -> str:
         ) % {"n": humanize.number(in_flight)}
         return f"{breakdown} · {note}"
     return breakdown
+
+
+@register.filter
+def self_explained(key: str) -> bool:
+    """An import error's key whose messages say themselves what they are about (no
+    "phone:" before "79 is not a phone number"); a custom field's name is shown."""
+    from messaging.imports import SELF_EXPLAINED
+
+    return key in SELF_EXPLAINED
