@@ -287,7 +287,7 @@ class OperatorCodesField(ListField):
     split_on_spaces = True
 
     def item_hint(self, item: str) -> str | None:
-        if any(ch.isalpha() for ch in item):
+        if any(ch.isalpha() for ch in item) and not any(ch.isdigit() for ch in item):
             return gettext(
                 "operator codes are digits, e.g. 916 or 925 (the 3 digits after +7), "
                 "not an operator's name"
@@ -298,13 +298,23 @@ class OperatorCodesField(ListField):
 class TagsField(ListField):
     """Tags, comma-separated; a space-separated list of known tags gets a hint."""
 
-    def item_hint(self, item: str) -> str | None:
+    def validate(self, value) -> None:
+        super().validate(value)
         from dashboard.filters import client_tags
 
-        words = item.split()
-        if len(words) > 1 and set(words) <= set(client_tags()):
-            return gettext("separate tags with commas: %(example)s") % {"example": ", ".join(words)}
-        return None
+        known = set(client_tags())
+        hints = []
+        for item in value:
+            words = item.split()
+            # "vip new" when clients have "vip" and "new" but no "vip new": two tags meant.
+            if len(words) > 1 and item not in known and set(words) <= known:
+                example = ", ".join(words)
+                hints.append(
+                    f"{item}: "
+                    + gettext("separate tags with commas: %(example)s") % {"example": example}
+                )
+        if hints:
+            raise ValidationError(hints)
 
 
 class CampaignForm(forms.ModelForm):
