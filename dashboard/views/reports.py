@@ -4,7 +4,9 @@ The report's HTML body is an email, written with inline styles for mail clients.
 never inlined into the page: the page frames it from `report-html`, a response of its
 own whose Content-Security-Policy allows those inline styles and nothing else (no
 script, no request anywhere), and which is sandboxed twice (the CSP `sandbox`
-directive and the iframe's `sandbox` attribute).
+directive and the iframe's `sandbox` attribute). Both allow the same origin and nothing
+else, so that the page's own script can size the frame to the email (no inner scrollbar);
+no script can run inside it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ log = logging.getLogger(__name__)
 # The email's own policy: its inline styles render; nothing can run or load.
 REPORT_HTML_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "frame-ancestors 'self'; form-action 'none'; base-uri 'none'; sandbox"
+    "frame-ancestors 'self'; form-action 'none'; base-uri 'none'; sandbox allow-same-origin"
 )
 
 

@@ -105,6 +105,10 @@ def test_campaign_page_at_390_px_has_no_sideways_scroll(phone_page):
     assert no_sideways_scroll(page)
     page.goto("/campaigns/new/")
     assert no_sideways_scroll(page)
+    # The recipient count comes first on a phone, above the fields it counts from.
+    count = page.locator("#campaign-preview").bounding_box()
+    text = page.locator("#id_text").bounding_box()
+    assert count["y"] < text["y"]
 
 
 # --- Every page at 390 px ---------------------------------------------------------------
