@@ -38,7 +38,8 @@ def test_the_report_preview_shows_the_report_and_runs_no_stored_script(page):
     # The frame is as tall as the email: the page scrolls, not a box inside it.
     iframe = page.locator("iframe[title='HTML version of the report']")
     page.wait_for_function(
-        "f => f.contentDocument && f.clientHeight >= f.contentDocument.documentElement.scrollHeight",
+        "f => f.contentDocument"
+        " && f.clientHeight >= f.contentDocument.documentElement.scrollHeight",
         arg=iframe.element_handle(),
     )
 
