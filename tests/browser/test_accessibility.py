@@ -3,6 +3,7 @@ violation on any page, in either language."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,11 @@ AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 @pytest.fixture(scope="module")
 def axe_source() -> str:
     if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci` in the project's root")
+        # As with Chromium: skipped on a machine without it, a failure in CI.
+        message = f"{AXE} is missing: run `npm ci` in the project's root"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     return AXE.read_text()
 
 
