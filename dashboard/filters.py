@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from messaging.api.filters import STANDINGS, SearchFilter
 from messaging.api.filters import ClientFilter as ApiClientFilter
+from messaging.humanize import zone_name
 from messaging.models import Campaign, CampaignStatus, Client
 
 
@@ -21,7 +22,31 @@ def client_timezones() -> list[tuple[str, str]]:
             Client.objects.order_by("timezone").values_list("timezone", flat=True).distinct()
         )
         cache.set("herald:client-timezones", zones, 60)
-    return [(zone, zone) for zone in zones]
+    return [(zone, zone_name(zone)) for zone in zones]
+
+
+def _distinct(field: str, limit: int = 200) -> list[str]:
+    key = f"herald:client-{field}-values"
+    values = cache.get(key)
+    if values is None:
+        values = list(
+            Client.objects.exclude(**{field: ""})
+            .order_by(field)
+            .values_list(field, flat=True)
+            .distinct()[:limit]
+        )
+        cache.set(key, values, 60)
+    return values
+
+
+def client_operator_codes() -> list[str]:
+    """The operator codes clients have, for the campaign form's suggestions."""
+    return _distinct("operator_code")
+
+
+def client_tags() -> list[str]:
+    """The tags clients have, for the campaign form's suggestions."""
+    return _distinct("tag")
 
 
 class ClientFilter(ApiClientFilter):

@@ -10,11 +10,12 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.import_forms import AttributesFormField
 from messaging import services
+from messaging.humanize import zone_name
 from messaging.models import Campaign, Client
 from messaging.models.campaigns import EDITABLE_AFTER_START, INPUT_FIELDS
 from messaging.phones import normalise_phone
@@ -45,8 +46,9 @@ PICKER_REGIONS = GEOGRAPHIC_REGIONS
 
 
 def _zone_label(name: str) -> str:
+    """A zone by its city in the viewer's language and its offset: Москва (UTC+03:00)."""
     offset = datetime.now(ZoneInfo(name)).strftime("%z")
-    return f"{name.replace('_', ' ')} (UTC{offset[:3]}:{offset[3:]})"
+    return f"{zone_name(name)} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def timezone_choices() -> list:
@@ -263,10 +265,20 @@ class ListField(forms.CharField):
             return ", ".join(value)
         return value
 
+    # Values that never hold a space (operator codes): "916 926" is read as two.
+    split_on_spaces = False
+
     def to_python(self, value) -> list[str]:
         if isinstance(value, list):  # a disabled field gives back the instance's list
             value = ",".join(value)
-        return split_list(super().to_python(value) or "")
+        text = super().to_python(value) or ""
+        if self.split_on_spaces:
+            text = ",".join(text.split())
+        return split_list(text)
+
+    def item_hint(self, item: str) -> str | None:
+        """A better word than the rule's for a typical slip, or None."""
+        return None
 
     def validate(self, value) -> None:
         super().validate(value)
@@ -285,7 +297,10 @@ class ListField(forms.CharField):
             except ValidationError as exc:
                 # The rule's own words, after the item they are about.
                 shown = item if len(item) <= 20 else f"{item[:20]}…"
-                errors.extend(f"{shown}: {message}" for message in exc.messages)
+                hint = self.item_hint(item)
+                errors.extend(
+                    f"{shown}: {message}" for message in ([hint] if hint else exc.messages)
+                )
         if errors:
             raise ValidationError(errors)
 
@@ -294,20 +309,59 @@ class ListField(forms.CharField):
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 
 
+class OperatorCodesField(ListField):
+    """Operator codes typed as "916, 926" or "916 926"; a name ("МТС") gets a hint."""
+
+    split_on_spaces = True
+
+    def item_hint(self, item: str) -> str | None:
+        if any(ch.isalpha() for ch in item) and not any(ch.isdigit() for ch in item):
+            return gettext(
+                "operator codes are digits, e.g. 916 or 925 (the 3 digits after +7), "
+                "not an operator's name"
+            )
+        return None
+
+
+class TagsField(ListField):
+    """Tags, comma-separated; a space-separated list of known tags gets a hint."""
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        from dashboard.filters import client_tags
+
+        known = set(client_tags())
+        hints = []
+        for item in value:
+            words = item.split()
+            # "vip new" when clients have "vip" and "new" but no "vip new": two tags meant.
+            if len(words) > 1 and item not in known and set(words) <= known:
+                example = ", ".join(words)
+                hints.append(
+                    f"{item}: "
+                    + gettext("separate tags with commas: %(example)s") % {"example": example}
+                )
+        if hints:
+            raise ValidationError(hints)
+
+
 class CampaignForm(forms.ModelForm):
-    operator_codes = ListField(
+    operator_codes = OperatorCodesField(
         required=False,
         item_validator=operator_code_validator,
         label=gettext_lazy("Operator codes"),
         help_text=gettext_lazy(
-            "Comma-separated 3-digit codes, e.g. 916, 925. Empty matches every operator."
+            "3-digit codes separated by commas or spaces, e.g. 916, 925. "
+            "Empty matches every operator."
         ),
+        widget=forms.TextInput(attrs={"list": "operator-code-options", "autocomplete": "off"}),
     )
-    tags = ListField(
+    tags = TagsField(
         required=False,
         item_validator=validate_tag,
         label=gettext_lazy("Tags"),
         help_text=gettext_lazy("Comma-separated tags, e.g. vip, moscow. Empty matches every tag."),
+        widget=forms.TextInput(attrs={"list": "tag-options", "autocomplete": "off"}),
     )
 
     class Meta:
@@ -338,7 +392,7 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        zone = timezone.get_current_timezone_name()
+        zone = zone_name(timezone.get_current_timezone_name())
         self.fields["start_at"].label = _("Start (%(zone)s)") % {"zone": zone}
         self.fields["end_at"].label = _("End (%(zone)s)") % {"zone": zone}
         if self.instance.pk is None and not self.is_bound:
@@ -388,3 +442,45 @@ class TimezoneForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].keep(self.initial.get("timezone", ""))
+
+
+class ReportSettingsForm(forms.Form):
+    """Who receives the daily report and when (Managers, on the report page)."""
+
+    MAX_RECIPIENTS = 50
+
+    recipients = forms.CharField(
+        label=gettext_lazy("Recipients"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text=gettext_lazy(
+            "Email addresses, one per line or separated by commas. Empty: nobody receives it."
+        ),
+    )
+    send_time = forms.TimeField(
+        label=gettext_lazy("Send time"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+
+    def clean_recipients(self) -> list[str]:
+        from django.core.validators import validate_email
+
+        addresses = self.cleaned_data["recipients"].replace(",", " ").replace(";", " ").split()
+        wrong = []
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                wrong.append(address)
+        if wrong:
+            raise ValidationError(
+                ngettext(
+                    "Not an email address: %(addresses)s.",
+                    "Not email addresses: %(addresses)s.",
+                    len(wrong),
+                )
+                % {"addresses": ", ".join(wrong)}
+            )
+        if len(addresses) > self.MAX_RECIPIENTS:
+            raise ValidationError(gettext("At most %(n)s addresses.") % {"n": self.MAX_RECIPIENTS})
+        return list(dict.fromkeys(addresses))  # each once, in the order typed

@@ -47,6 +47,23 @@ class SendsChart:
     def bar_width(self) -> float:
         return self.width / CHART_MINUTES - 1
 
+    @property
+    def time_ticks(self) -> list[Bar]:
+        """The minutes the time axis names: every quarter of an hour and the last one."""
+        return [self.bars[i] for i in (0, 15, 30, 45, CHART_MINUTES - 1)]
+
+    @property
+    def value_ticks(self) -> list[int]:
+        """The y axis' labels, top to bottom: the peak, half of it, 0."""
+        if not self.peak:
+            return []
+        return [self.peak, self.peak // 2, 0] if self.peak > 1 else [self.peak, 0]
+
+    @property
+    def busy_minutes(self) -> list[Bar]:
+        """The minutes with sends, newest first: the chart's values as text."""
+        return [bar for bar in reversed(self.bars) if bar.sent or bar.failed]
+
 
 def sends_chart(now: datetime | None = None) -> SendsChart:
     """Sent and failed per minute over the last hour, scaled for an inline SVG."""

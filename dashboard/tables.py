@@ -9,6 +9,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from messaging.humanize import zone_name
 from messaging.models import Campaign, Client, DeliveryAttempt, Message
 from messaging.phones import display_phone
 
@@ -60,6 +61,10 @@ class ClientTable(BoundedTable):
     operator_code = tables.Column(verbose_name=_("Operator"))
     tag = tables.Column(verbose_name=_("Tag"))
     timezone = tables.Column(verbose_name=_("Time zone"))
+
+    def render_timezone(self, value):
+        return zone_name(value)
+
     # Sorted by id, which follows the order clients were added and has an index.
     created_at = tables.DateTimeColumn(format=TIME, verbose_name=_("Added"), order_by=("id",))
     actions = tables.TemplateColumn(
@@ -100,7 +105,7 @@ class CampaignTable(BoundedTable):
         fields = ["name", "status", "start_at", "end_at"]
         sequence = ["name", "status", "start_at", "end_at", "progress"]
         empty_text = _("No campaigns yet. Create one to start sending.")
-        attrs = {"class": "table table-hover align-middle"}
+        attrs = {"class": "table table-hover align-middle table-cards", "td": CARD_CELLS}
 
 
 class MessageTable(BoundedTable):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -84,7 +84,7 @@ def _when(moment: datetime, now: datetime, *, seconds: bool = False) -> str:
     clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
     if local.date() == today.date():
         return clock
-    return f"{local:%Y-%m-%d} {clock}"
+    return f"{formats.date_format(local, 'SHORT_DATE_FORMAT')} {clock}"
 
 
 def _count(queryset) -> tuple[int, bool]:

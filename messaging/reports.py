@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -21,7 +21,8 @@ from django.utils.translation import ngettext
 
 from messaging import stats
 from messaging.emails import RenderedEmail, render_email, send_email
-from messaging.models import CampaignStatus, DailyReportRun
+from messaging.humanize import number
+from messaging.models import CampaignStatus, DailyReportRun, ReportSettings
 from messaging.models.counters import COUNT_FIELDS
 from messaging.provider_state import SENDING_NORMAL, provider_state
 
@@ -33,6 +34,43 @@ RETRY_AFTER = timedelta(minutes=10)
 STATUSES = [status.value for status in COUNT_FIELDS]
 
 
+# --- Who receives it and when ---------------------------------------------------------
+
+
+def stored_settings() -> ReportSettings | None:
+    """The recipients and time Managers saved on the report page (None: never saved)."""
+    return ReportSettings.objects.filter(pk=1).first()
+
+
+def report_recipients() -> list[str]:
+    """Where the report goes: the addresses saved on the report page, or REPORT_RECIPIENTS
+    until someone saves them."""
+    stored = stored_settings()
+    return stored.recipient_list if stored else list(settings.REPORT_RECIPIENTS)
+
+
+def report_time() -> time:
+    """The time of day the report is due (in REPORT_TIMEZONE): saved on the report page,
+    or REPORT_TIME until someone saves it."""
+    stored = stored_settings()
+    return stored.send_time if stored else settings.REPORT_TIME
+
+
+def save_settings(*, recipients: list[str], send_time: time, user=None, now=None) -> None:
+    """Store the report's recipients and time, and move the daily schedule to that time."""
+    ReportSettings.objects.update_or_create(
+        pk=1,
+        defaults={"recipients": "\n".join(recipients), "send_time": send_time, "updated_by": user},
+    )
+    _set_next_run(next_due(now or timezone.now()))
+    log.info(
+        "daily report settings saved recipients=%d time=%s user_id=%s",
+        len(recipients),
+        send_time.strftime("%H:%M"),
+        getattr(user, "pk", None),
+    )
+
+
 # --- When reports are due ------------------------------------------------------
 
 
@@ -40,23 +78,23 @@ def _zone() -> ZoneInfo:
     return ZoneInfo(settings.REPORT_TIMEZONE)
 
 
-def due_at(day: date) -> datetime:
-    """The moment `day`'s report is due: REPORT_TIME on that day in REPORT_TIMEZONE."""
-    return datetime.combine(day, settings.REPORT_TIME, tzinfo=_zone())
+def due_at(day: date, at: time | None = None) -> datetime:
+    """The moment `day`'s report is due: the report time on that day in REPORT_TIMEZONE."""
+    return datetime.combine(day, at or report_time(), tzinfo=_zone())
 
 
 def latest_due_day(now: datetime) -> date:
     """The day of the most recent report due at or before `now`."""
-    day = now.astimezone(_zone()).date()
-    return day if due_at(day) <= now else day - timedelta(days=1)
+    day, at = now.astimezone(_zone()).date(), report_time()
+    return day if due_at(day, at) <= now else day - timedelta(days=1)
 
 
 def next_due(now: datetime) -> datetime:
     """The first report time strictly after `now`."""
-    day = now.astimezone(_zone()).date()
-    while due_at(day) <= now:
+    day, at = now.astimezone(_zone()).date(), report_time()
+    while due_at(day, at) <= now:
         day += timedelta(days=1)
-    return due_at(day)
+    return due_at(day, at)
 
 
 def next_report_day(now: datetime) -> date:
@@ -157,28 +195,33 @@ def _attention(lines: list[CampaignLine], provider: dict) -> list[str]:
         if failed := line.counts["failed"]:
             notes.append(
                 ngettext(
-                    "%(name)s (#%(id)s): %(count)d failed.",
-                    "%(name)s (#%(id)s): %(count)d failed.",
+                    "%(name)s (#%(id)s): %(count)s failed.",
+                    "%(name)s (#%(id)s): %(count)s failed.",
                     failed,
                 )
-                % {**about, "count": failed}
+                % {**about, "count": number(failed)}
             )
         if expired := line.counts["expired"]:
             notes.append(
                 ngettext(
-                    "%(name)s (#%(id)s): %(count)d expired unsent.",
-                    "%(name)s (#%(id)s): %(count)d expired unsent.",
+                    "%(name)s (#%(id)s): %(count)s expired unsent.",
+                    "%(name)s (#%(id)s): %(count)s expired unsent.",
                     expired,
                 )
-                % {**about, "count": expired}
+                % {**about, "count": number(expired)}
             )
         if line.status == CampaignStatus.PAUSED:
             notes.append(_("%(name)s (#%(id)s) is paused.") % about)
     return notes
 
 
-def build_daily_report(day: date | None = None, *, now: datetime | None = None) -> DailyReport:
-    """The report for `day` (today in REPORT_TIMEZONE by default), rendered and with its figures."""
+def build_daily_report(
+    day: date | None = None, *, now: datetime | None = None, shown_in: str | None = None
+) -> DailyReport:
+    """The report for `day` (today in REPORT_TIMEZONE by default), rendered and with its figures.
+
+    Its times are written in REPORT_TIMEZONE (the email's readers share it), or in
+    `shown_in` (the preview: the viewer's zone, as every page writes times)."""
     now = now or timezone.now()
     day = day or now.astimezone(_zone()).date()
     period_end = min(due_at(day), now)
@@ -205,7 +248,7 @@ def build_daily_report(day: date | None = None, *, now: datetime | None = None) 
     context = {
         **figures,
         "success_percent": as_percent(figures["success_rate"]),
-        "report_timezone": settings.REPORT_TIMEZONE,
+        "report_timezone": shown_in or settings.REPORT_TIMEZONE,
     }
     return DailyReport(**figures, email=render_email("daily_report", context))
 
@@ -220,16 +263,16 @@ def send_daily_report(
     once: bool = False,
     now: datetime | None = None,
 ) -> bool:
-    """Email the report for `day` to `recipients` (REPORT_RECIPIENTS by default).
+    """Email the report for `day` to `recipients` (`report_recipients()` by default).
 
     With `once`, first claim the day (a unique DailyReportRun row): if another
     worker already has it, send nothing. A send that fails releases its claim and
     raises. Returns whether an email went out.
     """
     now = now or timezone.now()
-    recipients = list(settings.REPORT_RECIPIENTS if recipients is None else recipients)
+    recipients = list(report_recipients() if recipients is None else recipients)
     if not recipients:
-        log.warning("daily report not sent: no recipients (set REPORT_RECIPIENTS)")
+        log.warning("daily report not sent: no recipients (the report page, or REPORT_RECIPIENTS)")
         return False
     # The email goes to a list, not to a person with a chosen language: REPORT_LANGUAGE.
     with translation.override(settings.REPORT_LANGUAGE):

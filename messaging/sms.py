@@ -57,6 +57,18 @@ def non_gsm_characters(text: str) -> list[str]:
     return list(seen)
 
 
+def is_cyrillic(ch: str) -> bool:
+    """A letter of the Cyrillic block (Russian, Ukrainian, ...): a Russian text is all these."""
+    return "\u0400" <= ch <= "\u04ff"
+
+
+def ucs2_reasons(text: str) -> tuple[bool, list[str]]:
+    """Why a text is UCS-2, as a person would say it: whether it has Cyrillic letters (named
+    as "Cyrillic", not one by one), and the other characters outside GSM-7 (“quotes”, emoji)."""
+    outside = non_gsm_characters(text)
+    return any(is_cyrillic(ch) for ch in outside), [ch for ch in outside if not is_cyrillic(ch)]
+
+
 def _cost(ch: str, encoding: str) -> int:
     if encoding == GSM7:
         return 2 if ch in _EXTENDED else 1

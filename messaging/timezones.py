@@ -168,7 +168,7 @@ GEOGRAPHIC_REGIONS = (
 
 UNKNOWN_ZONE = _(
     "%(value)s is not a time zone Herald knows: write a city (Moscow, Novosibirsk), "
-    "MSK+N, UTC+N or an IANA name such as Europe/Moscow."
+    "MSK+N, UTC+N or an IANA name such as America/New_York."
 )
 PARTIAL_HOUR = _(
     "%(value)s is not a whole number of hours from UTC: write the city or an IANA name "

@@ -32,7 +32,7 @@ def test_a_test_send_reaches_the_provider_with_its_own_msg_id(
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Test sent to 79161234567: the provider accepted it." in html
+    assert "Test sent to +7 (916) 123-45-67: the provider accepted it." in html
 
     record = TestSend.objects.get()
     assert (record.user, record.campaign, record.phone) == (manager, campaign, "79161234567")
@@ -58,7 +58,7 @@ def test_a_refused_test_send_shows_the_reason_in_plain_words(
         HTTP_HX_TARGET="test-send-result",
     )
     html = response.content.decode()
-    assert "The test to 79161234567 was not sent." in html
+    assert "The test to +7 (916) 123-45-67 was not sent." in html
     assert "The provider refused Herald&#x27;s credentials." in html
     record = TestSend.objects.get()
     assert not record.sent and record.http_status == 401
@@ -100,7 +100,7 @@ def test_the_campaign_page_lists_its_recent_tests_and_its_sms_size(as_manager, t
     as_manager.post(f"{URL}?campaign={campaign.pk}", {"text": "Hi", "test_phone": "79161234567"})
     html = as_manager.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert "Recent test sends" in html
-    assert "manager → 79161234567: accepted by the provider" in html
+    assert "manager → +7 (916) 123-45-67: accepted by the provider" in html
     assert "UCS-2 · 1 SMS part · 6 characters" in html
 
 

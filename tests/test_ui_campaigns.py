@@ -52,7 +52,7 @@ def test_creating_a_campaign_reads_times_in_the_viewers_time_zone(as_manager, ma
 def test_the_form_names_the_time_zone_of_its_times(as_manager):
     as_manager.cookies[TZ_COOKIE] = "Asia/Tokyo"
     html = as_manager.get(reverse("dashboard:campaign-create")).content.decode()
-    assert "Start (Asia/Tokyo)" in html
+    assert "Start (Tokyo)" in html  # the zone by its city
 
 
 def test_bad_campaign_input_shows_field_errors_and_saves_nothing(as_manager):

@@ -138,8 +138,8 @@ def test_times_are_shown_in_the_viewers_time_zone_with_its_name(as_viewer):
     as_viewer.cookies[TZ_COOKIE] = "Asia/Tokyo"
     html = as_viewer.get(url).content.decode()
     local = timezone.localtime(client.created_at, timezone=ZoneInfo("Asia/Tokyo"))
-    assert f"{local:%Y-%m-%d %H:%M} (Asia/Tokyo)" in html
-    assert "Times in Asia/Tokyo" in html
+    assert f"{local:%Y-%m-%d %H:%M} (Tokyo)" in html  # the zone by its city
+    assert "Times in Tokyo" in html
 
 
 def test_choosing_a_time_zone_sets_the_cookie(as_viewer):

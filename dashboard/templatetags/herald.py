@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext as _
 
+from messaging import humanize
 from messaging.phones import display_phone
 from messaging.wording import describe_message, describe_outcome
 
@@ -50,6 +50,24 @@ def outcome_badge(outcome: str) -> str:
 def phone(value: str) -> str:
     """A stored phone as people read it: +7 (916) 123-45-67."""
     return display_phone(value)
+
+
+@register.filter
+def number(value) -> str:
+    """A number grouped the language's way: 46 968 in Russian, 46,968 in English."""
+    return humanize.number(value)
+
+
+@register.filter
+def moment(value, seconds: bool = False) -> str:
+    """A date and time for a sentence, in the viewer's zone and the language's format."""
+    return humanize.moment(value, seconds=bool(seconds))
+
+
+@register.filter
+def zone(value: str) -> str:
+    """A time zone by its city in the viewer's language (Europe/Moscow: Москва)."""
+    return humanize.zone_name(value)
 
 
 @register.filter
@@ -118,7 +136,7 @@ def audit_event_detail(event) -> str:
         '<a href="{}">{}</a>, {}',
         reverse("dashboard:campaign-detail", args=[int(campaign)]),
         _("Campaign #%(id)s") % {"id": campaign},
-        ngettext("%(n)s recipient", "%(n)s recipients", n) % {"n": intcomma(n)},
+        ngettext("%(n)s recipient", "%(n)s recipients", n) % {"n": humanize.number(n)},
     )
 
 
@@ -174,9 +192,9 @@ def progress_summary(counts, campaign) -> str:
     if counts is None or not counts.total:
         return _("No messages yet")
     parts = [
-        _("%(n)s sent") % {"n": intcomma(counts.sent)},
+        _("%(n)s sent") % {"n": humanize.number(counts.sent)},
         *(
-            label % {"n": intcomma(n)}
+            label % {"n": humanize.number(n)}
             for label, n in (
                 (_("%(n)s failed"), counts.failed),
                 (_("%(n)s expired"), counts.expired),
@@ -188,8 +206,8 @@ def progress_summary(counts, campaign) -> str:
     breakdown = ", ".join(parts)
     if getattr(campaign, "is_active", False):
         done = _("%(done)s of %(total)s done") % {
-            "done": intcomma(counts.done),
-            "total": intcomma(counts.total),
+            "done": humanize.number(counts.done),
+            "total": humanize.number(counts.total),
         }
         return f"{done} · {breakdown}"
     in_flight = getattr(campaign, "in_flight_at_cancel", None)
@@ -201,6 +219,15 @@ def progress_summary(counts, campaign) -> str:
             "%(n)s were already with the provider when the campaign was cancelled; "
             "each counts as sent if the provider accepts it",
             in_flight,
-        ) % {"n": intcomma(in_flight)}
+        ) % {"n": humanize.number(in_flight)}
         return f"{breakdown} · {note}"
     return breakdown
+
+
+@register.filter
+def self_explained(key: str) -> bool:
+    """An import error's key whose messages say themselves what they are about (no
+    "phone:" before "79 is not a phone number"); a custom field's name is shown."""
+    from messaging.imports import SELF_EXPLAINED
+
+    return key in SELF_EXPLAINED

@@ -15,13 +15,13 @@ from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
 from dashboard.access import managers, readers
-from dashboard.filters import CampaignFilter
+from dashboard.filters import CampaignFilter, client_operator_codes, client_tags
 from dashboard.forms import CampaignForm, ListField
 from dashboard.tables import CampaignTable, MessageTable, with_last_attempt
 from dashboard.views import page_or_partial, polling, wants_partial
-from messaging import audience, merge, review, services, sms, stats, testsend
+from messaging import audience, humanize, merge, review, services, sms, stats, testsend
 from messaging.diagnosis import explain_campaign
-from messaging.models import Campaign, MessageStatus, TestSend
+from messaging.models import Campaign, CampaignStatus, MessageStatus, TestSend
 from messaging.validators import operator_code_validator, validate_tag
 
 # htmx stops polling on this status (https://htmx.org/docs/#polling).
@@ -120,6 +120,9 @@ def _render_form(request, form, campaign, *, status=200, extra=None):
         "form": form,
         "campaign": campaign,
         "preview": preview,
+        # Suggestions for the filter fields: what the clients have.
+        "operator_code_options": client_operator_codes(),
+        "tag_options": client_tags(),
         **_composer_context(form["text"].value()),
         **(extra or {}),
     }
@@ -130,7 +133,7 @@ def _composer_context(text: str | None) -> dict:
     """The SMS composer's first counts (the script keeps them current while typing)."""
     return {
         "sms": sms.measure(text or ""),
-        "sms_non_gsm": sms.non_gsm_characters(text or "")[:20],
+        **_ucs2_reasons(text or ""),
         "sms_config": sms.composer_config(),
         "merge_fields": merge.known_fields(),
     }
@@ -293,7 +296,7 @@ def campaign_detail(request, pk: int, *, stamp: str | None):
         "campaign": campaign,
         "table": table,
         "status_filter": status,
-        "status_choices": MessageStatus.choices,
+        **_status_tabs(campaign),
         # A personal text: counted on its longest rendering among the recipients.
         "sms": merge.longest_rendering(campaign.text, audience.recipients(campaign)).measure,
         "left_out": _left_out(campaign),
@@ -320,6 +323,21 @@ def _left_out(campaign: Campaign) -> list[audience.LeftOut]:
     return audience.left_out(campaign)
 
 
+def _ucs2_reasons(text: str) -> dict:
+    cyrillic, others = sms.ucs2_reasons(text)
+    return {"sms_cyrillic": cyrillic, "sms_non_gsm": others[:20]}
+
+
+def _status_tabs(campaign: Campaign) -> dict:
+    """The message table's tabs, each with its count (the campaign's counters)."""
+    counts = getattr(campaign, "counts", None)
+    tabs = [
+        (value, label, getattr(counts, value, 0) if counts else 0)
+        for value, label in MessageStatus.choices
+    ]
+    return {"status_tabs": tabs, "status_total": sum(n for _, _, n in tabs)}
+
+
 def _live_context(campaign: Campaign) -> dict:
     figures = stats.campaign_stats(campaign)
     return {
@@ -329,7 +347,15 @@ def _live_context(campaign: Campaign) -> dict:
         "polling": campaign.is_active,
         "diagnosis": explain_campaign(campaign),
         "actions": _available_actions(campaign),
+        "expected_recipients": _expected_recipients(campaign, figures),
     }
+
+
+def _expected_recipients(campaign: Campaign, figures: dict) -> int | None:
+    """Before a scheduled campaign creates its messages: how many clients it would reach now."""
+    if campaign.status != CampaignStatus.SCHEDULED or sum(figures["counts"].values()):
+        return None
+    return audience.recipients(campaign).count()
 
 
 @dataclass(frozen=True)
@@ -405,10 +431,10 @@ def _perform(action: str, campaign: Campaign, user) -> str:
     if action == "retry":
         queued = services.retry_failed_messages(campaign=campaign)
         return ngettext(
-            "%(count)d failed message queued again.",
-            "%(count)d failed messages queued again.",
+            "%(count)s failed message queued again.",
+            "%(count)s failed messages queued again.",
             queued,
-        ) % {"count": queued}
+        ) % {"count": humanize.number(queued)}
     services.delete_campaign(campaign=campaign)
     return _("Campaign “%(name)s” deleted.") % {"name": campaign}
 

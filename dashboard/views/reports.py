@@ -4,7 +4,9 @@ The report's HTML body is an email, written with inline styles for mail clients.
 never inlined into the page: the page frames it from `report-html`, a response of its
 own whose Content-Security-Policy allows those inline styles and nothing else (no
 script, no request anywhere), and which is sandboxed twice (the CSP `sandbox`
-directive and the iframe's `sandbox` attribute).
+directive and the iframe's `sandbox` attribute). Both allow the same origin and nothing
+else, so that the page's own script can size the frame to the email (no inner scrollbar);
+no script can run inside it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from dashboard.access import readers
+from dashboard.forms import ReportSettingsForm
 from messaging import reports
 
 log = logging.getLogger(__name__)
@@ -27,7 +30,7 @@ log = logging.getLogger(__name__)
 # The email's own policy: its inline styles render; nothing can run or load.
 REPORT_HTML_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "frame-ancestors 'self'; form-action 'none'; base-uri 'none'; sandbox"
+    "frame-ancestors 'self'; form-action 'none'; base-uri 'none'; sandbox allow-same-origin"
 )
 
 
@@ -59,14 +62,16 @@ def _send_now(request) -> None:
         )
         return
     if sent:
-        recipients = ", ".join(settings.REPORT_RECIPIENTS)
+        recipients = ", ".join(reports.report_recipients())
         messages.success(
             request,
             _("The daily report was sent to %(recipients)s, %(where)s.")
             % {"recipients": recipients, "where": _where_it_went()},
         )
     else:
-        messages.warning(request, _("Nothing was sent: no recipients are set (REPORT_RECIPIENTS)."))
+        messages.warning(
+            request, _("Nothing was sent: nobody receives the report yet. Add addresses first.")
+        )
     log.info(
         "daily report sent from the web UI user_id=%s sent=%s email_host=%s",
         request.user.pk,
@@ -75,25 +80,56 @@ def _send_now(request) -> None:
     )
 
 
-def _preview() -> reports.DailyReport:
-    """What the next report would say now."""
-    return reports.build_daily_report(reports.next_report_day(timezone.now()))
+def _preview(request) -> reports.DailyReport:
+    """What the next report would say now, with times in the viewer's zone."""
+    return reports.build_daily_report(
+        reports.next_report_day(timezone.now()),
+        shown_in=getattr(request, "viewer_timezone", None),
+    )
+
+
+def _settings_form(data=None) -> ReportSettingsForm:
+    initial = {
+        "recipients": "\n".join(reports.report_recipients()),
+        "send_time": reports.report_time(),
+    }
+    return ReportSettingsForm(data, initial=initial)
 
 
 @readers
 def daily_report(request):
-    """Preview today's daily report; Managers can send it now."""
-    if request.method == "POST":
+    """Preview today's daily report; Managers set who receives it and when, and send it now."""
+    form = _settings_form()
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "settings":
+        form = _settings_form(request.POST)
+        if form.is_valid():
+            reports.save_settings(
+                recipients=form.cleaned_data["recipients"],
+                send_time=form.cleaned_data["send_time"],
+                user=request.user,
+            )
+            messages.success(request, _("Saved: the next report goes out as set below."))
+            return redirect("dashboard:report")
+        status = 400
+    elif request.method == "POST":
         _send_now(request)
         return redirect("dashboard:report")
+    stored = reports.stored_settings()
     return render(
         request,
         "dashboard/report.html",
         {
-            "report": _preview(),
-            "recipients": settings.REPORT_RECIPIENTS,
+            "report": _preview(request),
+            "recipients": reports.report_recipients(),
+            "send_time": reports.report_time(),
+            "report_timezone": settings.REPORT_TIMEZONE,
+            "next_due": reports.next_due(timezone.now()),
+            "from_environment": stored is None,
+            "settings_form": form,
             "email_host": settings.EMAIL_HOST,
         },
+        status=status,
     )
 
 
@@ -101,6 +137,6 @@ def daily_report(request):
 @xframe_options_sameorigin
 def daily_report_html(request):
     """The report's HTML body alone, framed by the report page."""
-    response = HttpResponse(_preview().html, content_type="text/html; charset=utf-8")
+    response = HttpResponse(_preview(request).html, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = REPORT_HTML_CSP
     return response

@@ -89,6 +89,10 @@ __all__ = [
 ]
 
 
+# Error keys whose messages name what they are about ("79 is not a phone number...").
+SELF_EXPLAINED = frozenset({"row", "phone", "operator_code", "tag", "timezone", "name"})
+
+
 @dataclass
 class RowError:
     line: int
@@ -163,8 +167,10 @@ class _Importer:
         if len(self.result.rejected) < REPORT_LIMIT:
             self.result.rejected.append(RowError(line=line, phone=phone, errors=errors))
         if self.rejected_writer:
+            # Messages about a column of Herald's own say which it is themselves; a custom
+            # field's name goes before its message. str(): messages may be lazy translations.
             reasons = "; ".join(
-                (msg if key == "row" else f"{key}: {msg}")
+                str(msg) if key in SELF_EXPLAINED else f"{key}: {msg}"
                 for key, msgs in errors.items()
                 for msg in msgs
             )

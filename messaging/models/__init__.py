@@ -12,7 +12,7 @@ from messaging.models.messages import (
     Message,
     MessageStatus,
 )
-from messaging.models.reports import DailyReportRun
+from messaging.models.reports import DailyReportRun, ReportSettings
 from messaging.models.testsends import TEST_SEND_ID_BASE, TestSend
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "PumpSlot",
     "RateBucket",
     "RejectedRows",
+    "ReportSettings",
     "SendBucket",
     "StopListEntry",
     "TestSend",

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from messaging.phones import phone_error
 from messaging.validators import (
@@ -48,21 +49,27 @@ class Client(models.Model):
     and the personal fields a text may use: a name and custom fields (`attributes`)."""
 
     phone = models.CharField(
+        _("phone"),
         max_length=11,
         unique=True,
+        error_messages={"unique": _("A client with this phone already exists.")},
         validators=[phone_validator],
         help_text=_("11 digits starting with 7, e.g. 79161234567."),
     )
     operator_code = models.CharField(
+        _("operator code"),
         max_length=3,
         blank=True,
         validators=[operator_code_validator],
         help_text=_("3 digits; defaults to digits 2-4 of the phone."),
     )
-    tag = models.CharField(max_length=100, blank=True, default="", help_text=_("Free text label."))
+    tag = models.CharField(
+        _("tag"), max_length=100, blank=True, default="", help_text=_("Free text label.")
+    )
     # What campaign filters and the tag filters compare, so `VIP` finds `vip` (Cyrillic too).
     tag_key = TagKeyField(max_length=100, blank=True, default="", editable=False)
     timezone = models.CharField(
+        _("time zone"),
         max_length=64,
         default=default_client_timezone,
         validators=[validate_timezone],
@@ -73,6 +80,7 @@ class Client(models.Model):
     # Database defaults too, so a raw INSERT that names neither (the benchmarks' bulk
     # loads) still makes a valid row.
     name = models.CharField(
+        pgettext_lazy("person", "name"),
         max_length=NAME_MAX_LENGTH,
         blank=True,
         default="",
@@ -82,6 +90,7 @@ class Client(models.Model):
     # A flat map of short strings ({"city": "Казань"}), keys usable as merge tags; the rule
     # is messaging.validators.validate_attributes.
     attributes = models.JSONField(
+        _("custom fields"),
         default=dict,
         db_default={},
         blank=True,
@@ -105,10 +114,12 @@ class Client(models.Model):
         db_default="",
         help_text=_("Where the consent was given, e.g. a signed form or a web page."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
         ordering = ["id"]
         indexes = [
             # Campaign targeting filters by operator code and tag together.

@@ -117,10 +117,28 @@
     if (field) field.focus();
   }
 
+  // A framed document of our own (the report's email) as tall as its content: the page
+  // scrolls, not the frame. Same origin, no script inside (its sandbox allows none).
+  function fitFrame(frame) {
+    function fit() {
+      var doc = frame.contentDocument;
+      if (doc && doc.documentElement) {
+        frame.style.height = doc.documentElement.scrollHeight + 16 + "px";
+      }
+    }
+    frame.addEventListener("load", fit);
+    window.addEventListener("resize", fit);
+    document.querySelectorAll('[data-bs-toggle="tab"]').forEach(function (tab) {
+      tab.addEventListener("shown.bs.tab", fit);
+    });
+    fit();
+  }
+
   function ready() {
     var main = document.getElementById("main") || document.body;
     enhance(main);
     focusFirstInvalid(main);
+    main.querySelectorAll("iframe[data-fit-content]").forEach(fitFrame);
   }
 
   if (document.readyState === "loading") {

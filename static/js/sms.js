@@ -56,6 +56,16 @@
       });
     }
 
+    function toggle(name, visible) {
+      composer.querySelectorAll('[data-sms="' + name + '"]').forEach(function (el) {
+        el.hidden = !visible;
+      });
+    }
+
+    var fieldError = document.getElementById("error_1_" + field.id) ||
+      (field.parentElement && field.parentElement.querySelector(".invalid-feedback"));
+    var typing = false;
+
     function update() {
       var info = measure(field.value);
       show("characters", info.characters);
@@ -64,20 +74,32 @@
       show("per-part", info.perPart);
       show("remaining", info.remaining);
       show("preview", field.value);
+      // Cyrillic letters are named as such (every letter of a Russian text would be noise);
+      // other characters outside GSM-7 (“quotes”, emoji) one by one, as messaging/sms.py does.
       var nonGsm = [];
+      var cyrillic = false;
       Array.from(field.value).forEach(function (ch) {
-        if (!basic.has(ch) && !extended.has(ch) && nonGsm.indexOf(ch) === -1) nonGsm.push(ch);
+        if (basic.has(ch) || extended.has(ch)) return;
+        if (ch >= "\u0400" && ch <= "\u04ff") cyrillic = true;
+        else if (nonGsm.indexOf(ch) === -1) nonGsm.push(ch);
       });
       show("non-gsm", nonGsm.slice(0, 20).join(" "));
-      var because = composer.querySelector('[data-sms="ucs2-because"]');
-      if (because) because.hidden = nonGsm.length === 0;
-      var tooLong = composer.querySelector('[data-sms="too-long"]');
-      if (tooLong) tooLong.hidden = info.parts <= config.max_parts;
+      toggle("cyrillic", cyrillic);
+      toggle("and", cyrillic && nonGsm.length > 0);
+      toggle("ucs2-because", cyrillic || nonGsm.length > 0);
+      var tooLong = info.parts > config.max_parts;
+      // Once the text changes, the form's error from the last submit is stale: the live one
+      // below says it (one message, not two saying the same).
+      if (typing && fieldError) fieldError.hidden = true;
+      toggle("too-long", tooLong && !(fieldError && !fieldError.hidden));
       var bubble = composer.querySelector(".sms-bubble");
       if (bubble) bubble.classList.toggle("sms-bubble-empty", !field.value);
     }
 
-    field.addEventListener("input", update);
+    field.addEventListener("input", function () {
+      typing = true;
+      update();
+    });
     update();
 
     // A personal field's button puts its merge tag where the cursor is.

@@ -35,6 +35,13 @@ def test_the_report_preview_shows_the_report_and_runs_no_stored_script(page):
     expect(table).to_contain_text(SCRIPT)
     expect(table).to_contain_text(IMG)
     assert frame.locator("img, script").count() == 0
+    # The frame is as tall as the email: the page scrolls, not a box inside it.
+    iframe = page.locator("iframe[title='HTML version of the report']")
+    page.wait_for_function(
+        "f => f.contentDocument"
+        " && f.clientHeight >= f.contentDocument.documentElement.scrollHeight",
+        arg=iframe.element_handle(),
+    )
 
     page.get_by_role("tab", name="Plain text").click()
     text = page.locator("pre.report-text")

@@ -12,13 +12,13 @@ from messaging.reports import send_daily_report
 class Command(BaseCommand):
     help = (
         "Email the daily statistics report now. By default today's report (in REPORT_TIMEZONE) "
-        "to REPORT_RECIPIENTS."
+        "to its recipients (set on the report page, or REPORT_RECIPIENTS)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="The report's day, YYYY-MM-DD (default: today).")
         parser.add_argument(
-            "--to", help="Comma-separated recipients instead of REPORT_RECIPIENTS, a@b,c@d."
+            "--to", help="Comma-separated recipients instead of the report's own, a@b,c@d."
         )
 
     def handle(self, *args, date: str | None = None, to: str | None = None, **options):
@@ -34,7 +34,10 @@ class Command(BaseCommand):
         except Exception as exc:
             raise CommandError(f"The report could not be sent: {exc}") from exc
         if not sent:
-            raise CommandError("No recipients: set REPORT_RECIPIENTS or pass --to a@b,c@d")
+            raise CommandError(
+                "No recipients: set them on the report page (or REPORT_RECIPIENTS), "
+                "or pass --to a@b,c@d"
+            )
         self.stdout.write(self.style.SUCCESS("Daily report sent."))
 
 
