@@ -35,8 +35,14 @@ run: install .env
 password: install .env
 	$(BIN)/python manage.py create_signin_user --reset
 
+# axe-core for the accessibility browser test, pinned in package-lock.json (needs npm;
+# without it that one test is skipped locally and fails in CI).
+node_modules/.package-lock.json: package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the accessibility test will be skipped"; fi
+
 # The whole suite; PYTEST_ARGS narrows it (e.g. PYTEST_ARGS="-m 'not browser'").
-test: install
+test: install node_modules/.package-lock.json
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: install
