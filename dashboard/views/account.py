@@ -18,6 +18,7 @@ from dashboard.access import members
 from dashboard.forms import TimezoneForm
 from dashboard.middleware import TZ_COOKIE
 from dashboard.views import redirect_back
+from messaging.humanize import zone_name
 from security.models import ApiToken
 from security.tokens import issue_token, revoke_token
 
@@ -74,7 +75,7 @@ def set_timezone(request):
         messages.error(request, _("Choose a time zone from the list."))
         return redirect("dashboard:account")
     zone = form.cleaned_data["timezone"]
-    messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": zone})
+    messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": zone_name(zone)})
     response = redirect_back(request, "dashboard:account")
     response.set_cookie(TZ_COOKIE, zone, max_age=365 * 24 * 3600, samesite="Lax")
     return response

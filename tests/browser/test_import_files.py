@@ -46,7 +46,7 @@ def test_sample_csv_then_rejected_rows_download(page):
     rows = list(csv.reader(io.StringIO(Path(rejected_download.value.path()).read_text())))
     assert rows[0] == ["phone", "operator_code", "tag", "timezone", "name", "line", "errors"]
     assert [(r[0], r[5]) for r in rows[1:]] == [("7916", "5"), ("79161112233", "6")]
-    assert "timezone: Mars/Base is not a time zone Herald knows" in rows[2][6]
+    assert rows[2][6].startswith("Mars/Base is not a time zone Herald knows")  # no "timezone:"
 
     with page.expect_download() as for_excel:
         page.get_by_role("link", name="CSV for Excel").click()

@@ -269,13 +269,13 @@ def test_times_follow_the_browsers_zone_until_one_is_chosen(chromium, live_serve
     try:
         sign_in(page, "vera", "pw-vera")
         times_in = page.get_by_role("link", name=re.compile(r"^Times in "))
-        expect(times_in).to_have_text("Times in Asia/Tokyo")
+        expect(times_in).to_have_text("Times in Tokyo")
 
         times_in.click()
         page.get_by_label("Show times in").select_option("Europe/Moscow")
         page.get_by_role("button", name="Use this time zone").click()
-        expect(page.get_by_text("Times are now shown in Europe/Moscow.")).to_be_visible()
+        expect(page.get_by_text("Times are now shown in Moscow.")).to_be_visible()
         page.goto("/campaigns/")
-        expect(times_in).to_have_text("Times in Europe/Moscow")  # the choice stays
+        expect(times_in).to_have_text("Times in Moscow")  # the choice stays
     finally:
         context.close()
