@@ -7,8 +7,8 @@ from django import forms
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from messaging.api.filters import STANDINGS, SearchFilter
 from messaging.api.filters import ClientFilter as ApiClientFilter
-from messaging.api.filters import SearchFilter
 from messaging.humanize import zone_name
 from messaging.models import Campaign, CampaignStatus, Client
 
@@ -62,9 +62,15 @@ class ClientFilter(ApiClientFilter):
     timezone = django_filters.ChoiceFilter(
         label=_("Time zone"), choices=client_timezones, empty_label=_("Any time zone")
     )
+    standing = django_filters.ChoiceFilter(
+        label=_("Opt-out and consent"),
+        method="filter_standing",
+        choices=STANDINGS,
+        empty_label=_("Anyone"),
+    )
 
     class Meta(ApiClientFilter.Meta):
-        fields = ["search", "operator_code", "tag", "timezone"]
+        fields = ["search", "operator_code", "tag", "timezone", "standing"]
 
     @property
     def form(self):

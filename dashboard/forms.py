@@ -157,14 +157,23 @@ class ClientForm(forms.ModelForm):
         ),
     )
 
+    consent = forms.BooleanField(
+        required=False,
+        label=gettext_lazy("Consented to promotional messages"),
+        help_text=gettext_lazy(
+            "Required by law for advertising: promotional campaigns reach only these clients."
+        ),
+    )
+
     class Meta:
         model = Client
-        fields = ["phone", "name", "operator_code", "tag", "timezone"]
+        fields = ["phone", "name", "operator_code", "tag", "timezone", "consent_source"]
         widgets = {"operator_code": forms.TextInput(attrs={"inputmode": "numeric"})}
         labels = {
             "operator_code": gettext_lazy("Operator code"),
             "tag": gettext_lazy("Tag"),
             "name": pgettext_lazy("person", "Name"),
+            "consent_source": gettext_lazy("Where consent was given"),
         }
         error_messages = {"tag": {"max_length": TAG_TOO_LONG}}
         help_texts = {
@@ -182,6 +191,7 @@ class ClientForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["timezone"].keep(self.instance.timezone)
         self.fields["custom_fields"].initial = self.instance.attributes
+        self.fields["consent"].initial = self.instance.consent_at is not None
         # Between the name and the operator code, as the client page lists them.
         self.order_fields(["phone", "name", "custom_fields"])
 
@@ -189,6 +199,10 @@ class ClientForm(forms.ModelForm):
         cleaned = super().clean()
         if "custom_fields" in cleaned:
             self.instance.attributes = cleaned["custom_fields"]
+        if not cleaned.get("consent"):
+            self.instance.consent_at = None
+        elif self.instance.consent_at is None:
+            self.instance.consent_at = timezone.now()  # kept as first given on later edits
         return cleaned
 
     def save(self, commit: bool = True) -> Client:
@@ -196,6 +210,20 @@ class ClientForm(forms.ModelForm):
         client = super().save(commit=commit)
         log.info("client %s client_id=%s", "created" if created else "updated", client.pk)
         return client
+
+
+class OptOutForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (optional)"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": gettext_lazy("e.g. replied STOP"),
+                "class": "form-control form-control-sm",
+            }
+        ),
+    )
 
 
 class ClientImportForm(forms.Form):
@@ -349,6 +377,7 @@ class CampaignForm(forms.ModelForm):
         labels = {
             "name": gettext_lazy("Name (optional)"),
             "text": gettext_lazy("Text"),
+            "promotional": gettext_lazy("Promotional (advertising): only clients with consent"),
             "send_window_start": gettext_lazy("Send window opens"),
             "send_window_end": gettext_lazy("Send window closes"),
         }

@@ -3,7 +3,8 @@
 One source for both readers: the review before launch (how many, and who is left out and
 why) and the engine's target selection (`lifecycle.select_targets` compiles `recipients()`
 into its one INSERT ... SELECT), so the number a person confirms and the messages created
-come from the same query.
+come from the same query. The claim asks the same rules again of each message it takes
+(`left_out_now`): an opt-out made while a campaign runs cancels the client's message.
 
 `EXCLUSIONS` is the extensible part: each rule names a reason and the clients it leaves
 out. The review counts each rule over the clients the rules before it left in, so a client
@@ -15,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
-from messaging.models import Campaign
+from messaging.models import Campaign, Client, StopListEntry
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,25 @@ class Exclusion:
     leaves_out: Callable[[Campaign], Q | None]
 
 
-# Opt-outs, the stop list and consent for promotional campaigns come here.
-EXCLUSIONS: list[Exclusion] = []
+EXCLUSIONS: list[Exclusion] = [
+    Exclusion("opted_out", _("opted out"), lambda campaign: Q(opted_out_at__isnull=False)),
+    Exclusion(
+        "stop_list",
+        _("on the stop list"),
+        lambda campaign: Q(Exists(StopListEntry.objects.filter(phone=OuterRef("phone")))),
+    ),
+    Exclusion(
+        "no_consent",
+        _("no consent to promotional messages"),
+        lambda campaign: Q(consent_at__isnull=True) if campaign.promotional else None,
+    ),
+]
+# The reason a message cancelled at send time carries (Message.last_error), by rule.
+CANCEL_REASONS = {
+    "opted_out": "Client opted out",
+    "stop_list": "Phone on the stop list",
+    "no_consent": "No consent to promotional messages",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +69,25 @@ def _applicable(campaign: Campaign) -> list[tuple[Exclusion, Q]]:
         if condition is not None:
             rules.append((rule, condition))
     return rules
+
+
+def label_of(code: str) -> str:
+    return next((str(rule.label) for rule in EXCLUSIONS if rule.code == code), code)
+
+
+def left_out_now(campaign: Campaign) -> Case | None:
+    """For the claim (an expression over Message, one per claimed row, in the claim's own
+    query): the code of the first rule that now leaves the message's client out, else
+    NULL. The same conditions as `recipients`, asked of the client as it is now, so an
+    opt-out or a stop-listing made while the campaign runs stops its pending message."""
+    whens = [
+        When(
+            Exists(Client.objects.filter(pk=OuterRef("client_id")).filter(condition)),
+            then=Value(rule.code),
+        )
+        for rule, condition in _applicable(campaign)
+    ]
+    return Case(*whens, default=Value(None), output_field=CharField()) if whens else None
 
 
 def recipients(campaign: Campaign) -> QuerySet:

@@ -1,7 +1,8 @@
 """The review before launch: what a campaign would do if it were launched now.
 
 Computed live from the rules the engine applies, never a copy of them: the recipients are
-`audience.recipients` (the query target selection runs), the SMS parts `sms.measure`, and
+`audience.recipients` (the query target selection runs), the SMS parts `sms.measure` of the
+longest rendering among them (`merge.longest_rendering`), and
 whether a client's send window opens before the end `engine.windows.next_send_time`, the
 function the claims call. The web UI's review page, `GET /api/campaigns/{id}/review/` and
 the campaign form's live preview all read it here.
@@ -22,7 +23,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from messaging import audience, sms
+from messaging import audience, merge, sms
 from messaging.audience import LeftOut
 from messaging.engine.windows import next_send_time
 from messaging.models import Campaign
@@ -55,7 +56,9 @@ class Review:
     recipients: int
     all_clients: bool  # the filter is empty: every client matches
     left_out: list[LeftOut]
-    sms: sms.SmsMeasure
+    sms: sms.SmsMeasure  # of the longest rendering among the recipients
+    longest_text: str  # that rendering (the text itself when it has no merge tags)
+    personal: bool  # the text has merge tags
     total_parts: int
     part_price: Decimal | None
     currency: str
@@ -160,7 +163,9 @@ def review_campaign(campaign: Campaign, *, now: datetime | None = None) -> Revie
         closes=campaign.send_window_end,
     )
     recipients = coverage.opens + coverage.never_opens
-    measure = sms.measure(campaign.text)
+    # A personal text is counted on its longest rendering among the recipients.
+    longest = merge.longest_rendering(campaign.text, clients)
+    measure = longest.measure
     total_parts = recipients * measure.parts
     price = settings.SMS_PART_PRICE
     currency = settings.SMS_CURRENCY
@@ -171,6 +176,8 @@ def review_campaign(campaign: Campaign, *, now: datetime | None = None) -> Revie
         all_clients=not campaign.operator_codes and not campaign.tags,
         left_out=audience.left_out(campaign),
         sms=measure,
+        longest_text=longest.text,
+        personal=bool(merge.tags(campaign.text)),
         total_parts=total_parts,
         part_price=price,
         currency=currency,

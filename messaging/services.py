@@ -39,6 +39,14 @@ from messaging.models import (
 )
 from messaging.models.campaigns import EDITABLE_AFTER_START, FILTER_FIELDS
 from messaging.models.counters import move_messages, status_changes
+from messaging.optouts import (
+    add_to_stop_list,
+    import_stop_list,
+    opt_in,
+    opt_out,
+    opt_out_phones,
+    remove_from_stop_list,
+)
 from security import audit
 from security.models import AuditKind
 
@@ -49,9 +57,15 @@ __all__ = [
     "ImportResult",
     "MalformedFile",
     "RowError",
+    "add_to_stop_list",
     "import_clients",
     "import_clients_csv",
+    "import_stop_list",
+    "opt_in",
+    "opt_out",
+    "opt_out_phones",
     "preview_import",
+    "remove_from_stop_list",
 ]
 
 

@@ -1,5 +1,8 @@
 """Send a test: the campaign text to one phone through the provider, right now.
 
+The text goes as the client with that phone would get it (merge tags filled in); a phone
+that opted out or is on the stop list is refused.
+
 Record, then send, then record (like the engine): the row exists before the
 request, so its id gives the msgId, and the outcome is stored whatever happens.
 A test never touches messages or counters, so it never shows in a campaign's
@@ -16,7 +19,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext as _
 
-from messaging.models import Campaign, TestSend
+from messaging import merge
+from messaging.models import Campaign, Client, StopListEntry, TestSend
 from messaging.phones import normalise_phone, phone_error
 from messaging.provider import ProviderClient
 from messaging.sms import validate_sms_length
@@ -25,6 +29,26 @@ log = logging.getLogger(__name__)
 
 # A person waits for the answer: never longer than this, whatever the engine's timeouts.
 TEST_SEND_TIMEOUT_SECONDS = 10.0
+
+
+def _personal(text: str, phone: str) -> str:
+    """The text as the client with this phone would get it (the tags' fallbacks for a phone
+    that is no client's); refused for a phone nobody may message."""
+    client = Client.objects.filter(phone=phone).first()
+    if client is not None and client.opted_out:
+        raise ValidationError(
+            {"phone": [_("This client opted out of messages: no test is sent to them.")]}
+        )
+    if StopListEntry.objects.filter(phone=phone).exists():
+        raise ValidationError(
+            {"phone": [_("This phone is on the stop list: no test is sent to it.")]}
+        )
+    rendered = merge.render_for(text, client) if client is not None else merge.with_fallbacks(text)
+    try:
+        validate_sms_length(rendered)
+    except ValidationError as exc:
+        raise ValidationError({"text": exc.messages}) from None
+    return rendered
 
 
 def send_test(*, phone: str, text: str, user=None, campaign: Campaign | None = None) -> TestSend:
@@ -39,11 +63,13 @@ def send_test(*, phone: str, text: str, user=None, campaign: Campaign | None = N
     else:
         try:
             ProhibitNullCharactersValidator()(text)  # as every form field does
-            validate_sms_length(text)
+            merge.check_fields(text)
+            validate_sms_length(merge.with_fallbacks(text))
         except ValidationError as exc:
             errors["text"] = exc.messages
     if errors:
         raise ValidationError(errors)
+    text = _personal(text, phone)
     record = TestSend.objects.create(
         user=user if user is not None and user.is_authenticated else None,
         campaign=campaign,

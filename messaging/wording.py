@@ -12,6 +12,7 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from messaging.models import AttemptOutcome, MessageStatus
 
@@ -65,6 +66,16 @@ def describe_outcome(
     return _("Unknown answer from the provider.")
 
 
+# The reasons a claim or an opt-out cancels a message with (audience.CANCEL_REASONS).
+_LEFT_OUT = {
+    "Client opted out": gettext_lazy("Cancelled: the client opted out of messages."),
+    "Phone on the stop list": gettext_lazy("Cancelled: the phone is on the stop list."),
+    "No consent to promotional messages": gettext_lazy(
+        "Cancelled: the client has no consent to promotional messages."
+    ),
+}
+
+
 def _expired_reason(last_error: str, end_at: datetime | None, now: datetime) -> str:
     if "send window" in last_error:
         if end_at is not None and end_at > now:
@@ -112,6 +123,8 @@ def describe_message(
     if status == MessageStatus.CANCELLED:
         if "deleted" in last_error.lower():
             return _("Cancelled: the campaign or the client was deleted.")
+        if last_error in _LEFT_OUT:
+            return str(_LEFT_OUT[last_error])
         return _("Cancelled with the campaign.")
     # Pending.
     waiting = next_attempt_at is not None and next_attempt_at > now

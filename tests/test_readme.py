@@ -201,6 +201,10 @@ def test_every_rest_api_command_in_the_readme_works_as_pasted(running):
     assert '"status":"running"' in out  # an in-window campaign, right in the answer
     assert '"status":"scheduled"' in out
     assert '"requeued":0' in out
+    assert '"opted_out_via":"api"' in out and '"stop_listed":true' in out
+    assert '"added":1,"already":0' in out  # the stop list, by the API
+    assert '"added":0,"already":2' in out  # its export, imported back
+    assert '"promotional":true' in out
     # The rejected rows for Excel: UTF-8 with a byte-order mark, semicolons.
     rejected = (clone / "rejected.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rejected[0] == "phone;operator_code;tag;timezone;name;line;errors"

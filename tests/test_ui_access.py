@@ -38,7 +38,13 @@ def walk(patterns, prefix="", namespace=""):
             yield f"{namespace}{entry.name or ''}", prefix + str(entry.pattern)
 
 
-SAMPLE = {"pk": "{pk}", "campaign_pk": "{pk}", "format": "json", "action": "pause"}
+SAMPLE = {
+    "pk": "{pk}",
+    "campaign_pk": "{pk}",
+    "format": "json",
+    "action": "pause",
+    "phone": "79161234567",
+}
 
 
 def concrete(route: str, pk: int) -> str:

@@ -53,6 +53,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "messaging.models.CampaignStatus.choices",
         "MessageStatusEnum": "messaging.models.MessageStatus.choices",
+        "ViaEnum": "messaging.models.Via.choices",
     },
 }
 

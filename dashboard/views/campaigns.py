@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,7 +19,7 @@ from dashboard.filters import CampaignFilter, client_operator_codes, client_tags
 from dashboard.forms import CampaignForm, ListField
 from dashboard.tables import CampaignTable, MessageTable, with_last_attempt
 from dashboard.views import page_or_partial, polling, wants_partial
-from messaging import audience, humanize, review, services, sms, stats, testsend
+from messaging import audience, humanize, merge, review, services, sms, stats, testsend
 from messaging.diagnosis import explain_campaign
 from messaging.models import Campaign, CampaignStatus, MessageStatus, TestSend
 from messaging.validators import operator_code_validator, validate_tag
@@ -134,6 +135,7 @@ def _composer_context(text: str | None) -> dict:
         "sms": sms.measure(text or ""),
         **_ucs2_reasons(text or ""),
         "sms_config": sms.composer_config(),
+        "merge_fields": merge.known_fields(),
     }
 
 
@@ -198,13 +200,36 @@ def _preview(data) -> dict:
         probe.send_window_end = closes.clean(data.get("send_window_end") or None)
     except ValidationError:
         probe.send_window_start = probe.send_window_end = None
+    probe.promotional = forms.BooleanField(required=False).clean(data.get("promotional"))
     # The form's own rule and wording (Campaign.clean), shown while typing: one problem at most.
     window_problem = next(iter(probe.send_window_problems().values()), None)
     return {
         "matching": None if problems else audience.recipients(probe).count(),
+        "left_out": [] if problems else [r for r in audience.left_out(probe) if r.count],
+        "personal": None if problems else _personal_preview(probe, data.get("text") or ""),
         "problems": problems,
         "window_text": probe.send_window_text() if window_problem is None else window_problem,
         "window_warning": None if problems or window_problem else _window_warning(probe, data),
+    }
+
+
+def _personal_preview(probe: Campaign, text: str) -> dict | None:
+    """A text with merge tags, while typing: the fields it names that no client has, the
+    text for a real recipient, and the SMS parts of its longest rendering."""
+    text = CampaignForm.normalise_text(text)
+    if not merge.tags(text):
+        return None
+    unknown = merge.unknown_fields(text)
+    if unknown:
+        return {"unknown": ", ".join(f"{{{f}}}" for f in unknown)}
+    clients = audience.recipients(probe)
+    sample = merge.sample_client(clients)
+    longest = merge.longest_rendering(text, clients)
+    return {
+        "sample": sample,
+        "sample_text": merge.render_for(text, sample) if sample else merge.with_fallbacks(text),
+        "longest": longest.measure,
+        "too_long": longest.measure.parts > sms.max_parts(),
     }
 
 
@@ -272,7 +297,9 @@ def campaign_detail(request, pk: int, *, stamp: str | None):
         "table": table,
         "status_filter": status,
         **_status_tabs(campaign),
-        "sms": sms.measure(campaign.text),
+        # A personal text: counted on its longest rendering among the recipients.
+        "sms": merge.longest_rendering(campaign.text, audience.recipients(campaign)).measure,
+        "left_out": _left_out(campaign),
         "test_sends": TestSend.objects.filter(campaign=campaign).select_related("user")[:5],
         **_live_context(campaign),
     }
@@ -298,6 +325,17 @@ def _status_tabs(campaign: Campaign) -> dict:
         for value, label in MessageStatus.choices
     ]
     return {"status_tabs": tabs, "status_total": sum(n for _, _, n in tabs)}
+
+
+def _left_out(campaign: Campaign) -> list[audience.LeftOut]:
+    """Who the rules leave out: as counted when the messages were selected, or, before the
+    start, as it would be now."""
+    if campaign.has_started:
+        return [
+            audience.LeftOut(item["code"], audience.label_of(item["code"]), item["count"])
+            for item in campaign.left_out_at_start or []
+        ]
+    return audience.left_out(campaign)
 
 
 def _live_context(campaign: Campaign) -> dict:

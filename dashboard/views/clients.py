@@ -8,20 +8,21 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 from django_tables2 import RequestConfig
 
 from dashboard.access import managers, readers
 from dashboard.filters import ClientFilter
-from dashboard.forms import ClientForm
+from dashboard.forms import ClientForm, OptOutForm
 from dashboard.tables import ClientMessageTable, ClientTable, with_last_attempt
 from dashboard.views import page_or_partial, wants_partial
 from messaging import services
 from messaging.api.downloads import table_response
 from messaging.exports import client_rows
-from messaging.models import Client
+from messaging.models import Client, StopListEntry, Via
 from messaging.phones import display_phone
 from messaging.roles import is_manager
 from messaging.spreadsheets import XLSX_MAX_ROWS
@@ -80,7 +81,12 @@ def client_detail(request, pk: int):
         order_by="-id",
     )
     RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
-    context = {"client": client, "table": table}
+    context = {
+        "client": client,
+        "table": table,
+        "stop_listed": StopListEntry.objects.filter(phone=client.phone).first(),
+        "opt_out_form": OptOutForm(),
+    }
     return page_or_partial(
         request,
         "dashboard/clients/detail.html",
@@ -140,3 +146,39 @@ def client_delete(request, pk: int):
         return redirect("dashboard:client-list")
     pending = client.messages.filter(status__in=("pending", "sending")).count()
     return render(request, "dashboard/clients/delete.html", {"client": client, "pending": pending})
+
+
+@managers
+@require_POST
+def client_opt_out(request, pk: int):
+    """The client asked not to be messaged: recorded by hand, with the reason given."""
+    client = get_object_or_404(Client, pk=pk)
+    form = OptOutForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return redirect("dashboard:client-detail", pk=client.pk)
+    cancelled = services.opt_out(client=client, via=Via.HAND, reason=form.cleaned_data["reason"])
+    done = _("Client %(phone)s opted out: never messaged again until opted back in.") % {
+        "phone": display_phone(client.phone)
+    }
+    if cancelled:
+        done += " " + ngettext(
+            "%(n)s pending message was cancelled.",
+            "%(n)s pending messages were cancelled.",
+            cancelled,
+        ) % {"n": cancelled}
+    messages.success(request, done)
+    return redirect("dashboard:client-detail", pk=client.pk)
+
+
+@managers
+@require_POST
+def client_opt_in(request, pk: int):
+    client = get_object_or_404(Client, pk=pk)
+    services.opt_in(client=client)
+    messages.success(
+        request,
+        _("Client %(phone)s opted back in and taken off the stop list.")
+        % {"phone": display_phone(client.phone)},
+    )
+    return redirect("dashboard:client-detail", pk=client.pk)

@@ -3,9 +3,17 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
 
-from messaging.models import Campaign, CampaignStatus, Client, Message, MessageStatus
+from messaging.models import (
+    Campaign,
+    CampaignStatus,
+    Client,
+    Message,
+    MessageStatus,
+    StopListEntry,
+)
 from messaging.phones import (
     ASCII_DIGITS_MESSAGE,
     is_valid_phone,
@@ -50,6 +58,14 @@ def phone_prefix_range(prefix: str) -> dict[str, str]:
     return lookups
 
 
+STANDINGS = [
+    ("opted_out", _("Opted out")),
+    ("stop_listed", _("On the stop list")),
+    ("consent", _("With consent")),
+    ("no_consent", _("Without consent")),
+]
+
+
 class ClientFilter(django_filters.FilterSet):
     operator_code = django_filters.CharFilter(help_text="Exact operator code, e.g. 916.")
     tag = django_filters.CharFilter(
@@ -67,9 +83,27 @@ class ClientFilter(django_filters.FilterSet):
         ),
     )
 
+    standing = django_filters.ChoiceFilter(
+        method="filter_standing",
+        choices=STANDINGS,
+        help_text="opted_out: clients who opted out; stop_listed: clients whose phone is on "
+        "the stop list; consent / no_consent: with or without consent to promotional "
+        "messages.",
+    )
+
     class Meta:
         model = Client
-        fields = ["operator_code", "tag", "timezone", "search"]
+        fields = ["operator_code", "tag", "timezone", "standing", "search"]
+
+    def filter_standing(self, queryset, name, value):
+        listed = Exists(StopListEntry.objects.filter(phone=OuterRef("phone")))
+        conditions = {
+            "opted_out": Q(opted_out_at__isnull=False),
+            "stop_listed": Q(listed),
+            "consent": Q(consent_at__isnull=False),
+            "no_consent": Q(consent_at__isnull=True),
+        }
+        return queryset.filter(conditions[value]) if value in conditions else queryset
 
     # How many matches a digits search found, when it stopped at SEARCH_CAP (else None).
     search_capped: int | None = None

@@ -9,7 +9,14 @@ from rest_framework.validators import UniqueValidator
 
 from messaging import services, stats
 from messaging.api.strict import OffsetDateTimeField, RejectUnknownFieldsMixin
-from messaging.models import Campaign, Client, DeliveryAttempt, Message, MessageStatus
+from messaging.models import (
+    Campaign,
+    Client,
+    DeliveryAttempt,
+    Message,
+    MessageStatus,
+    StopListEntry,
+)
 from messaging.models.campaigns import FILTER_FIELDS, INPUT_FIELDS
 from messaging.phones import normalise_phone
 from messaging.timezones import resolve_timezone
@@ -145,17 +152,53 @@ class ClientSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
             "timezone",
             "name",
             "attributes",
+            "consent_at",
+            "consent_source",
+            "opted_out_at",
+            "opted_out_via",
+            "opted_out_reason",
+            "stop_listed",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "opted_out_at",
+            "opted_out_via",
+            "opted_out_reason",
+            "created_at",
+            "updated_at",
+        ]
         extra_kwargs = {
             "tag": {
                 "help_text": "Free text label used by campaign filters (may be empty).",
                 "error_messages": {"max_length": TAG_TOO_LONG},
             },
             "name": {"help_text": "How to address the client in a text (may be empty)."},
+            "consent_at": {
+                "help_text": "When the client consented to promotional messages (null: no "
+                "consent; a promotional campaign leaves them out)."
+            },
+            "consent_source": {"help_text": "Where the consent was given (a form, a page)."},
+            "opted_out_at": {
+                "help_text": "When the client opted out (null: not opted out). Set with POST "
+                "/api/clients/{id}/opt-out/, cleared with .../opt-in/; an import never "
+                "clears it."
+            },
+            "opted_out_via": {"help_text": "How: hand (the web UI), import or api."},
+            "opted_out_reason": {"help_text": "Why, as given."},
         }
+
+    stop_listed = serializers.SerializerMethodField(
+        help_text="The phone is on the stop list: never messaged, whatever the client says."
+    )
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_stop_listed(self, client: Client) -> bool:
+        listed = getattr(client, "stop_listed", None)
+        if listed is None:
+            listed = StopListEntry.objects.filter(phone=client.phone).exists()
+        return bool(listed)
 
     def validate(self, attrs):
         phone = attrs.get("phone") or (self.instance.phone if self.instance else "")
@@ -341,6 +384,7 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
             "launched_at",
             "launched_by",
             "in_flight_at_cancel",
+            "left_out_at_start",
             "created_at",
             "updated_at",
         ]
@@ -349,6 +393,7 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
             "status",
             "launched_at",
             "in_flight_at_cancel",
+            "left_out_at_start",
             "created_at",
             "updated_at",
         ]
@@ -360,10 +405,23 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
                 "cancelled: each is counted as sent if the provider accepts it."
             },
             "text": {
-                "help_text": "The message text sent to every matching client. At most "
-                "SMS_MAX_PARTS SMS parts (6 by default): 160 GSM-7 characters in one SMS, "
-                "153 per part; any character outside GSM-7 (e.g. Cyrillic) makes it UCS-2: "
-                "70 in one SMS, 67 per part. A longer text is a 400."
+                "help_text": "The message text sent to every matching client. Merge tags "
+                "make it personal: {name}, {field} (a custom field some client has) and "
+                "{name|fallback} (used when the client has no such value); a field no "
+                "client has is a 400 naming it. At most SMS_MAX_PARTS SMS parts (6 by "
+                "default), counted on the longest rendering among the recipients: 160 "
+                "GSM-7 characters in one SMS, 153 per part; any character outside GSM-7 "
+                "(e.g. Cyrillic) makes it UCS-2: 70 in one SMS, 67 per part. A longer text "
+                "is a 400."
+            },
+            "promotional": {
+                "help_text": "Advertising (38-FZ art. 18): only clients with consent_at are "
+                "targeted. Fixed once the campaign has started."
+            },
+            "left_out_at_start": {
+                "help_text": "Matching clients the target selection left out, by reason: "
+                '[{"code": "opted_out" | "stop_list" | "no_consent", "count": n}]; null '
+                "before the start."
             },
         }
 
@@ -473,8 +531,15 @@ class MessageSerializer(serializers.ModelSerializer):
             "attempts",
             "last_error",
             "next_attempt_at",
+            "text",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "text": {
+                "help_text": "The text actually sent, merge tags filled in for this client "
+                "(empty until the message is first handed to the provider)."
+            }
+        }
 
 
 class MessageDetailSerializer(MessageSerializer):
@@ -515,11 +580,22 @@ class CampaignReviewSerializer(serializers.Serializer):
         help_text="The filter is empty: every client is a recipient."
     )
     left_out = LeftOutSerializer(
-        many=True, help_text="Matching clients left out, by reason (opt-outs and the like)."
+        many=True,
+        help_text="Matching clients left out, by reason: opted_out, stop_list, no_consent "
+        "(a promotional campaign only); a client left out for several reasons is counted "
+        "under the first.",
     )
     encoding = serializers.CharField(source="sms.encoding", help_text="GSM-7 or UCS-2.")
     characters = serializers.IntegerField(source="sms.characters")
-    parts_per_message = serializers.IntegerField(source="sms.parts")
+    parts_per_message = serializers.IntegerField(
+        source="sms.parts",
+        help_text="SMS parts of the longest rendering among the recipients (of the text "
+        "itself when it has no merge tags).",
+    )
+    longest_text = serializers.CharField(
+        help_text="That longest rendering: the text as the recipient with the longest "
+        "personal fields would get it."
+    )
     total_parts = serializers.IntegerField(help_text="recipients times parts_per_message.")
     part_price = serializers.DecimalField(
         max_digits=None,
@@ -562,3 +638,66 @@ class CampaignReviewSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class OptOutSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text="Why (as the person said it); optional.",
+    )
+
+
+class PhonesSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    phones = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        min_length=1,
+        max_length=10_000,
+        help_text="Phones as typed (normalised as the forms do); at most 10,000.",
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="Why; optional."
+    )
+
+
+class BulkOptOutResultSerializer(serializers.Serializer):
+    opted_out = serializers.IntegerField(help_text="Clients opted out now.")
+    added_to_stop_list = serializers.IntegerField()
+    cancelled_messages = serializers.IntegerField(
+        help_text="Pending messages to these phones, cancelled."
+    )
+
+
+class StopListEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StopListEntry
+        fields = ["phone", "added_at", "via", "reason"]
+        read_only_fields = fields
+
+
+class StopListAddResultSerializer(serializers.Serializer):
+    added = serializers.IntegerField()
+    already = serializers.IntegerField(help_text="Phones that were on the list already.")
+    cancelled_messages = serializers.IntegerField()
+
+
+class StopListImportSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    file = serializers.FileField(
+        help_text="CSV (any Excel CSV, as the client import reads it) or XLSX: the column "
+        "headed phone (телефон, номер), or the first column."
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class StopListRejectedRowSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    phone = serializers.CharField()
+    error = serializers.CharField()
+
+
+class StopListImportResultSerializer(StopListAddResultSerializer):
+    rejected_count = serializers.IntegerField()
+    rejected = StopListRejectedRowSerializer(many=True, help_text="The first 100.")
+    read_as = serializers.CharField()

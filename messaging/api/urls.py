@@ -14,6 +14,7 @@ router.include_format_suffixes = False
 router.register("clients", views.ClientViewSet, basename="client")
 router.register("campaigns", views.CampaignViewSet, basename="campaign")
 router.register("messages", views.MessageViewSet, basename="message")
+router.register("stop-list", views.StopListViewSet, basename="stop-list")
 
 urlpatterns = [
     path("stats/", views.OverallStatsView.as_view(), name="stats"),

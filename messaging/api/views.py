@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -22,10 +23,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from messaging import services, stats
-from messaging.api.downloads import FORMS, rejected_rows_response, sample_csv_response
+from messaging.api.downloads import (
+    FORMS,
+    rejected_rows_response,
+    sample_csv_response,
+    table_response,
+)
 from messaging.api.filters import CampaignFilter, ClientFilter, MessageFilter
 from messaging.api.schema import ERROR, FIELD_ERRORS
 from messaging.api.serializers import (
+    BulkOptOutResultSerializer,
     CampaignReviewSerializer,
     CampaignSerializer,
     CampaignStatsSerializer,
@@ -34,11 +41,18 @@ from messaging.api.serializers import (
     ImportResultSerializer,
     MessageDetailSerializer,
     MessageSerializer,
+    OptOutSerializer,
     OverallStatsSerializer,
+    PhonesSerializer,
     RetryFailedSerializer,
+    StopListAddResultSerializer,
+    StopListEntrySerializer,
+    StopListImportResultSerializer,
+    StopListImportSerializer,
 )
 from messaging.api.strict import FormParserRefusingJson, refuse_body
-from messaging.models import Campaign, Client, Message
+from messaging.models import Campaign, Client, Message, StopListEntry, Via
+from messaging.optouts import stop_list_rows
 from messaging.review import review_campaign
 from security.addresses import client_ip
 
@@ -83,8 +97,70 @@ class ClientViewSet(viewsets.ModelViewSet):
         client = serializer.save()
         log.info("client updated client_id=%s", client.pk)
 
+    def get_queryset(self):
+        listed = StopListEntry.objects.filter(phone=OuterRef("phone"))
+        return super().get_queryset().annotate(stop_listed=Exists(listed))
+
     def perform_destroy(self, instance):
         services.delete_client(client=instance)
+
+    def _client_answer(self, request, pk):
+        client = self.get_queryset().get(pk=pk)
+        return Response(ClientSerializer(client, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Opt a client out",
+        description=(
+            "The client asked not to be messaged: recorded with the time, `via: api` and "
+            "the reason; the phone goes on the stop list (so deleting and re-importing the "
+            "client never re-subscribes it) and its pending messages are cancelled. An "
+            "import never clears it. Opting out twice keeps the first record."
+        ),
+        request=OptOutSerializer,
+        responses={200: ClientSerializer, 400: BAD_REQUEST},
+    )
+    @action(detail=True, methods=["post"], url_path="opt-out")
+    def opt_out(self, request, pk=None):
+        form = OptOutSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.opt_out(
+            client=self.get_object(), via=Via.API, reason=form.validated_data["reason"]
+        )
+        return self._client_answer(request, pk)
+
+    @extend_schema(
+        summary="Opt a client back in",
+        description="Clears the opt-out and takes the phone off the stop list. No body.",
+        request=None,
+        responses={200: ClientSerializer, 400: BAD_REQUEST},
+    )
+    @action(detail=True, methods=["post"], url_path="opt-in")
+    def opt_in(self, request, pk=None):
+        refuse_body(request)
+        services.opt_in(client=self.get_object())
+        return self._client_answer(request, pk)
+
+    @extend_schema(
+        summary="Opt out many phones",
+        operation_id="api_clients_opt_out_many",
+        description=(
+            "Opts out the clients with these phones and puts every phone on the stop list "
+            "(a phone with no client yet stays there for when it is imported). Any invalid "
+            "phone refuses the whole request (400 naming it), nothing saved."
+        ),
+        request=PhonesSerializer,
+        responses={200: BulkOptOutResultSerializer, 400: BAD_REQUEST},
+    )
+    @action(detail=False, methods=["post"], url_path="opt-out")
+    def opt_out_many(self, request):
+        form = PhonesSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        result = services.opt_out_phones(
+            phones=form.validated_data["phones"],
+            via=Via.API,
+            reason=form.validated_data["reason"],
+        )
+        return Response(BulkOptOutResultSerializer(result).data)
 
     @extend_schema(
         summary="Import clients from CSV or XLSX",
@@ -440,6 +516,90 @@ class MessageViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_value_regex = "[0-9]+"
     serializer_class = MessageDetailSerializer
     queryset = Message.objects.prefetch_related("delivery_attempts")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The stop list",
+        description="Phones never messaged, newest first; kept apart from clients.",
+    ),
+    destroy=extend_schema(
+        summary="Take a phone off the stop list",
+        description="A client's own opt-out stays (POST /api/clients/{id}/opt-in/ clears both).",
+    ),
+)
+class StopListViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    serializer_class = StopListEntrySerializer
+    queryset = StopListEntry.objects.order_by("-added_at", "-id")
+    lookup_field = "phone"
+    lookup_value_regex = "[0-9]{11}"
+
+    @extend_schema(
+        summary="Add phones to the stop list",
+        description="Their pending messages are cancelled. Any invalid phone refuses the "
+        "request (400 naming it), nothing saved.",
+        request=PhonesSerializer,
+        responses={200: StopListAddResultSerializer, 400: BAD_REQUEST},
+    )
+    def create(self, request):
+        form = PhonesSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        result = services.add_to_stop_list(
+            phones=form.validated_data["phones"],
+            via=Via.API,
+            reason=form.validated_data["reason"],
+        )
+        return Response(StopListAddResultSerializer(result).data)
+
+    def perform_destroy(self, instance):
+        services.remove_from_stop_list(phone=instance.phone)
+
+    @extend_schema(
+        summary="Import phones into the stop list",
+        description="Multipart field `file`: CSV (UTF-8 or Windows-1251; `,` `;` or tab) or "
+        "XLSX; the column headed phone (телефон, номер), else the first column. Valid phones "
+        "are added (pending messages to them cancelled); invalid rows are reported, not "
+        "fatal. The export reads back as it is.",
+        request={"multipart/form-data": StopListImportSerializer},
+        responses={200: StopListImportResultSerializer, 400: BAD_REQUEST},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, FormParserRefusingJson],
+    )
+    def import_file(self, request):
+        too_large = _import_too_large(request.META.get("CONTENT_LENGTH"), slack=64 * 1024)
+        if too_large:
+            return too_large
+        form = StopListImportSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        upload = form.validated_data["file"]
+        try:
+            with upload.open("rb"):
+                result = services.import_stop_list(
+                    data=upload.file, via=Via.IMPORT, reason=form.validated_data["reason"]
+                )
+        except services.MalformedFile as exc:
+            raise ValidationError({"file": exc.messages}) from None
+        return Response(StopListImportResultSerializer(result).data)
+
+    @extend_schema(
+        summary="Export the stop list",
+        description="phone, added_at, via, reason; `?format_as=` csv (default), excel "
+        "(UTF-8 with BOM and `;`) or xlsx.",
+        parameters=[OpenApiParameter("format_as", str, OpenApiParameter.QUERY, enum=list(FORMS))],
+        responses={(200, "text/csv"): OpenApiTypes.STR, (200, XLSX): OpenApiTypes.BINARY},
+    )
+    @action(detail=False, methods=["get"], url_path="export")
+    def export(self, request):
+        form = request.query_params.get("format_as", "csv").strip().lower() or "csv"
+        if form not in FORMS:
+            raise ValidationError(
+                {"format_as": [_("Use one of: %(forms)s.") % {"forms": ", ".join(FORMS)}]}
+            )
+        return table_response(stop_list_rows(), form=form, filename="stop-list")
 
 
 class OverallStatsView(APIView):

@@ -16,7 +16,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Case, CharField, F, TextField, Value, When
 
+from messaging import audience, merge
 from messaging.engine.outcomes import Job
 from messaging.engine.windows import next_send_time
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
@@ -53,7 +55,9 @@ def claim(campaign_id: int, *, token: uuid.UUID, now: datetime, limit: int) -> l
     with status_changes([campaign_id]) as changes:
         campaign = (
             Campaign.objects.filter(pk=campaign_id)
-            .values("status", "text", "end_at", "send_window_start", "send_window_end")
+            .values(
+                "status", "text", "end_at", "send_window_start", "send_window_end", "promotional"
+            )
             .first()
         )
         if campaign is None or campaign["status"] != CampaignStatus.RUNNING:
@@ -61,17 +65,21 @@ def claim(campaign_id: int, *, token: uuid.UUID, now: datetime, limit: int) -> l
         end_at = campaign["end_at"]
         if end_at <= now:
             return []
+        due = Message.objects.filter(
+            campaign_id=campaign_id, status=MessageStatus.PENDING, next_attempt_at__lte=now
+        )
+        due, left_out = _with_left_out(due, campaign_id, campaign["promotional"])
         rows = list(
-            Message.objects.filter(
-                campaign_id=campaign_id, status=MessageStatus.PENDING, next_attempt_at__lte=now
-            )
             # Most overdue first, in the order of the partial index of due messages.
-            .order_by("next_attempt_at")
+            due.order_by("next_attempt_at")
             .select_for_update(skip_locked=True, of=("self",))
-            .values_list("id", "phone", "client_id", "client__timezone", "attempts")[:limit]
+            .values_list("id", "phone", "client_id", "client__timezone", "attempts", *_PERSONAL)[
+                :limit
+            ]
         )
         if not rows:
             return []
+        rows = _cancel_left_out(changes, campaign_id, rows, left_out)
         start, end = campaign["send_window_start"], campaign["send_window_end"]
         ready, waiting, closed = [], {}, []
         for row in rows:
@@ -102,19 +110,77 @@ def claim(campaign_id: int, *, token: uuid.UUID, now: datetime, limit: int) -> l
             )
         if not ready:
             return []
+        texts = _texts(campaign["text"], ready)
         changes.move(
             Message.objects.filter(id__in=[row[0] for row in ready]),
             [MessageStatus.PENDING],
             MessageStatus.SENDING,
             lease_token=token,
             lease_until=now + timedelta(seconds=lease_seconds()),
+            text=_text_column(texts),
         )
     # Every selected row was pending and locked by us (rows locked elsewhere were skipped).
-    text = campaign["text"]
     return [
-        Job(message_id, campaign_id, phone, client_id, attempts, text, end_at)
-        for message_id, phone, client_id, _tz, attempts in ready
+        Job(row[0], campaign_id, row[1], row[2], row[4], texts[row[0]], end_at) for row in ready
     ]
+
+
+# --- Who may be messaged, and what each one gets (issue 20) -------------------------
+# Kept apart from the claim's statement above: the claim reads three more columns and
+# writes one, and these helpers do the rest.
+
+# The client's fields the merge tags read, after the claim's own columns.
+_PERSONAL = ("client__name", "client__attributes", "left_out")
+
+
+def _with_left_out(due, campaign_id: int, promotional: bool):
+    """The due messages with `left_out`: which audience rule now leaves the client out."""
+    rule = audience.left_out_now(Campaign(pk=campaign_id, promotional=promotional))
+    return due.annotate(left_out=rule if rule is not None else Value(None, CharField())), rule
+
+
+def _cancel_left_out(changes, campaign_id: int, rows: list, rule) -> list:
+    """Cancel the messages whose client a rule leaves out now (opted out, stop-listed, no
+    consent for a promotional campaign), with the reason; the rest go on."""
+    if rule is None:
+        return rows
+    by_reason: dict[str, list[int]] = {}
+    kept = []
+    for row in rows:
+        if row[7]:
+            by_reason.setdefault(row[7], []).append(row[0])
+        else:
+            kept.append(row)
+    for code, ids in by_reason.items():
+        changes.move(
+            Message.objects.filter(id__in=ids),
+            [MessageStatus.PENDING],
+            MessageStatus.CANCELLED,
+            last_error=audience.CANCEL_REASONS[code],
+        )
+        log.info(
+            "messages cancelled at claim campaign_id=%s reason=%s count=%d",
+            campaign_id,
+            code,
+            len(ids),
+        )
+    return kept
+
+
+def _texts(text: str, rows: list) -> dict[int, str]:
+    """Each claimed message's text: the campaign's with its client's merge tags filled."""
+    if "{" not in text:
+        return {row[0]: text for row in rows}
+    return {row[0]: merge.render(text, row[5] or "", row[6] or {}) for row in rows}
+
+
+def _text_column(texts: dict[int, str]):
+    """One UPDATE writes every message's own text (a CASE on the id when they differ)."""
+    distinct = set(texts.values())
+    if len(distinct) <= 1:
+        return Value(distinct.pop() if distinct else "")
+    whens = [When(id=message_id, then=Value(text)) for message_id, text in texts.items()]
+    return Case(*whens, default=F("text"), output_field=TextField())
 
 
 def release(jobs: Iterable[Job], *, token: uuid.UUID) -> int:

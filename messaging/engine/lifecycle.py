@@ -62,8 +62,15 @@ def start_campaign(campaign_id: int, now: datetime) -> bool:
             or campaign.start_at > now
         ):
             return False
+        # Who the rules leave out, counted as the targets are selected (the campaign page
+        # shows it; the clients may change afterwards).
+        left_out = [
+            {"code": item.code, "count": item.count} for item in audience.left_out(campaign)
+        ]
         created = select_targets(campaign, now)
-        campaign.move("start", CampaignStatus.RUNNING, targets_selected_at=now)
+        campaign.move(
+            "start", CampaignStatus.RUNNING, targets_selected_at=now, left_out_at_start=left_out
+        )
     log.info("campaign started campaign_id=%s messages_created=%d", campaign_id, created)
     return True
 

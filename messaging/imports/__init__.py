@@ -40,7 +40,7 @@ from messaging.imports.columns import (
 from messaging.imports.errors import ColumnsNotMatched, MalformedFile
 from messaging.imports.reading import MAX_COLUMNS, Table, open_table
 from messaging.imports.upsert import UPSERT_BATCH, Record, Upsert, existing_attributes
-from messaging.models import Client
+from messaging.models import Client, ClientField
 from messaging.phones import normalise_phone, phone_error
 from messaging.spreadsheets import from_spreadsheet_safe
 from messaging.timezones import resolve_timezone
@@ -346,6 +346,9 @@ def import_clients(
             if result.rejected_count and not skip_invalid_rows:
                 transaction.set_rollback(True)
                 result.imported, result.created, result.updated = False, 0, 0
+            elif columns.attributes:
+                # Known merge tags from now on (one tiny write per import, not per row).
+                ClientField.remember(name for _position, name in columns.attributes)
     if importer.rejected_file is not None:
         importer.rejected_file.seek(0)
         result.rejected_csv = importer.rejected_file

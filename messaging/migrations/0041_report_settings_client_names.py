@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0030_pending_import'),
+        ('messaging', '0031_stop_list_consent_merge_text'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,5 +1,5 @@
 from messaging.models.campaigns import Campaign, CampaignStatus
-from messaging.models.clients import Client
+from messaging.models.clients import Client, ClientField, StopListEntry, Via
 from messaging.models.counters import CampaignCounts, SendBucket
 from messaging.models.engine import CircuitState, ProviderState, PumpSlot, RateBucket
 from messaging.models.heartbeats import WorkerHeartbeat
@@ -25,6 +25,7 @@ __all__ = [
     "CampaignStatus",
     "CircuitState",
     "Client",
+    "ClientField",
     "DailyReportRun",
     "DeliveryAttempt",
     "Message",
@@ -36,6 +37,8 @@ __all__ = [
     "RejectedRows",
     "ReportSettings",
     "SendBucket",
+    "StopListEntry",
     "TestSend",
+    "Via",
     "WorkerHeartbeat",
 ]

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from messaging.sms import validate_sms_length
+from messaging.merge import validate_template
 from messaging.validators import tag_key, validate_operator_codes, validate_tags
 
 
@@ -130,7 +130,7 @@ class Campaign(models.Model):
     """A text sent once to every client matching the filter, between start_at and end_at."""
 
     name = models.CharField(max_length=200, blank=True, default="")
-    text = models.TextField(validators=[validate_sms_length])
+    text = models.TextField(validators=[validate_template])
     start_at = models.DateTimeField()
     end_at = models.DateTimeField()
     operator_codes = models.JSONField(
@@ -139,6 +139,12 @@ class Campaign(models.Model):
     tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
     send_window_start = models.TimeField(null=True, blank=True)
     send_window_end = models.TimeField(null=True, blank=True)
+    # Advertising (38-FZ art. 18): only clients with consent are targeted.
+    promotional = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text=_("Only clients who consented to promotional messages get it."),
+    )
     status = models.CharField(
         max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.SCHEDULED
     )
@@ -157,6 +163,8 @@ class Campaign(models.Model):
     in_flight_at_cancel = models.PositiveIntegerField(null=True, blank=True)
     # Set once the targets have been selected; later edits of the filter are refused.
     targets_selected_at = models.DateTimeField(null=True, blank=True)
+    # Who the target selection left out and why: [{"code", "count"}] (audience.left_out).
+    left_out_at_start = models.JSONField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -266,8 +274,31 @@ class Campaign(models.Model):
         if self.start_at and self.end_at and self.end_at <= self.start_at:
             errors["end_at"] = _("End must be after start.")
         errors.update(self.send_window_problems())
+        if problem := self.personal_text_problem():
+            errors["text"] = problem
         if errors:
             raise ValidationError(errors)
+
+    def personal_text_problem(self) -> ValidationError | None:
+        """A text with merge tags: every field it names is known, and its longest rendering
+        among the recipients fits SMS_MAX_PARTS (messaging.merge)."""
+        from messaging import audience, merge, sms
+
+        if not self.text or not merge.tags(self.text):
+            return None
+        try:
+            merge.check_fields(self.text)
+            longest = merge.longest_rendering(self.text, audience.recipients(self))
+            sms.validate_sms_length(longest.text)
+        except ValidationError as exc:
+            if getattr(exc, "code", None) != "too_many_parts":
+                return exc
+            return ValidationError(
+                gettext("Filled in for the recipient with the longest fields: %(problem)s")
+                % {"problem": " ".join(exc.messages)},
+                code="too_many_parts",
+            )
+        return None
 
     def send_window_problems(self) -> dict[str, str]:
         """What is wrong with the send window, by field: clean() and the form's live preview."""
@@ -298,6 +329,7 @@ class Campaign(models.Model):
             "text": self.text,
             "operator_codes": list(self.operator_codes),
             "tags": list(self.tags),
+            "promotional": self.promotional,
             "send_window_start": self.send_window_start,
             "send_window_end": self.send_window_end,
         }
@@ -334,6 +366,7 @@ INPUT_FIELDS = (
     "start_at",
     "end_at",
     *FILTER_FIELDS,
+    "promotional",
     "send_window_start",
     "send_window_end",
 )

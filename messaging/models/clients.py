@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -33,6 +34,14 @@ class TagKeyField(models.CharField):
 def default_client_timezone() -> str:
     """A client's zone when none is given: the CLIENT_DEFAULT_TIMEZONE setting."""
     return settings.CLIENT_DEFAULT_TIMEZONE
+
+
+class Via(models.TextChoices):
+    """How an opt-out or a stop-list entry came: a person in the UI, a file, the API."""
+
+    HAND = "hand", _("by hand")
+    IMPORT = "import", _("import")
+    API = "api", _("API")
 
 
 class Client(models.Model):
@@ -88,6 +97,23 @@ class Client(models.Model):
         validators=[validate_attributes],
         help_text=_("Custom fields: names and short texts."),
     )
+    # Opted out: asked not to be messaged (when, how, why). Never targeted while set; an
+    # import never clears it; the phone also goes on the stop list (see StopListEntry).
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    opted_out_via = models.CharField(
+        max_length=10, choices=Via.choices, blank=True, default="", db_default=""
+    )
+    opted_out_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # Prior consent to promotional messages (38-FZ art. 18): promotional campaigns target
+    # only clients with a consent_at.
+    consent_at = models.DateTimeField(null=True, blank=True)
+    consent_source = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Where the consent was given, e.g. a signed form or a web page."),
+    )
     created_at = models.DateTimeField(_("added"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -114,6 +140,16 @@ class Client(models.Model):
     def save(self, *args, **kwargs) -> None:
         self._fill_operator_code()
         super().save(*args, **kwargs)
+        if self.attributes:
+            ClientField.remember(self.attributes)
+
+    @property
+    def opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+    @property
+    def has_consent(self) -> bool:
+        return self.consent_at is not None
 
     def clean_fields(self, exclude=None) -> None:
         # Before validation, so a blank code passes the 3-digit constraint.
@@ -134,3 +170,47 @@ class Client(models.Model):
     @staticmethod
     def default_operator_code(phone: str) -> str:
         return phone[1:4]
+
+
+class ClientField(models.Model):
+    """A custom field's name some client was given: what a campaign text may use as a merge
+    tag besides {name}. Written where attributes are written (Client.save, the import), so
+    knowing the fields never scans every client; a name stays known when its clients are
+    deleted (a text using it then renders the tag's fallback)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def remember(cls, names) -> None:
+        names = set(names)
+        if names - cls.known():
+            cls.objects.bulk_create([cls(name=n) for n in sorted(names)], ignore_conflicts=True)
+
+    @classmethod
+    def known(cls) -> set[str]:
+        return set(cls.objects.values_list("name", flat=True))
+
+
+class StopListEntry(models.Model):
+    """A phone that is never messaged, kept apart from clients: deleting a client and
+    importing it again never re-subscribes it. An opt-out puts the client's phone here; an
+    opt-in (a person's explicit act) takes it off."""
+
+    phone = models.CharField(max_length=11, unique=True, validators=[phone_validator])
+    added_at = models.DateTimeField(default=timezone.now)
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.HAND)
+    reason = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        verbose_name_plural = "stop list entries"
+
+    def __str__(self) -> str:
+        return self.phone

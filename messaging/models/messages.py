@@ -47,6 +47,9 @@ class Message(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
+    # The text actually sent: the campaign's text with the client's merge tags filled in,
+    # written by each claim (a retry after an edit of the text carries the new one).
+    text = models.TextField(blank=True, default="", db_default="")
     # Not before this time: retry backoff and the client's local send window.
     next_attempt_at = models.DateTimeField(default=timezone.now)
     # A worker holds an in-flight message until lease_until; after that it returns to the queue.

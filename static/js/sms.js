@@ -101,6 +101,19 @@
       update();
     });
     update();
+
+    // A personal field's button puts its merge tag where the cursor is.
+    composer.querySelectorAll("[data-merge-tag]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var tag = button.dataset.mergeTag;
+        var start = field.selectionStart == null ? field.value.length : field.selectionStart;
+        var end = field.selectionEnd == null ? start : field.selectionEnd;
+        field.value = field.value.slice(0, start) + tag + field.value.slice(end);
+        field.focus();
+        field.setSelectionRange(start + tag.length, start + tag.length);
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+    });
   }
 
   if (document.readyState === "loading") {
