@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from messaging import stats
 from messaging.imports.columns import (
     REPORT_COLUMNS,
     Columns,
@@ -340,6 +341,8 @@ def import_clients(
             if result.rejected_count and not skip_invalid_rows:
                 transaction.set_rollback(True)
                 result.imported, result.created, result.updated = False, 0, 0
+    if result.imported:
+        stats.analyse_after_bulk_load(Client, result.created)
     if importer.rejected_file is not None:
         importer.rejected_file.seek(0)
         result.rejected_csv = importer.rejected_file
