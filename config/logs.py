@@ -185,8 +185,9 @@ class BatchedStreamHandler(logging.StreamHandler):
     formatter see it as before) and kept; the lines go out in one write when a WARNING
     or worse arrives, when `max_bytes` are waiting, when the oldest has waited
     `max_delay` (checked at each line, and by a small thread for the last lines before
-    a quiet spell), and at exit (logging.shutdown). The price: a process killed with
-    SIGKILL loses its last `max_delay` seconds of INFO lines.
+    a quiet spell), and at exit (logging.shutdown, or that thread when the main thread
+    ends). The price: a process killed with SIGKILL loses its last `max_delay` seconds
+    of INFO lines.
     """
 
     def __init__(self, stream=None, max_delay: float = 0.2, max_bytes: int = 64 * 1024) -> None:
@@ -251,14 +252,20 @@ class BatchedStreamHandler(logging.StreamHandler):
         if self._flusher_pid == pid:
             return
         self._flusher_pid = pid
-        threading.Thread(target=self._flush_now_and_then, name="log-flusher", daemon=True).start()
+        # Not a daemon: at exit the interpreter (and multiprocessing's children, which skip
+        # atexit and so logging.shutdown) waits for it, and it writes the last lines once
+        # the main thread is done.
+        threading.Thread(target=self._flush_now_and_then, name="log-flusher").start()
 
     def _flush_now_and_then(self) -> None:
         pid = os.getpid()
-        while self._flusher_pid == pid:
-            time.sleep(self.max_delay)
-            if self._pending:
+        main = threading.main_thread()
+        while self._flusher_pid == pid and main.is_alive():
+            time.sleep(min(self.max_delay, 0.1))
+            if self._pending and time.monotonic() - self._oldest >= self.max_delay:
                 self.flush()
+        if self._flusher_pid == pid:
+            self.flush()
 
     def _forget_after_fork(self) -> None:
         """In a forked child: the parent's waiting lines are the parent's to write."""

@@ -288,3 +288,26 @@ os.waitpid(pid, 0)
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
     ).stdout
     assert sorted(out.splitlines()) == ["child line", "parent line"]
+
+
+def test_a_multiprocessing_worker_writes_its_last_lines_when_it_ends():
+    """django-q2's workers are multiprocessing children: they end without atexit (so
+    without logging.shutdown), and their last lines must still be written."""
+    script = """
+import logging, multiprocessing, sys
+from config.logs import BatchedStreamHandler
+handler = BatchedStreamHandler(sys.stdout, max_delay=60)
+logging.basicConfig(level=logging.INFO, handlers=[handler], format="%(message)s")
+
+def work():
+    logging.info("the worker's last line")
+
+child = multiprocessing.get_context("fork").Process(target=work)
+child.start()
+child.join(30)
+"""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    ).stdout
+    assert out.splitlines() == ["the worker's last line"]
