@@ -42,6 +42,8 @@ from messaging.models import (
     CampaignStatus,
     DeliveryAttempt,
     Message,
+    PendingImport,
+    RejectedRows,
     SendBucket,
     TestSend,
 )
@@ -62,6 +64,7 @@ KINDS = (
     "sessions",
     "test_sends",
     "audit_events",
+    "uploads",
 )
 
 
@@ -249,6 +252,23 @@ class _Run:
             lambda keys: Session.objects.filter(session_key__in=keys).delete()[0],
         )
 
+    def old_uploads(self) -> None:
+        # Files waiting for their columns to be matched and rejected rows waiting to be
+        # downloaded are a day's convenience, not records; a new upload cleans its own
+        # kind too, but nobody may upload again, so the daily run is what bounds them.
+        for model in (PendingImport, RejectedRows):
+            cutoff = self.now - model.KEEP
+            self.by_index(
+                "uploads",
+                # Index on created_at.
+                lambda model=model, cutoff=cutoff: (
+                    model.objects.filter(created_at__lt=cutoff)
+                    .order_by()
+                    .values_list("id", flat=True)
+                ),
+                lambda ids, model=model: model.objects.filter(id__in=ids).delete()[0],
+            )
+
     def old_audit_events(self) -> None:
         cutoff = self.cutoff(settings.RETENTION_AUDIT_DAYS)
         if cutoff is None:
@@ -280,6 +300,7 @@ def purge(
         run.expired_sessions,
         run.old_test_sends,
         run.old_audit_events,
+        run.old_uploads,
     )
     try:
         for step in steps:

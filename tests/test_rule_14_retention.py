@@ -14,9 +14,17 @@ from django.test.utils import CaptureQueriesContext
 from django_q.models import Schedule, Task
 
 from messaging import housekeeping, reports, tasks
-from messaging.models import Campaign, CampaignCounts, DeliveryAttempt, Message, SendBucket
+from messaging.models import (
+    Campaign,
+    CampaignCounts,
+    DeliveryAttempt,
+    Message,
+    PendingImport,
+    RejectedRows,
+    SendBucket,
+)
 from messaging.models.counters import record_sends
-from tests.conftest import force_status
+from tests.conftest import force_status, make_user
 from tests.ops_helpers import campaign_with_messages
 
 pytestmark = pytest.mark.django_db
@@ -245,3 +253,19 @@ def test_migrate_leaves_the_daily_retention_schedule():
     assert schedule.func == "messaging.tasks.retention"
     assert schedule.schedule_type == Schedule.DAILY
     assert schedule.repeats == -1
+
+
+def test_uploads_left_over_a_day_go_even_if_nobody_uploads_again(retention):
+    user = make_user("importer", None)
+    for age in (timedelta(days=2), timedelta(hours=1)):
+        pending = PendingImport.objects.create(
+            user=user, file_name="clients.xlsx", content=b"x", skip_invalid_rows=False
+        )
+        rejected = RejectedRows.objects.create(user=user, rows=1, content="phone\n")
+        PendingImport.objects.filter(pk=pending.pk).update(created_at=NOW - age)
+        RejectedRows.objects.filter(pk=rejected.pk).update(created_at=NOW - age)
+    with time_machine.travel(NOW, tick=False):
+        result = housekeeping.purge()
+    assert result.deleted["uploads"] == 2
+    assert PendingImport.objects.count() == 1
+    assert RejectedRows.objects.count() == 1
