@@ -9,6 +9,7 @@ own, so `grep message_id=42` and `jq 'select(.message_id == 42)'` both work.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import logging
@@ -235,6 +236,8 @@ class BatchedStreamHandler(logging.StreamHandler):
 
     def _write_pending(self) -> None:
         """Write what is waiting (the caller holds the handler's lock)."""
+        if getattr(self.stream, "closed", False):
+            return  # at exit, after a test runner closed its captured stderr: nowhere to go
         if self._pending:
             text = "".join(self._pending)
             self._pending.clear()
@@ -263,8 +266,14 @@ class BatchedStreamHandler(logging.StreamHandler):
         while self._flusher_pid == pid and main.is_alive():
             time.sleep(min(self.max_delay, 0.1))
             if self._pending and time.monotonic() - self._oldest >= self.max_delay:
-                self.flush()
+                self._flush_quietly()
         if self._flusher_pid == pid:
+            self._flush_quietly()
+
+    def _flush_quietly(self) -> None:
+        # As logging.shutdown does: at exit the stream may be closed already (a test
+        # runner's captured stderr, a pipe whose reader went away).
+        with contextlib.suppress(OSError, ValueError):
             self.flush()
 
     def _forget_after_fork(self) -> None:
