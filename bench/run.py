@@ -43,6 +43,8 @@ QUICK = {
     "load": {"users": 32, "seconds": 15, "count": 10_000},
     "db_outage": {"count": 10_000, "outages_s": [20, 120]},
     "sigterm": {"count": 3_000},
+    # Only when named (--scenario million): a smaller run of the full size's scenario.
+    "million": {"count": 200_000},
 }
 FULL = {
     "throughput": {"count": 100_000},
@@ -57,11 +59,14 @@ FULL = {
     "load": {"users": 32, "seconds": 60, "count": 50_000},
     "db_outage": {"count": 20_000, "outages_s": [20, 120]},
     "sigterm": {"count": 10_000},
+    "million": {"count": 1_000_000},
 }
 SUITES = {
-    "bench": ["throughput", "latency", "hangs", "start_latency", "reads", "writes"],
+    "bench": ["throughput", "latency", "hangs", "start_latency", "reads", "writes", "million"],
     "chaos": ["faults", "crash", "db_outage", "sigterm", "fuzz", "load"],
 }
+# Run by the full sizes only (or when named): the quick `make bench` keeps its run time.
+FULL_ONLY = {"million"}
 
 
 def scenario_function(name: str):
@@ -101,6 +106,10 @@ def scenario_function(name: str):
         from bench.load import load
 
         return load
+    if name == "million":
+        from bench.million import million
+
+        return million
     raise SystemExit(f"unknown scenario {name!r}")
 
 
@@ -197,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = FULL if args.full else QUICK
     dbs = args.db or os.environ.get("BENCH_DBS", "sqlite postgres").split()
-    scenarios = args.scenario or SUITES[args.suite]
+    scenarios = args.scenario or [
+        name for name in SUITES[args.suite] if args.full or name not in FULL_ONLY
+    ]
     overrides = parse_overrides(parser, args.set)
     before = None
     if args.before:

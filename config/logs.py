@@ -9,10 +9,15 @@ own, so `grep message_id=42` and `jq 'select(.message_id == 42)'` both work.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import logging
+import os
 import re
+import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import MappingProxyType
@@ -54,14 +59,22 @@ class IdsFilter(logging.Filter):
     known only from the context are appended to the text as `key=value` too.
     """
 
+    def __init__(self, name: str = "", fields: bool = True) -> None:
+        super().__init__(name)
+        # False with LOG_FORMAT=text: the ids in the text are all a line needs, so it is
+        # not searched for them (a sender writes thousands of lines a second).
+        self.fields = fields
+
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
         # Keep the formatted text: the redaction filter and the formatter read it again.
         record.msg, record.args = text, ()
+        context = _context.get()
+        if not self.fields and not context:
+            return True
         found = (
             {key: int(value) for key, value in _ID_IN_TEXT.findall(text)} if "_id=" in text else {}
         )
-        context = _context.get()
         missing = {k: v for k, v in context.items() if k in ID_FIELDS and k not in found}
         if missing:
             record.msg += "".join(f" {key}={value}" for key, value in missing.items())
@@ -147,3 +160,135 @@ class OneLineFormatter(logging.Formatter):
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         return one_line(super().formatMessage(record))
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The default time format, its date and clock made once a second (strftime was
+        a tenth of the cost of a line)."""
+        if datefmt:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        stamp = self._stamp  # one tuple, replaced whole: safe across threads
+        if stamp[0] != second:
+            stamp = (second, time.strftime(self.default_time_format, self.converter(second)))
+            self._stamp = stamp
+        return self.default_msec_format % (stamp[1], record.msecs)
+
+    _stamp: tuple[int, str] = (-1, "")
+
+
+class BatchedStreamHandler(logging.StreamHandler):
+    """The console handler: lines written in batches, at most `max_delay` seconds late.
+
+    A sender logs two lines per provider request, thousands a second. Written one by
+    one, each line is a write() that also hands the GIL to the provider client's loop
+    thread and waits to get it back; the profile of a sender showed that write as its
+    costliest single line. Here a line is formatted at once (the filters and the
+    formatter see it as before) and kept; the lines go out in one write when a WARNING
+    or worse arrives, when `max_bytes` are waiting, when the oldest has waited
+    `max_delay` (checked at each line, and by a small thread for the last lines before
+    a quiet spell), and at exit (logging.shutdown, or that thread when the main thread
+    ends). The price: a process killed with SIGKILL loses its last `max_delay` seconds
+    of INFO lines.
+    """
+
+    def __init__(self, stream=None, max_delay: float = 0.2, max_bytes: int = 64 * 1024) -> None:
+        super().__init__(stream)
+        self.max_delay = max_delay
+        self.max_bytes = max_bytes
+        self._pending: list[str] = []
+        self._pending_bytes = 0
+        self._oldest = 0.0
+        self._flusher_pid = 0
+        _BATCHED.add(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+            return
+        self.acquire()
+        try:
+            if not self._pending:
+                self._oldest = time.monotonic()
+            self._pending.append(line)
+            self._pending_bytes += len(line)
+            due = (
+                record.levelno >= logging.WARNING
+                or self._pending_bytes >= self.max_bytes
+                or time.monotonic() - self._oldest >= self.max_delay
+            )
+            if due:
+                self._write_pending()
+        finally:
+            self.release()
+        if not due:
+            self._ensure_flusher()
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            self._write_pending()
+        finally:
+            self.release()
+
+    def _write_pending(self) -> None:
+        """Write what is waiting (the caller holds the handler's lock)."""
+        if getattr(self.stream, "closed", False):
+            return  # at exit, after a test runner closed its captured stderr: nowhere to go
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self._pending_bytes = 0
+            try:
+                self.stream.write(text)
+            except Exception:
+                self.handleError(logging.makeLogRecord({"msg": text[:200]}))
+        if self.stream and hasattr(self.stream, "flush"):
+            self.stream.flush()
+
+    def _ensure_flusher(self) -> None:
+        """One flushing thread per process (a forked worker starts its own)."""
+        pid = os.getpid()
+        if self._flusher_pid == pid:
+            return
+        self._flusher_pid = pid
+        # Not a daemon: at exit the interpreter (and multiprocessing's children, which skip
+        # atexit and so logging.shutdown) waits for it, and it writes the last lines once
+        # the main thread is done.
+        threading.Thread(target=self._flush_now_and_then, name="log-flusher").start()
+
+    def _flush_now_and_then(self) -> None:
+        pid = os.getpid()
+        main = threading.main_thread()
+        while self._flusher_pid == pid and main.is_alive():
+            time.sleep(min(self.max_delay, 0.1))
+            if self._pending and time.monotonic() - self._oldest >= self.max_delay:
+                self._flush_quietly()
+        if self._flusher_pid == pid:
+            self._flush_quietly()
+
+    def _flush_quietly(self) -> None:
+        # As logging.shutdown does: at exit the stream may be closed already (a test
+        # runner's captured stderr, a pipe whose reader went away).
+        with contextlib.suppress(OSError, ValueError):
+            self.flush()
+
+    def _forget_after_fork(self) -> None:
+        """In a forked child: the parent's waiting lines are the parent's to write."""
+        self._pending.clear()
+        self._pending_bytes = 0
+        self._flusher_pid = 0
+
+
+_BATCHED: weakref.WeakSet[BatchedStreamHandler] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for handler in list(_BATCHED):
+        handler._forget_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

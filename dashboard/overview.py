@@ -116,8 +116,10 @@ def status_for_count(status: str, n: int) -> str:
 def dashboard_overview() -> dict:
     """Everything the dashboard's live part shows, the provider's row read once for all."""
     provider = current()
+    client_count, client_count_estimated = stats.client_count()
     return {
-        "client_count": stats.client_count(),
+        "client_count": client_count,
+        "client_count_estimated": client_count_estimated,
         "campaigns_by_status": [
             (status_for_count(status, n), n) for status, n in stats.campaigns_by_status().items()
         ],

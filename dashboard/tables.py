@@ -36,6 +36,17 @@ def page_size(asked: int | None) -> int:
     return min(asked, settings.UI_MAX_PAGE_SIZE)
 
 
+class KnownCountPaginator(Paginator):
+    """A paginator told how many rows there are (a kept counter, or an estimate) instead
+    of counting them: counting a million messages of a sending campaign read the whole
+    table (180 ms on PostgreSQL before any VACUUM)."""
+
+    def __init__(self, object_list, per_page, *args, count: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        if count is not None:
+            self.count = count  # in place of the cached property that would count
+
+
 class BoundedTable(tables.Table):
     """Every table of the UI: whatever `?per_page=` says, a page has a bounded number of
     rows, as the API's page_size has (`?per_page=50000` used to render 50,000 clients)."""

@@ -167,3 +167,15 @@ def test_runner_overrides_reach_only_the_scenarios_that_take_them(monkeypatch, c
         ("sqlite", "latency", {"count": 300, "latency_ms": 100}),
         ("sqlite", "start_latency", {"in_window": 3, "scheduled": 2}),
     ]
+
+
+def test_tenths_give_the_rate_over_each_tenth_of_the_messages():
+    from bench.million import tenths
+
+    # 1,000 messages: 100 msg/s for the first half, then 50 msg/s (a decaying rate).
+    timeline = [(float(t), 100 * t) for t in range(6)] + [
+        (5.0 + t, 500 + 50 * t) for t in (2, 4, 6, 8, 10)
+    ]
+    rates = tenths(timeline, 1000)
+    assert rates == [100.0] * 5 + [50.0] * 5
+    assert tenths([(0.0, 0), (1.0, 0)], 1000) == [0.0] * 10  # nothing sent: no rate

@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from urllib.parse import quote
 
 import pytest
@@ -215,3 +216,98 @@ def test_the_configured_text_format_writes_one_line_per_event():
     assert result.returncode == 0, result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.endswith("request path=/x\\r\\nforged line")
+
+
+class CountingStream(io.StringIO):
+    """A stream that counts its writes (each would be a write() to a pipe or file)."""
+
+    writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def batched(max_delay: float) -> tuple[logging.Logger, CountingStream]:
+    from config.logs import BatchedStreamHandler
+
+    stream = CountingStream()
+    handler = BatchedStreamHandler(stream, max_delay=max_delay)
+    handler.setFormatter(OneLineFormatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger(f"tests.batched.{id(stream)}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    return logger, stream
+
+
+def test_the_console_handler_writes_lines_in_batches():
+    assert settings.LOGGING["handlers"]["console"]["class"] == "config.logs.BatchedStreamHandler"
+
+
+def test_info_lines_wait_for_one_write_and_a_warning_takes_them_all_out_in_order():
+    logger, stream = batched(max_delay=60)
+    for n in range(100):
+        logger.info("provider request message_id=%d", n)
+    assert stream.writes == 0
+    logger.warning("message failed message_id=7")
+    assert stream.writes == 1
+    lines = stream.getvalue().splitlines()
+    assert lines[:2] == ["INFO provider request message_id=0", "INFO provider request message_id=1"]
+    assert lines[99:] == [
+        "INFO provider request message_id=99",
+        "WARNING message failed message_id=7",
+    ]
+
+
+def test_a_waiting_line_goes_out_by_itself_when_nothing_follows_it():
+    logger, stream = batched(max_delay=0.05)
+    logger.info("the last line before a quiet spell")
+    deadline = time.monotonic() + 10  # a bound, not a measure: the flusher wakes every 0.05 s
+    while "quiet spell" not in stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stream.getvalue() == "INFO the last line before a quiet spell\n"
+
+
+def test_lines_waiting_at_exit_are_written_once_and_a_forked_child_keeps_none_of_its_parents():
+    script = """
+import logging, os, sys
+from config.logs import BatchedStreamHandler
+handler = BatchedStreamHandler(sys.stdout, max_delay=60)
+logging.basicConfig(level=logging.INFO, handlers=[handler], format="%(message)s")
+logging.info("parent line")
+pid = os.fork()
+if pid == 0:
+    logging.info("child line")
+    logging.shutdown()
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    assert sorted(out.splitlines()) == ["child line", "parent line"]
+
+
+def test_a_multiprocessing_worker_writes_its_last_lines_when_it_ends():
+    """django-q2's workers are multiprocessing children: they end without atexit (so
+    without logging.shutdown), and their last lines must still be written."""
+    script = """
+import logging, multiprocessing, sys
+from config.logs import BatchedStreamHandler
+handler = BatchedStreamHandler(sys.stdout, max_delay=60)
+logging.basicConfig(level=logging.INFO, handlers=[handler], format="%(message)s")
+
+def work():
+    logging.info("the worker's last line")
+
+child = multiprocessing.get_context("fork").Process(target=work)
+child.start()
+child.join(30)
+"""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    ).stdout
+    assert out.splitlines() == ["the worker's last line"]

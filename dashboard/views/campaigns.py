@@ -17,7 +17,7 @@ from django_tables2 import RequestConfig
 from dashboard.access import managers, readers
 from dashboard.filters import CampaignFilter, client_operator_codes, client_tags
 from dashboard.forms import CampaignForm, ListField
-from dashboard.tables import CampaignTable, MessageTable, with_last_attempt
+from dashboard.tables import CampaignTable, KnownCountPaginator, MessageTable, with_last_attempt
 from dashboard.views import page_or_partial, polling, wants_partial
 from messaging import audience, humanize, merge, review, services, sms, stats, testsend
 from messaging.diagnosis import explain_campaign
@@ -275,7 +275,15 @@ def _message_table(request, campaign: Campaign):
     if status:
         queryset = queryset.filter(status=status)
     table = MessageTable(with_last_attempt(queryset), order_by="id")
-    RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
+    # The campaign's kept counters say how many rows there are: nothing is counted.
+    counts = stats.counts_of(getattr(campaign, "counts", None))
+    known = counts[status] if status else sum(counts.values())
+    paginate = {
+        "per_page": settings.UI_PAGE_SIZE,
+        "paginator_class": KnownCountPaginator,
+        "count": known,
+    }
+    RequestConfig(request, paginate=paginate).configure(table)
     return table, status
 
 

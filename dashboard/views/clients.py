@@ -17,9 +17,14 @@ from django_tables2 import RequestConfig
 from dashboard.access import managers, readers
 from dashboard.filters import ClientFilter
 from dashboard.forms import ClientForm, OptOutForm
-from dashboard.tables import ClientMessageTable, ClientTable, with_last_attempt
+from dashboard.tables import (
+    ClientMessageTable,
+    ClientTable,
+    KnownCountPaginator,
+    with_last_attempt,
+)
 from dashboard.views import page_or_partial, wants_partial
-from messaging import services
+from messaging import services, stats
 from messaging.api.downloads import table_response
 from messaging.exports import client_rows
 from messaging.models import Client, StopListEntry, Via
@@ -44,8 +49,18 @@ def client_list(request):
         table.empty_text = " ".join(filterset.errors["search"])
     elif any(request.GET.get(name) for name in filterset.filters):
         table.empty_text = _("No client matches this filter.")
-    RequestConfig(request, paginate={"per_page": settings.UI_PAGE_SIZE}).configure(table)
-    context = {"filter": filterset, "table": table, "search_capped": filterset.search_capped}
+    paginate = {"per_page": settings.UI_PAGE_SIZE, "paginator_class": KnownCountPaginator}
+    estimated = False
+    if not invalid and not any(request.GET.get(name) for name in filterset.filters):
+        # Every client: from ESTIMATE_FROM on, PostgreSQL's estimate, not a count of them all.
+        paginate["count"], estimated = stats.client_count()
+    RequestConfig(request, paginate=paginate).configure(table)
+    context = {
+        "filter": filterset,
+        "table": table,
+        "search_capped": filterset.search_capped,
+        "count_estimated": estimated,
+    }
     return page_or_partial(
         request, "dashboard/clients/list.html", "dashboard/clients/_table.html", context
     )

@@ -46,7 +46,8 @@ def is_transient(exc: BaseException) -> bool:
 
 # Statuses an accepted send may find its message in: in flight, or moved on by
 # others meanwhile (cancelled, reclaimed after a lease, expired, failed by a later
-# try). Accepted is final, so it wins over each of them; `sent` is never left.
+# try). Accepted is final, so it wins over each of them; `sent` is never left. In
+# flight comes first: the others are tried only for the messages it did not move.
 ACCEPTED_FROM = [
     MessageStatus.SENDING,
     MessageStatus.CANCELLED,
@@ -156,11 +157,14 @@ def _apply(
 
     sent = 0
     if Action.SENT in by_action:
+        ids = [o.job.message_id for o, _ in by_action[Action.SENT]]
         sent = changes.move(
-            Message.objects.filter(id__in=[o.job.message_id for o, _ in by_action[Action.SENT]]),
+            Message.objects.filter(id__in=ids),
             ACCEPTED_FROM,
             MessageStatus.SENT,
             campaign_id=campaign_id,
+            # Nearly always all of them were in flight: one UPDATE (see ACCEPTED_FROM).
+            at_most=len(set(ids)),
             sent_at=now,
             attempts=F("attempts") + 1,
             last_error="",
@@ -302,8 +306,10 @@ def _record_alone_after_error(outcome: Outcome, token, clock, error: Exception) 
 
 
 def insert_attempts(attempts: list) -> None:
-    """One row per request. Plain executemany: bulk_create's per-row model work was most
-    of the flush's CPU (bench/README.md).
+    """One row per request, in one statement: bulk_create's per-row model work was most
+    of the flush's CPU (bench/README.md). PostgreSQL takes the columns as arrays
+    (`unnest`: one statement, planned once, instead of a statement per row); SQLite an
+    executemany (its C loop over one prepared statement).
 
     The caller passes only messages of campaigns it has locked and found: messages go
     only with their campaign (a delete, or retention, both under the same lock), so no
@@ -313,20 +319,6 @@ def insert_attempts(attempts: list) -> None:
         return
     quote = connection.ops.quote_name
     adapt = connection.ops.adapt_datetimefield_value
-    columns = (
-        "message_id",
-        "started_at",
-        "duration_ms",
-        "http_status",
-        "outcome",
-        "response_excerpt",
-    )
-    # Only quoted model identifiers are formatted in; every value is a parameter.
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
-        quote(DeliveryAttempt._meta.db_table),
-        ", ".join(quote(c) for c in columns),
-        ", ".join(["%s"] * len(columns)),
-    )
     # The column's length, as bulk_create would have checked: a longer excerpt would
     # fail the whole flush.
     excerpt_length = DeliveryAttempt._meta.get_field("response_excerpt").max_length
@@ -341,5 +333,27 @@ def insert_attempts(attempts: list) -> None:
         )
         for message_id, r in attempts
     ]
+    table = quote(DeliveryAttempt._meta.db_table)
+    names = ", ".join(quote(column) for column, _ in _ATTEMPT_COLUMNS)
+    # Only quoted model identifiers and fixed types are formatted in; values are parameters.
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{kind}[]" for _, kind in _ATTEMPT_COLUMNS)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+        else:
+            values = ", ".join(["%s"] * len(_ATTEMPT_COLUMNS))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({values})", rows)  # noqa: S608
+
+
+# The delivery attempt's columns as insert_attempts writes them, with PostgreSQL's types.
+_ATTEMPT_COLUMNS = (
+    ("message_id", "bigint"),
+    ("started_at", "timestamptz"),
+    ("duration_ms", "integer"),
+    ("http_status", "smallint"),
+    ("outcome", "text"),
+    ("response_excerpt", "text"),
+)

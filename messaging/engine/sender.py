@@ -257,6 +257,18 @@ class Sender(Holding):
     def _submit(self) -> None:
         if self.gate.holding or not self.queue:
             return
+        # Handed to the client's loop thread together when this turn ends, however it ends.
+        batch: list[tuple[Job, tuple]] = []
+        try:
+            self._start_requests(batch)
+        finally:
+            if batch:
+                futures = self.client.submit_many([request for _job, request in batch])
+                for (job, _request), future in zip(batch, futures, strict=True):
+                    self.inflight.add(future, job)
+
+    def _start_requests(self, batch: list[tuple[Job, tuple]]) -> None:
+        """Take jobs off the queue for every free slot; their requests go into `batch`."""
         free = self._free_slots()
         while self.queue and free > 0:
             if self.gate.state is Gate.PROBE and self.gate.probe_inflight:
@@ -307,13 +319,7 @@ class Sender(Holding):
                 self.client.url,
                 job.message_id,
             )
-            future = self.client.submit(
-                message_id=job.message_id,
-                body=body,
-                deadline=self._time_left(end_at),
-                start_window=start_window,
-            )
-            self.inflight.add(future, job)
+            batch.append((job, (job.message_id, body, self._time_left(end_at), start_window)))
             free -= 1
 
     def _min_time_left(self) -> float:

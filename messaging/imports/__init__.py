@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from messaging import stats
 from messaging.imports.columns import (
     REPORT_COLUMNS,
     Columns,
@@ -349,6 +350,8 @@ def import_clients(
             elif columns.attributes:
                 # Known merge tags from now on (one tiny write per import, not per row).
                 ClientField.remember(name for _position, name in columns.attributes)
+    if result.imported:
+        stats.analyse_after_bulk_load(Client, result.created)
     if importer.rejected_file is not None:
         importer.rejected_file.seek(0)
         result.rejected_csv = importer.rejected_file

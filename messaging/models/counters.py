@@ -128,12 +128,17 @@ class StatusChanges:
         to_status: str,
         *,
         campaign_id: int | None = None,
+        at_most: int | None = None,
         **fields,
     ) -> int:
         """Move the messages of `queryset` in one of `from_statuses` to `to_status`.
 
         Only messages of the locked campaigns move (of `campaign_id` if given). Extra
         `fields` are written on the moved rows. Returns how many moved.
+
+        One UPDATE per old status, most likely first: with `at_most` (the number of
+        messages the queryset names) the rest are skipped once that many moved, so a
+        flush of sent messages that were all in flight is one statement.
         """
         campaign_ids = self.campaign_ids if campaign_id is None else [campaign_id]
         moved = 0
@@ -145,6 +150,8 @@ class StatusChanges:
             for from_status in from_statuses:
                 if from_status == to_status:
                     continue
+                if at_most is not None and moved >= at_most:
+                    break
                 n = (
                     queryset.filter(campaign_id=cid, status=from_status)
                     .order_by()

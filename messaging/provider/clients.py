@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import functools
 import os
 import threading
 import time
@@ -189,6 +190,18 @@ class ProviderClient(_Endpoint):
         )
 
 
+def _settle(future: concurrent.futures.Future, task: asyncio.Task) -> None:
+    """Give a finished request's outcome to the future its submitter holds."""
+    if future.cancelled():
+        return
+    if task.cancelled():
+        future.cancel()
+    elif task.exception() is not None:
+        future.set_exception(task.exception())
+    else:
+        future.set_result(task.result())
+
+
 class AsyncProviderClient(_Endpoint):
     """The bulk sending path: aiohttp on an event loop in its own thread.
 
@@ -264,8 +277,25 @@ class AsyncProviderClient(_Endpoint):
         `start_window` (Unix times: not before, not after) is when a rate-capped request
         may leave: it waits for the start, and one that cannot leave by the end is not
         made; the result is then STARTED_LATE."""
-        send = self._send(message_id, body, deadline, start_window)
-        return asyncio.run_coroutine_threadsafe(send, self._loop)
+        return self.submit_many([(message_id, body, deadline, start_window)])[0]
+
+    def submit_many(
+        self,
+        requests: list[tuple[int, bytes, Callable[[], float | None], tuple[float, float] | None]],
+    ) -> list[concurrent.futures.Future]:
+        """`submit` for several messages at once, each `(message_id, body, deadline,
+        start_window)`: one hand-over to the loop thread for all of them (a wake-up of
+        the loop each, with run_coroutine_threadsafe's two-way future chaining, was a
+        tenth of a sender's CPU at thousands of requests a second)."""
+        futures = [concurrent.futures.Future() for _ in requests]
+
+        def start() -> None:
+            for future, request in zip(futures, requests, strict=True):
+                task = self._loop.create_task(self._send(*request))
+                task.add_done_callback(functools.partial(_settle, future))
+
+        self._loop.call_soon_threadsafe(start)
+        return futures
 
     async def _send(
         self,

@@ -1,0 +1,106 @@
+"""The engine's database work per message does not grow with the batch or the table: a
+flush of sent messages is one UPDATE of the messages and one INSERT of their attempts."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from messaging.engine import claims, recording
+from messaging.engine.outcomes import Outcome
+from messaging.models import CampaignCounts, DeliveryAttempt, Message, MessageStatus
+from messaging.provider import ProviderResult, Verdict
+from tests.engine.conftest import make_clients, running_campaign
+
+pytestmark = pytest.mark.django_db
+
+
+def statements(captured, verb: str, table: str) -> int:
+    """Statements sent (an executemany is one, logged as "N times: <sql>")."""
+    found = 0
+    for query in captured.captured_queries:
+        sql = re.sub(r"^\d+ times: ", "", query["sql"].lstrip())
+        found += sql.upper().startswith(verb) and f'"{table}"' in sql
+    return found
+
+
+def accepted(job) -> Outcome:
+    result = ProviderResult(
+        verdict=Verdict.SENT,
+        outcome="ok",
+        started_at=timezone.now(),
+        duration_ms=20,
+        http_status=200,
+        excerpt='{"code": 0}',
+    )
+    return Outcome(job, result=result)
+
+
+@pytest.mark.parametrize("size", [3, 120])
+def test_a_flush_of_sent_messages_is_one_update_and_one_insert_whatever_its_size(size):
+    make_clients(size)
+    campaign = running_campaign()
+    token = uuid.uuid4()
+    jobs = claims.claim(campaign.pk, token=token, now=timezone.now(), limit=size)
+    assert len(jobs) == size
+    with CaptureQueriesContext(connection) as captured:
+        recording.record(
+            [accepted(job) for job in jobs],
+            token=token,
+            clock=timezone.now,
+            retry_until=time.monotonic() + 30,
+        )
+    assert statements(captured, "UPDATE", Message._meta.db_table) == 1
+    assert statements(captured, "INSERT", DeliveryAttempt._meta.db_table) == 1
+    if connection.vendor == "postgresql":
+        # One statement on the server too, not an executemany of one INSERT per row.
+        inserts = [q["sql"] for q in captured.captured_queries if "deliveryattempt" in q["sql"]]
+        assert not any(re.match(r"\d+ times: ", sql) for sql in inserts)
+    assert Message.objects.filter(campaign=campaign, status=MessageStatus.SENT).count() == size
+    assert DeliveryAttempt.objects.filter(message__campaign=campaign).count() == size
+    attempt = DeliveryAttempt.objects.filter(message__campaign=campaign).first()
+    assert (attempt.outcome, attempt.http_status, attempt.duration_ms) == ("ok", 200, 20)
+    assert attempt.response_excerpt == '{"code": 0}'
+    counts = CampaignCounts.objects.get(pk=campaign.pk)
+    assert (counts.sent, counts.sending, counts.pending) == (size, 0, 0)
+
+
+def test_a_send_accepted_after_its_message_moved_on_is_still_recorded_sent_once():
+    """The single UPDATE covers the usual case; messages that others moved meanwhile
+    (here: cancelled while in flight) still become sent, each counted once."""
+    make_clients(4)
+    campaign = running_campaign()
+    token = uuid.uuid4()
+    jobs = claims.claim(campaign.pk, token=token, now=timezone.now(), limit=4)
+    moved = Message.objects.filter(pk=jobs[0].message_id)
+    from messaging.models.counters import move_messages
+
+    move_messages(moved, [MessageStatus.SENDING], MessageStatus.CANCELLED)
+    recording.record(
+        [accepted(job) for job in jobs],
+        token=token,
+        clock=timezone.now,
+        retry_until=time.monotonic() + 30,
+    )
+    counts = CampaignCounts.objects.get(pk=campaign.pk)
+    assert (counts.sent, counts.cancelled, counts.sending) == (4, 0, 0)
+    assert Message.objects.filter(campaign=campaign, status=MessageStatus.SENT).count() == 4
+
+
+def test_a_sender_renews_its_leases_through_an_index_of_its_own_token():
+    """Renewing leases every few seconds must not walk every message ever in flight."""
+    index = next(i for i in Message._meta.indexes if i.name == "message_sending_token")
+    assert index.fields == ["lease_token"]
+    assert index.condition.children == [("status", MessageStatus.SENDING)]
+    make_clients(3)
+    campaign = running_campaign()
+    token = uuid.uuid4()
+    claims.claim(campaign.pk, token=token, now=timezone.now(), limit=3)
+    assert claims.renew_leases(token=token, now=timezone.now()) == 3
+    assert claims.renew_leases(token=uuid.uuid4(), now=timezone.now()) == 0
