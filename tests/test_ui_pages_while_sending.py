@@ -5,14 +5,16 @@ not count those either (an estimate, shown as one), and they ask for the viewer'
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from messaging import services, stats
-from messaging.models import CampaignCounts, Client, Message
-from tests.conftest import make_campaign
+from messaging.models import CampaignCounts, CampaignStatus, Client, Message
+from tests.conftest import force_status, make_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +51,16 @@ def test_a_campaigns_page_takes_its_page_count_from_the_kept_counters(as_manager
     assert "?page=3" in html  # 60 messages, 25 a page: the counters say three pages
     sent_only = as_manager.get(f"/campaigns/{campaign.pk}/?status=failed")
     assert "?page=2" not in sent_only.content.decode()
+
+
+def test_a_campaign_past_retention_counts_the_rows_left_not_its_kept_totals(as_manager, settings):
+    settings.RETENTION_MESSAGES_DAYS = 90
+    campaign = campaign_with_messages(60)
+    force_status(campaign, CampaignStatus.FINISHED, finished_at=timezone.now() - timedelta(days=91))
+    # What retention does: the rows go, the totals stay.
+    Message.objects.filter(campaign=campaign).exclude(pk=Message.objects.first().pk).delete()
+    html = as_manager.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "?page=2" not in html  # one row left: no page of nothing to click
 
 
 def test_a_page_asks_for_the_viewers_role_once_however_many_rows_it_shows(as_manager):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django import forms
 from django.conf import settings
@@ -275,9 +276,7 @@ def _message_table(request, campaign: Campaign):
     if status:
         queryset = queryset.filter(status=status)
     table = MessageTable(with_last_attempt(queryset), order_by="id")
-    # The campaign's kept counters say how many rows there are: nothing is counted.
-    counts = stats.counts_of(getattr(campaign, "counts", None))
-    known = counts[status] if status else sum(counts.values())
+    known = _kept_message_count(campaign, status)
     paginate = {
         "per_page": settings.UI_PAGE_SIZE,
         "paginator_class": KnownCountPaginator,
@@ -329,6 +328,18 @@ def _left_out(campaign: Campaign) -> list[audience.LeftOut]:
             for item in campaign.left_out_at_start or []
         ]
     return audience.left_out(campaign)
+
+
+def _kept_message_count(campaign: Campaign, status: str | None) -> int | None:
+    """How many rows the message table has, from the campaign's kept counters: counting a
+    million messages of a sending campaign reads the whole table. Once retention may have
+    removed a closed campaign's rows (its counters stay), the rows left are counted."""
+    days = settings.RETENTION_MESSAGES_DAYS
+    finished = campaign.finished_at
+    if days > 0 and finished and finished < timezone.now() - timedelta(days=days):
+        return None
+    counts = stats.counts_of(getattr(campaign, "counts", None))
+    return counts[status] if status else sum(counts.values())
 
 
 def _ucs2_reasons(text: str) -> dict:
