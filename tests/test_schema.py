@@ -37,3 +37,12 @@ def test_swagger_ui_is_served_from_local_static_files(client, viewer):
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+
+
+def test_fields_the_api_answers_with_null_are_nullable_in_the_schema(viewer_api):
+    # A campaign never launched from a draft answers launched_by: null (found by fuzzing
+    # the answers against the schema).
+    schema = viewer_api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    campaign = schema["components"]["schemas"]["Campaign"]["properties"]
+    assert campaign["launched_by"].get("nullable") is True
+    assert campaign["launched_at"].get("nullable") is True

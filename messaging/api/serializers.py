@@ -369,6 +369,7 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     launched_by = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
+        allow_null=True,
         help_text="Who launched the draft (null: never a draft, or not launched yet).",
     )
 
