@@ -21,6 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from messaging.models import Campaign, Client, StopListEntry
+from messaging.validators import FILTER_MAX_ITEMS
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,16 @@ def left_out_now(campaign: Campaign) -> Case | None:
         for rule, condition in _applicable(campaign)
     ]
     return Case(*whens, default=Value(None), output_field=CharField()) if whens else None
+
+
+def countable(campaign: Campaign) -> bool:
+    """Whether the filter may be counted live on a page. Forms and the API refuse lists
+    over FILTER_MAX_ITEMS; a campaign stored with one before that limit (200,000 tags)
+    would cost seconds per count, so its pages show no live audience figures."""
+    return (
+        len(campaign.tags or ()) <= FILTER_MAX_ITEMS
+        and len(campaign.operator_codes or ()) <= FILTER_MAX_ITEMS
+    )
 
 
 def recipients(campaign: Campaign) -> QuerySet:

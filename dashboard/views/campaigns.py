@@ -305,7 +305,7 @@ def campaign_detail(request, pk: int, *, stamp: str | None):
         "status_filter": status,
         **_status_tabs(campaign),
         # A personal text: counted on its longest rendering among the recipients.
-        "sms": merge.longest_rendering(campaign.text, audience.recipients(campaign)).measure,
+        "sms": _text_measure(campaign),
         "left_out": _left_out(campaign),
         "test_sends": TestSend.objects.filter(campaign=campaign).select_related("user")[:5],
         **_live_context(campaign),
@@ -327,7 +327,14 @@ def _left_out(campaign: Campaign) -> list[audience.LeftOut]:
             audience.LeftOut(item["code"], audience.label_of(item["code"]), item["count"])
             for item in campaign.left_out_at_start or []
         ]
-    return audience.left_out(campaign)
+    return audience.left_out(campaign) if audience.countable(campaign) else []
+
+
+def _text_measure(campaign: Campaign) -> sms.SmsMeasure:
+    """The parts of the campaign's text: its longest rendering among the recipients."""
+    if not audience.countable(campaign):
+        return sms.measure(merge.with_fallbacks(campaign.text))
+    return merge.longest_rendering(campaign.text, audience.recipients(campaign)).measure
 
 
 def _kept_message_count(campaign: Campaign, status: str | None) -> int | None:
@@ -373,6 +380,8 @@ def _live_context(campaign: Campaign) -> dict:
 def _expected_recipients(campaign: Campaign, figures: dict) -> int | None:
     """Before a scheduled campaign creates its messages: how many clients it would reach now."""
     if campaign.status != CampaignStatus.SCHEDULED or sum(figures["counts"].values()):
+        return None
+    if not audience.countable(campaign):
         return None
     return audience.recipients(campaign).count()
 
