@@ -22,7 +22,7 @@ import requests
 from bench import figures
 from bench.harness import BenchEnv, Cluster, Provider, close_db
 from bench.reads import percentile
-from bench.web import WebServer, manager_credentials
+from bench.web import WebServer, manager_credentials, manager_sessions
 
 PAGES = {
     "dashboard": "/",
@@ -81,7 +81,6 @@ def million(
 ) -> dict:
     if env.db != "postgres":
         return {"scenario": "million", "db": env.db, "not_applicable": True}
-    from django.conf import settings
     from django.utils import timezone
 
     from messaging.models import CampaignCounts, Message
@@ -92,12 +91,7 @@ def million(
     provider = Provider(latency_ms=latency_ms)
     cluster = None
     try:
-        api = requests.Session()
-        api.trust_env = False
-        api.headers["Authorization"] = f"Token {token}"
-        browser = requests.Session()
-        browser.trust_env = False
-        browser.cookies.set(settings.SESSION_COOKIE_NAME, session_id)
+        api, browser = manager_sessions(token, session_id)
         import_s = import_clients(api, server.url, count, chunk_rows)
 
         cluster = Cluster(env, name="qcluster-million", PROVIDER_URL=provider.url)

@@ -16,7 +16,7 @@ from datetime import timedelta
 import requests
 
 from bench.harness import BenchEnv, make_clients, peak_rss_mb
-from bench.web import WebServer, manager_credentials
+from bench.web import WebServer, manager_credentials, manager_sessions
 
 TAGS = ("vip", "new", "", "regular", "churned")
 # Out of 100 messages of a campaign: status by position (deterministic, realistic mix).
@@ -156,7 +156,6 @@ def time_dashboard_polls(browser: requests.Session, url: str, repeat: int) -> di
 
 
 def reads(env: BenchEnv, *, clients: int, messages: int, campaigns: int, repeat: int) -> dict:
-    from django.conf import settings
 
     started = time.monotonic()
     ids = populate(clients=clients, messages=messages, campaigns=campaigns)
@@ -167,12 +166,7 @@ def reads(env: BenchEnv, *, clients: int, messages: int, campaigns: int, repeat:
     close_db()
     server = WebServer(env, workers=1, threads=1)
     try:
-        api = requests.Session()
-        api.trust_env = False
-        api.headers["Authorization"] = f"Token {token}"
-        browser = requests.Session()
-        browser.trust_env = False
-        browser.cookies.set(settings.SESSION_COOKIE_NAME, session_id)
+        api, browser = manager_sessions(token, session_id)
         pages = {
             "GET /api/stats/": (api, "/api/stats/"),
             "GET /api/campaigns/{id}/stats/": (api, f"/api/campaigns/{ids[len(ids) // 2]}/stats/"),

@@ -79,3 +79,18 @@ def manager_credentials() -> tuple[str, str]:
     from django.conf import settings
 
     return key, browser.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def manager_sessions(token: str, session_id: str):
+    """Two HTTP sessions as that Manager: (API with the token, browser with the cookie);
+    proxies from the environment are ignored (everything is on loopback)."""
+    import requests
+    from django.conf import settings
+
+    api = requests.Session()
+    api.trust_env = False
+    api.headers["Authorization"] = f"Token {token}"
+    browser = requests.Session()
+    browser.trust_env = False
+    browser.cookies.set(settings.SESSION_COOKIE_NAME, session_id)
+    return api, browser
