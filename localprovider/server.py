@@ -6,8 +6,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import platform
 import socket
 import struct
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +35,29 @@ from localprovider.state import ProviderState, RequestRecord
 
 log = logging.getLogger(__name__)
 
+LINUX_GENERIC = {"x86_64", "aarch64"}  # 64-bit, generic socket numbers
+
+# A request's time is when its bytes reached this host: the kernel's receive timestamp
+# (Linux), not the moment this loop got round to reading them (of the last bytes read:
+# requests pipelined on one connection share it; aiohttp does not pipeline). On a busy test machine
+# the provider's own thread can be descheduled for 100 ms and then read a backlog at
+# once; stamping on reading would make the sender look bunched (tests/engine/
+# test_rule_08_concurrent_campaigns.py counts requests per sliding second by these).
+# Python's socket module has no name for it: 35 is Linux's value on x86-64 and arm64 (the
+# generic headers); elsewhere requests are stamped when read.
+SO_TIMESTAMPNS = 35 if sys.platform == "linux" and platform.machine() in LINUX_GENERIC else None
+SCM_TIMESTAMPNS = SO_TIMESTAMPNS  # the control message carries the option's number
+READ_BYTES = 256 * 1024
+STAMP_SPACE = socket.CMSG_SPACE(16) if SO_TIMESTAMPNS is not None else 0
+
+
+def _kernel_time(ancillary: list[tuple[int, int, bytes]]) -> float | None:
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SCM_TIMESTAMPNS and len(data) >= 16:
+            seconds, nanoseconds = struct.unpack("qq", data[:16])
+            return seconds + nanoseconds / 1e9 or None  # 0: bytes that came before stamping
+    return None
+
 
 def _reset_connection(transport: asyncio.Transport) -> None:
     """Close with a TCP RST instead of a FIN, like a crashed or firewalled server."""
@@ -53,6 +79,8 @@ class _Connection(asyncio.Protocol):
         self.head: Request | None = None  # parsed headers waiting for the rest of the body
         # While an answer is delayed, later (pipelined) requests wait in the buffer.
         self.pending: tuple[asyncio.TimerHandle, Plan, RequestRecord, bool] | None = None
+        self.stamped: socket.socket | None = None  # read with recvmsg for kernel stamps
+        self.arrived_at: float | None = None  # kernel time of the last bytes read
 
     # -- asyncio callbacks
 
@@ -64,8 +92,38 @@ class _Connection(asyncio.Protocol):
         state.connections += 1
         if state.connections > state.max_connections:
             state.max_connections = state.connections
+        sock = transport.get_extra_info("socket")
+        if SO_TIMESTAMPNS is not None and sock is not None:
+            # The transport still writes and closes; this connection reads for itself.
+            self.stamped = socket.socket(fileno=os.dup(sock.fileno()))
+            self.stamped.setblocking(False)
+            transport.pause_reading()
+            asyncio.get_running_loop().add_reader(self.stamped.fileno(), self._read_stamped)
+
+    def _read_stamped(self) -> None:
+        assert self.stamped is not None and self.transport is not None
+        try:
+            data, ancillary, _, _ = self.stamped.recvmsg(READ_BYTES, STAMP_SPACE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._close_now()
+            return
+        if not data:  # the client closed its side: close ours, as asyncio would
+            self._stop_reading()
+            self.transport.close()
+            return
+        self.arrived_at = _kernel_time(ancillary)
+        self.data_received(data)
+
+    def _stop_reading(self) -> None:
+        if self.stamped is not None:
+            asyncio.get_running_loop().remove_reader(self.stamped.fileno())
+            self.stamped.close()
+            self.stamped = None
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_reading()
         self.server.connections.discard(self)
         self.state.connections -= 1
         if self.pending is not None:
@@ -134,7 +192,7 @@ class _Connection(asyncio.Protocol):
         state = self.state
         path = request.path
         msg_id = _parse_msg_id(path[len(SEND_PREFIX) :]) if path.startswith(SEND_PREFIX) else None
-        record = state.begin(msg_id, time.time())
+        record = state.begin(msg_id, self.arrived_at or time.time())
         rest = path[len(SEND_PREFIX) :]
         if not path.startswith(SEND_PREFIX) or not rest or "/" in rest:
             plan = Plan(RESPOND, status=404, outcome="not_found", body=_message(404, "not found"))
@@ -196,6 +254,9 @@ class _ProviderServer:
         self.server = await loop.create_server(
             lambda: _Connection(self), host, port, reuse_address=True, backlog=1024
         )
+        if SO_TIMESTAMPNS is not None:  # accepted connections inherit it
+            for sock in self.server.sockets:
+                sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         return self.server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:

@@ -32,10 +32,12 @@ from localprovider import (
     stop_subprocess,
 )
 from localprovider.protocol import _latency
+from localprovider.server import SO_TIMESTAMPNS
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PHONE = 79001234567
+KERNEL_STAMPS = SO_TIMESTAMPNS is not None
 TIMEOUT = 5
 
 
@@ -436,6 +438,38 @@ def test_stats_and_request_log_record_every_api_request(http, provider):
     assert control(http, provider, "DELETE", "/_stats").json()["total"] == 0
     assert control(http, provider, "DELETE", "/_requests").ok
     assert provider.requests() == []
+
+
+@pytest.mark.skipif(not KERNEL_STAMPS, reason="kernel receive timestamps are read on Linux only")
+def test_a_request_is_stamped_when_it_reached_the_host_not_when_it_was_read(provider):
+    """A provider descheduled for a while reads a backlog at once; the backlog keeps the
+    times it arrived, so a sender's spacing is measured, not the provider's stall."""
+    stall = threading.Event()
+    provider._loop.call_soon_threadsafe(lambda: stall.wait(TIMEOUT))  # the loop stops
+    sent_at, connections = [], []
+    try:
+        for msg_id in (1, 2):  # one connection each, as a client that does not pipeline
+            conn = socket.create_connection(("127.0.0.1", provider.port), timeout=TIMEOUT)
+            connections.append(conn)
+            payload = json.dumps(body(msg_id)).encode()
+            sent_at.append(time.time())
+            conn.sendall(
+                f"POST /v1/send/{msg_id} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}"
+                f"\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
+                + payload
+            )
+            time.sleep(0.3)
+        stall.set()  # the loop reads both requests now, 0.6 s after the first left
+        for conn in connections:
+            assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+    finally:
+        for conn in connections:
+            conn.close()
+    stamps = [r["at"] for r in sorted(provider.requests(), key=lambda r: r["id"])]
+    assert len(stamps) == 2
+    for sent, stamped in zip(sent_at, stamps, strict=True):
+        assert sent <= stamped < sent + 0.1  # not sent + 0.6 and sent + 0.3
+    assert stamps[1] - stamps[0] >= 0.3
 
 
 def test_request_log_is_bounded():
