@@ -62,6 +62,8 @@ TARGET_CHOICES = (
     ("tag", gettext_lazy("Tag")),
     ("timezone", gettext_lazy("Time zone")),
     ("operator_code", gettext_lazy("Operator code")),
+    ("consent", gettext_lazy("Consent to promotional messages (yes, or the date)")),
+    ("consent_source", gettext_lazy("Where consent was given")),
     ("field", gettext_lazy("Custom field (name it)")),
 )
 

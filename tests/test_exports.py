@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -27,7 +28,14 @@ def body(response) -> bytes:
 def clients() -> list[tuple]:
     return sorted(
         Client.objects.values_list(
-            "phone", "operator_code", "tag", "timezone", "name", "attributes"
+            "phone",
+            "operator_code",
+            "tag",
+            "timezone",
+            "name",
+            "attributes",
+            "consent_at",
+            "consent_source",
         )
     )
 
@@ -35,6 +43,9 @@ def clients() -> list[tuple]:
 @pytest.fixture
 def directory():
     make_client("79161234567", tag="vip", tz="Asia/Tokyo")
+    Client.objects.filter(phone="79161234567").update(
+        consent_at=datetime(2025, 3, 15, 9, 30, tzinfo=UTC), consent_source="анкета"
+    )
     for i, formula in enumerate(FORMULAS):
         client = make_client(f"7926000000{i}", tag=formula, code="999")
         client.name = formula
@@ -51,8 +62,11 @@ def test_csv_for_excel_has_a_bom_semicolons_and_crlf(as_viewer, directory):
     data = body(response)
     assert data.startswith(codecs.BOM_UTF8)
     lines = data[3:].decode("utf-8").split("\r\n")
-    assert lines[0] == "phone;operator_code;tag;timezone;name;field:city;field:note"
-    assert lines[1] == "79161234567;916;vip;Asia/Tokyo;;;"
+    assert lines[0] == (
+        "phone;operator_code;tag;timezone;name;consent;consent_source;field:city;field:note"
+    )
+    # Consent as given, in the client's own zone (Tokyo is UTC+9).
+    assert lines[1] == "79161234567;916;vip;Asia/Tokyo;;2025-03-15 18:30:00+09:00;анкета;;"
 
 
 def test_csv_for_excel_imports_back_as_the_same_rows(as_viewer, directory):
@@ -60,6 +74,9 @@ def test_csv_for_excel_imports_back_as_the_same_rows(as_viewer, directory):
     Client.objects.update(tag="changed", name="changed", attributes={})
     result = services.import_clients(data=data)
     assert (result.created, result.updated, result.rejected_count) == (0, 5, 0)
+    assert clients() == directory
+    Client.objects.all().delete()  # and into an empty directory, consent and all
+    assert services.import_clients(data=data).created == 5
     assert clients() == directory
 
 
@@ -69,7 +86,15 @@ def test_xlsx_export_is_text_cells_and_imports_back_as_the_same_rows(as_viewer, 
     data = body(response)
     sheet = load_workbook(io.BytesIO(data)).active
     rows = list(sheet.iter_rows())
-    assert [c.value for c in rows[0]][:5] == ["phone", "operator_code", "tag", "timezone", "name"]
+    assert [c.value for c in rows[0]][:7] == [
+        "phone",
+        "operator_code",
+        "tag",
+        "timezone",
+        "name",
+        "consent",
+        "consent_source",
+    ]
     # Phones are text (Excel would show a number as 7.9E+10), formulas are quoted text.
     assert all(cell.data_type == "s" for row in rows for cell in row if cell.value)
     tags = {row[2].value: row[2] for row in rows[1:]}

@@ -175,8 +175,8 @@ def test_csv_export_follows_the_current_filter_and_reimports(as_viewer):
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows == [
-        ["phone", "operator_code", "tag", "timezone", "name"],
-        ["79161234567", "916", "vip", "Asia/Tokyo", ""],
+        ["phone", "operator_code", "tag", "timezone", "name", "consent", "consent_source"],
+        ["79161234567", "916", "vip", "Asia/Tokyo", "", "", ""],
     ]
 
 

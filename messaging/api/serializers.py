@@ -225,9 +225,11 @@ class ClientImportSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
             "semicolons or tabs, all detected) or an Excel workbook (XLSX, first sheet). The "
             "first row names the columns, in English or Russian: phone (телефон, номер, "
             "мобильный), operator_code (код оператора), tag (тег, метка), timezone "
-            "(часовой пояс), name (имя, ФИО), field:<name> for a custom field. Only phone "
-            "is required. Phones may be typed as in the forms (+7 (916) 123-45-67, 8 916 "
-            "123 45 67) or stored by Excel as numbers. At most IMPORT_MAX_BYTES (20 MiB by "
+            "(часовой пояс), name (имя, ФИО), consent (согласие: да/нет, yes/no or the date it "
+            "was given; an import only adds consent, never withdraws it), consent_source "
+            "(источник согласия), field:<name> for a custom field. Only phone is required. "
+            "Phones may be typed as in the forms (+7 (916) 123-45-67, 8 916 123 45 67) or "
+            "stored by Excel as numbers. At most IMPORT_MAX_BYTES (20 MiB by "
             "default): a larger file is refused with 413."
         )
     )
@@ -237,9 +239,9 @@ class ClientImportSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         help_text=(
             "Which field each column holds, for headers Herald does not recognise: a JSON "
             'object of {"header as written": target}, the target being phone, '
-            "operator_code, tag, timezone, name, field:<name> (a custom field) or ignore. "
-            "Columns left out are matched by their header. Without it, a column Herald does "
-            "not know refuses the file with a 400 naming it."
+            "operator_code, tag, timezone, name, consent, consent_source, field:<name> (a "
+            "custom field) or ignore. Columns left out are matched by their header. Without "
+            "it, a column Herald does not know refuses the file with a 400 naming it."
         ),
     )
     skip_invalid_rows = serializers.BooleanField(

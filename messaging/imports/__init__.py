@@ -21,7 +21,9 @@ import logging
 import re
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -38,6 +40,7 @@ from messaging.imports.columns import (
     positions_of,
     recognise,
 )
+from messaging.imports.consent import parse_consent
 from messaging.imports.errors import ColumnsNotMatched, MalformedFile
 from messaging.imports.reading import MAX_COLUMNS, Table, open_table
 from messaging.imports.upsert import UPSERT_BATCH, Record, Upsert, existing_attributes
@@ -55,6 +58,8 @@ from messaging.validators import (
 )
 
 log = logging.getLogger(__name__)
+
+CONSENT_SOURCE_MAX_LENGTH = Client._meta.get_field("consent_source").max_length
 
 # The JSON report lists at most this many rejected rows (and counts all of them).
 REPORT_LIMIT = 1000
@@ -91,7 +96,9 @@ __all__ = [
 
 
 # Error keys whose messages name what they are about ("79 is not a phone number...").
-SELF_EXPLAINED = frozenset({"row", "phone", "operator_code", "tag", "timezone", "name"})
+SELF_EXPLAINED = frozenset(
+    {"row", "phone", "operator_code", "tag", "timezone", "name", "consent", "consent_source"}
+)
 
 
 @dataclass
@@ -140,11 +147,14 @@ class _Importer:
         # This batch, by phone: (line, record, cells, written by an earlier batch). A repeat
         # within the batch replaces the earlier row.
         self.batch: dict[str, tuple[int, Record, list[str], bool]] = {}
+        self.now = timezone.now()
         self.upsert = Upsert(
             fields=self.present,
             attributes=bool(self.attribute_columns),
-            stamp=connection.ops.adapt_datetimefield_value(timezone.now()),
+            stamp=connection.ops.adapt_datetimefield_value(self.now),
         )
+        # Where consent given by this file came from, unless a column says.
+        self.consent_source = _("import of %(date)s") % {"date": self.now.date().isoformat()}
         self.rejected_file: IO[str] | None = None
         self.rejected_writer = None
 
@@ -254,7 +264,32 @@ class _Importer:
                     errors[f"field:{key}"] = exc.messages
                 patch[key] = value
             attributes = json.dumps(patch)
-        return Record(phone, code, tag, tag_key(tag), zone, name, attributes), errors
+        consent_at, consent_source = self.consent(cells, zone, errors)
+        record = Record(
+            phone, code, tag, tag_key(tag), zone, name, attributes, consent_at, consent_source
+        )
+        return record, errors
+
+    def consent(
+        self, cells: dict[str, str], zone: str, errors: dict
+    ) -> tuple[datetime | None, str]:
+        """When the row says consent was given (None: it does not say so) and where."""
+        if "consent" not in self.present:
+            return None, ""
+        source = cells.get("consent_source", "") or self.consent_source
+        if len(source) > CONSENT_SOURCE_MAX_LENGTH:
+            errors["consent_source"] = [
+                _("Where consent was given must be at most %(max)s characters.")
+                % {"max": CONSENT_SOURCE_MAX_LENGTH}
+            ]
+        try:
+            given = parse_consent(
+                cells["consent"], now=self.now, zone=ZoneInfo(zone or self.default_zone)
+            )
+        except ValidationError as exc:
+            errors["consent"] = exc.messages
+            return None, source
+        return given, source if given else ""
 
     def accept(self, line: int, record: Record, values: list[str]) -> None:
         number = int(record.phone)

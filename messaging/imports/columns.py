@@ -5,7 +5,8 @@ A header names a field in English or Russian, as people write it (`Телефо�
 underscores do not matter), or a custom field as `field:city` (`поле:город`), which is how
 Herald's own exports name them. A column whose header is none of these needs a person's
 choice: the web UI's matching step, or the API's `mapping`. Either gives each column a
-target: a field (`phone`, `operator_code`, `tag`, `timezone`, `name`), a custom field
+target: a field (`phone`, `operator_code`, `tag`, `timezone`, `name`, `consent`,
+`consent_source`: imports/consent.py reads a consent cell), a custom field
 (`field:<name>`) or nothing (the column is not imported).
 
 Every check here is one pass over the header (a dict, never `list.count`), and a header
@@ -26,7 +27,7 @@ from messaging.phones import normalise_phone, phone_error
 from messaging.timezones import known_timezones
 from messaging.validators import ATTRIBUTES_MAX_KEYS, validate_attribute_key
 
-FIELDS = ("phone", "operator_code", "tag", "timezone", "name")
+FIELDS = ("phone", "operator_code", "tag", "timezone", "name", "consent", "consent_source")
 IGNORE = ""
 FIELD_PREFIX = "field:"
 # Written by the rejected-rows file beside the file's own columns; not imported.
@@ -93,6 +94,31 @@ ALIASES = {
         "имя фамилия",
         "фамилия имя",
     ),
+    "consent": (
+        "consent",
+        "consent_at",
+        "consented",
+        "consent given",
+        "marketing consent",
+        "opt in",
+        "optin",
+        "согласие",
+        "согласие на рассылку",
+        "согласие на рекламу",
+        "согласие на рекламную рассылку",
+        "согласие на рассылки",
+        "согласие на смс",
+        "дата согласия",
+        "согласен на рассылку",
+    ),
+    "consent_source": (
+        "consent_source",
+        "consent source",
+        "source of consent",
+        "источник согласия",
+        "где дано согласие",
+        "где получено согласие",
+    ),
 }
 
 _NOT_LETTERS = re.compile(r"[\W_]+")
@@ -148,7 +174,7 @@ def parse_target(text) -> str:
         raise ValidationError(
             _(
                 "%(target)s is not a client field: use phone, operator_code, tag, timezone, "
-                "name, field:<name> for a custom field, or ignore."
+                "name, consent, consent_source, field:<name> for a custom field, or ignore."
             ),
             code="invalid",
             params={"target": text[:50]},
@@ -245,6 +271,8 @@ def plan_columns(header: list[str], chosen: dict[int, str] | None = None) -> Col
     problems += _conflicts(columns)
     if "phone" not in columns.present and not unknown:
         problems.append(_("No column holds the phone."))
+    if "consent_source" in columns.present and "consent" not in columns.present:
+        problems.append(_("A column holds where consent was given, but none holds the consent."))
     if problems:
         raise ColumnsNotMatched({"file": [" ".join(problems)]})
     return columns

@@ -5,13 +5,15 @@ PostgreSQL takes the columns as arrays (unnest), SQLite a VALUES list (9 paramet
 row: 9,000 a statement, inside SQLite's limit of 32,766).
 
 A column the file does not have is left as it is on a client that exists (a file of phones
-and tags does not reset anyone's time zone); a new client gets the default.
+and tags does not reset anyone's time zone); a new client gets the default. Consent is only
+ever added: a client who has one keeps it (and where it was given), whatever the file says.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import NamedTuple
 
 from django.db import connection
@@ -22,7 +24,18 @@ from messaging.models import Client
 UPSERT_BATCH = 1000
 
 # The columns written, in order, and the file's fields each one follows on an update.
-_COLUMNS = ("phone", "operator_code", "tag", "tag_key", "timezone", "name", "attributes")
+_COLUMNS = (
+    "phone",
+    "operator_code",
+    "tag",
+    "tag_key",
+    "timezone",
+    "name",
+    "attributes",
+    "consent_at",
+    "consent_source",
+)
+_OPTIONAL = {"name": "name", "consent_at": "consent", "consent_source": "consent"}
 _FOLLOWS = {
     "operator_code": "operator_code",
     "tag": "tag",
@@ -40,6 +53,8 @@ class Record(NamedTuple):
     timezone: str
     name: str
     attributes: str  # JSON
+    consent_at: datetime | None
+    consent_source: str
 
 
 def existing_attributes(phones: list[str]) -> dict[str, dict]:
@@ -65,6 +80,15 @@ def existing_attributes(phones: list[str]) -> dict[str, dict]:
         }
 
 
+def _moment(value: datetime | None) -> str | None:
+    """A moment as the statement takes it: text PostgreSQL casts, or SQLite's own text."""
+    if value is None:
+        return None
+    if connection.vendor == "postgresql":
+        return value.isoformat()
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 class Upsert:
     """The statement for one import. Which columns it writes depends on the file: a name or
     custom fields only when the file has them (a new client gets the columns' database
@@ -75,22 +99,30 @@ class Upsert:
         self.columns = [
             i
             for i, column in enumerate(_COLUMNS)
-            if column not in ("name", "attributes")
-            or (column == "name" and "name" in fields)
+            if (column not in _OPTIONAL and column != "attributes")
+            or _OPTIONAL.get(column) in fields
             or (column == "attributes" and attributes)
         ]
         names = [_COLUMNS[i] for i in self.columns]
-        updated = [column for column, field in _FOLLOWS.items() if field in fields]
+        self.consent_at = names.index("consent_at") if "consent_at" in names else None
+        table = Client._meta.db_table
+        updated = [f"{column} = excluded.{column}" for column, f in _FOLLOWS.items() if f in fields]
         if attributes:
-            updated.append("attributes")
+            updated.append("attributes = excluded.attributes")
+        if "consent" in fields:  # only ever added: the first consent given is kept
+            updated += [
+                f"consent_source = CASE WHEN {table}.consent_at IS NULL "
+                f"AND excluded.consent_at IS NOT NULL THEN excluded.consent_source "
+                f"ELSE {table}.consent_source END",
+                f"consent_at = COALESCE({table}.consent_at, excluded.consent_at)",
+            ]
         self.stamp = stamp
         self.insert = f"({', '.join(names)}, created_at, updated_at)"
         self.conflict = " ON CONFLICT (phone) DO UPDATE SET " + ", ".join(
-            [f"{column} = excluded.{column}" for column in updated]
-            + ["updated_at = excluded.updated_at"]
+            [*updated, "updated_at = excluded.updated_at"]
         )
         # PostgreSQL: one text array a column, each cast to the column's type.
-        casts = {"attributes": "::jsonb"}
+        casts = {"attributes": "::jsonb", "consent_at": "::timestamptz"}
         aliases = [f"c{i}" for i in range(len(names))]
         self.selected = ", ".join(
             f"{alias}{casts.get(name, '')}" for alias, name in zip(aliases, names, strict=True)
@@ -103,6 +135,9 @@ class Upsert:
         """Insert or update every record (distinct phones); returns how many are new."""
         table = Client._meta.db_table
         rows = [[record[i] for i in self.columns] for record in records]
+        if self.consent_at is not None:
+            for row in rows:
+                row[self.consent_at] = _moment(row[self.consent_at])
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 arrays = [list(column) for column in zip(*rows, strict=True)]
