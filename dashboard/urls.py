@@ -1,6 +1,16 @@
 from django.urls import path
 
-from dashboard.views import account, audit, campaigns, clients, home, imports, reports, review
+from dashboard.views import (
+    account,
+    audit,
+    campaigns,
+    clients,
+    home,
+    imports,
+    reports,
+    review,
+    stop_list,
+)
 from dashboard.views import messages as message_views
 
 app_name = "dashboard"
@@ -37,6 +47,25 @@ urlpatterns = [
         name="client-export-excel",
     ),
     path("clients/export.xlsx", clients.client_export, {"form": "xlsx"}, name="client-export-xlsx"),
+    path("clients/stop-list/", stop_list.stop_list, name="client-stop-list"),
+    path("clients/stop-list/add/", stop_list.stop_list_add, name="client-stop-list-add"),
+    path("clients/stop-list/import/", stop_list.stop_list_import, name="client-stop-list-import"),
+    path(
+        "clients/stop-list/export-excel.csv",
+        stop_list.stop_list_export,
+        name="client-stop-list-export",
+    ),
+    path(
+        "clients/stop-list/export.xlsx",
+        stop_list.stop_list_export,
+        {"form": "xlsx"},
+        name="client-stop-list-export-xlsx",
+    ),
+    path(
+        "clients/stop-list/<str:phone>/remove/",
+        stop_list.stop_list_remove,
+        name="client-stop-list-remove",
+    ),
     path("clients/<int:pk>/", clients.client_detail, name="client-detail"),
     path("clients/<int:pk>/edit/", clients.client_edit, name="client-edit"),
     path("clients/<int:pk>/delete/", clients.client_delete, name="client-delete"),

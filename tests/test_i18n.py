@@ -30,6 +30,7 @@ from messaging.models import (
     MessageStatus,
     PendingImport,
     ProviderState,
+    Via,
 )
 from messaging.models.counters import add_pending, move_messages, record_sends
 from messaging.roles import MANAGERS, VIEWERS
@@ -56,6 +57,8 @@ MO = LOCALE / "ru" / "LC_MESSAGES" / "django.mo"
 NOT_OUR_PAGES = ("admin:", "swagger-ui", "schema")
 # Routes that answer a file, not a page.
 DOWNLOADS = {
+    "dashboard:client-stop-list-export",
+    "dashboard:client-stop-list-export-xlsx",
     "dashboard:client-import-rejected",
     "dashboard:client-import-rejected-excel",
     "dashboard:client-import-rejected-xlsx",
@@ -161,7 +164,9 @@ def seed_russian_team() -> dict:
     ProviderState.objects.update_or_create(
         pk=1, defaults={"credentials_rejected": True, "latency_ms": 180.0, "error_rate": 0.25}
     )
+    services.add_to_stop_list(phones=["79035550199"], via=Via.HAND, reason="ответил СТОП")
     return {
+        "stop_listed": "79035550199",
         "campaign": running,
         "draft": draft,
         "message": failed,
@@ -187,6 +192,8 @@ def _pages(objects: dict) -> list[tuple[str, str]]:
         path = concrete(route, pk)
         if name == "dashboard:client-import-match":
             path = reverse(name, args=[objects["pending"].pk])
+        if name == "dashboard:client-stop-list-remove":
+            path = reverse(name, args=[objects["stop_listed"]])
         if name == "dashboard:campaign-action":
             pages += [
                 (f"{name}:{action}", reverse(name, args=[objects["campaign"].pk, action]))
@@ -349,6 +356,7 @@ def test_every_page_in_english_shows_no_placeholders_or_russian_but_data(client,
     data_words = {
         "Весенняя распродажа",
         "Скидки до 30% только сегодня!",
+        "ответил СТОП",
         "Осенняя акция",
         "Привет!",
         "Без названия",

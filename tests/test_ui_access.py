@@ -130,6 +130,9 @@ WRITE_VIEWS = [
     ("dashboard:campaign-action", {"pk": "campaign", "action": "cancel"}),
     ("dashboard:campaign-action", {"pk": "campaign", "action": "delete"}),
     ("dashboard:report", {}),
+    ("dashboard:client-stop-list-add", {}),
+    ("dashboard:client-stop-list-import", {}),
+    ("dashboard:client-stop-list-remove", {"phone": "79161234567"}),
 ]
 
 

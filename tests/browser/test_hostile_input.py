@@ -27,6 +27,7 @@ from messaging.models import (
     DeliveryAttempt,
     Message,
     PendingImport,
+    StopListEntry,
 )
 from messaging.roles import MANAGERS
 from security.models import AuditEvent, AuditKind
@@ -133,6 +134,13 @@ def fill_through_the_ui(page) -> tuple[Client, Campaign]:
     expect(page.get_by_text("Launched:")).to_be_visible()
     campaign = Campaign.objects.get()
     assert campaign.name == ALL[:200] and campaign.text == ALL and campaign.tags == [TAG]
+    # The client's phone on the stop list, with a hostile reason.
+    page.goto("/clients/stop-list/")
+    page.get_by_role("textbox", name="Phones").fill(client.phone)
+    page.locator("#id_add-reason").fill(ALL[:200])
+    page.get_by_role("button", name="Add to the stop list").click()
+    expect(page.get_by_text("Added to the stop list: 1")).to_be_visible()
+    assert StopListEntry.objects.get().reason == ALL[:200]
     return client, campaign
 
 
@@ -153,6 +161,8 @@ def every_dashboard_page(client: Client, campaign: Campaign, message: Message) -
             paths.append(reverse(name, kwargs={"pk": objects[kind]}))
         elif name == "dashboard:client-import-match":
             paths.append(reverse(name, kwargs={"key": PendingImport.objects.get().pk}))
+        elif params == ["phone"]:
+            paths.append(reverse(name, kwargs={"phone": client.phone}))
         elif params == ["key"]:
             # A stored download (the import's rejected rows): an unknown, hostile key.
             paths.append(reverse(name, kwargs={"key": "x" + SCRIPT.replace("/", "")}))
