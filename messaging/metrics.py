@@ -1,6 +1,6 @@
 """Prometheus metrics: those the workers record while sending, and /metrics' body.
 
-Every metric is documented in the README (name, type, labels, meaning).
+Every metric is documented in docs/operations.md (name, type, labels, meaning).
 """
 
 from __future__ import annotations
@@ -90,9 +90,10 @@ def hold_outcomes(held: int, *, recorded: int = 0, given_up: int = 0) -> None:
 # Everything below is read when /metrics is scraped. Values about messages,
 # campaigns, the queue and the provider come from the database (or the engine's
 # shared state), so every web process answers the same and nothing has to be
-# summed across processes. The two metrics above are recorded by the processes
-# that send; with PROMETHEUS_MULTIPROC_DIR set, prometheus-client keeps them in
-# files there and MultiProcessCollector adds up every process's values.
+# summed across processes. The metrics above are recorded by the worker processes
+# (senders, the clock, the retention task); with PROMETHEUS_MULTIPROC_DIR set,
+# prometheus-client keeps them in files there and MultiProcessCollector adds up every
+# process's values.
 
 
 def _gauge(name: str, documentation: str, labels: list[str] | None = None) -> GaugeMetricFamily:

@@ -5,7 +5,7 @@ counted through Django's own authenticate(), so the login form, the admin login,
 any other form are covered alike), it keeps its counts in the database (shared by every
 web process and pod), and it sends a signal on lockout for our audit trail.
 
-The policy (the README's Security section has it as a table of what each attacker can
+The policy (docs/security.md has it as a table of what each attacker can
 and cannot do). Failures count while they keep coming; SIGNIN_LOCKOUT_MINUTES without
 one forgets them (axes's cool-off), and a refused attempt is not counted again, so
 nobody can keep a lock going by knocking on it.

@@ -1,5 +1,7 @@
-// Herald's only script: the viewer's time zone on a first visit, and the client form modal.
-// Everything else is htmx attributes.
+// The script of every page (the campaign form adds sms.js, the SMS composer): the viewer's
+// time zone on a first visit, the client form modal, polls held while keyboard focus is in
+// a table, a filter box for long pickers, the cursor on the first field to fix, and framed
+// emails as tall as their content. Everything else is htmx attributes.
 (function () {
   "use strict";
 

@@ -10,7 +10,7 @@ before django_q, so Django finds this one first) and adds two things:
   claiming, lets its requests in flight finish (bounded by the provider timeouts),
   records them and hands its unsent claims back; then this process stops django-q2's
   cluster in order. With the default settings the cluster exits within about 15 s,
-  well inside the 40 s grace compose, Kubernetes and the systemd unit in the README
+  well inside the 40 s grace compose, Kubernetes and the systemd unit in docs/deployment.md
   give it. django-q2 alone could not: its sentinel, the process that forks and guards
   the others, and everything it forks, die at once on SIGTERM (`HeraldSentinel`
   below makes them take it as a request to stop instead).
