@@ -9,3 +9,6 @@ class DashboardConfig(AppConfig):
     def ready(self) -> None:
         # Connects the sign-in signal that applies a user's stored language.
         from dashboard import language  # noqa: F401
+        from dashboard.tables_speedup import install
+
+        install()
