@@ -1,4 +1,5 @@
-# Herald: `make run` starts everything locally, `make test` runs the whole suite.
+# Herald: `make run` starts everything locally, `make test` runs the whole suite,
+# `make test-fast` only the pure units (seconds), `make typecheck` runs mypy.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -44,6 +45,10 @@ node_modules/.package-lock.json: package-lock.json
 # The whole suite; PYTEST_ARGS narrows it (e.g. PYTEST_ARGS="-m 'not browser'").
 test: install node_modules/.package-lock.json
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# The pure units (marker `fast`: no database, no processes, no browser), in seconds.
+test-fast: install
+	$(BIN)/pytest -m fast $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
