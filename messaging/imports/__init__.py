@@ -21,7 +21,7 @@ import logging
 import re
 import tempfile
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -146,7 +146,7 @@ class _Importer:
             stamp=connection.ops.adapt_datetimefield_value(timezone.now()),
         )
         self.rejected_file: IO[str] | None = None
-        self.rejected_writer = None
+        self.rejected_writer: Any = None  # a csv writer once rows are rejected
 
     def keep_rejected_rows(self) -> None:
         # In memory up to 1 MiB, then on disk.
