@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PROVIDER_PORT ?= 8001
 
-.PHONY: run password test test-fast lint format install schema clean ops-check bench chaos
+.PHONY: run password test test-fast lint typecheck format install schema clean ops-check bench chaos
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy over the product code ([tool.mypy] in pyproject.toml). DEBUG=1 and no .env: the
+# Django plugin loads the settings, which want a SECRET_KEY otherwise.
+typecheck: install
+	DEBUG=1 HERALD_ENV_FILE= $(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .
