@@ -1,4 +1,5 @@
-# Herald: `make run` starts everything locally, `make test` runs the whole suite.
+# Herald: `make run` starts everything locally, `make test` runs the whole suite,
+# `make test-fast` only the pure units (seconds), `make typecheck` runs mypy.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PROVIDER_PORT ?= 8001
 
-.PHONY: run password test test-fast lint format install schema clean ops-check bench chaos
+.PHONY: run password test test-fast lint typecheck format install schema clean ops-check bench chaos
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,9 +46,18 @@ node_modules/.package-lock.json: package-lock.json
 test: install node_modules/.package-lock.json
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
+# The pure units (marker `fast`: no database, no processes, no browser), in seconds.
+test-fast: install
+	$(BIN)/pytest -m fast $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy over the product code ([tool.mypy] in pyproject.toml). DEBUG=1 and no .env: the
+# Django plugin loads the settings, which want a SECRET_KEY otherwise.
+typecheck: install
+	DEBUG=1 HERALD_ENV_FILE= $(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .

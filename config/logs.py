@@ -158,6 +158,8 @@ class OneLineFormatter(logging.Formatter):
     begin a line of its own that reads as another event. A traceback keeps its lines: it
     comes after the event's line. (JSON lines escape line breaks by themselves.)"""
 
+    default_msec_format: str  # logging.Formatter's "%s,%03d", never None here
+
     def formatMessage(self, record: logging.LogRecord) -> str:
         return one_line(super().formatMessage(record))
 

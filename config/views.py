@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext
 from django.views import defaults
@@ -38,7 +40,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     """
     check_worker = request.GET.get("worker", "1") not in ("0", "false", "no")
     ready, checks = readiness.readiness(check_worker=check_worker)
-    body = {"status": "ready" if ready else "not ready", "checks": checks}
+    body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
     if not ready:
         body["reasons"] = [check["reason"] for check in checks.values() if not check["ok"]]
     if checks["database"]["ok"]:
@@ -52,7 +54,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(body, status=200 if ready else 503)
     # A probe asking every few seconds is not a server error: keep django.request's
     # "Service Unavailable" ERROR line out of the logs (the reasons are in the body).
-    response._has_been_logged = True
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's own flag
     return response
 
 

@@ -109,9 +109,10 @@ class TimezoneChoiceField(forms.ChoiceField):
     def keep(self, current: str) -> None:
         """List `current` first when the picker leaves it out (an alias such as Etc/GMT-3),
         so a form showing it never silently changes it on save."""
-        listed = {value for _group, options in self.choices for value, _label in options}
+        # The picker's choices: a list of (group, options), as timezone_choices makes them.
+        listed = {value for _group, options in self.choices for value, _label in options}  # type: ignore[misc, union-attr]
         if current and current not in listed and current in known_timezones():
-            self.choices = [(_("Current zone"), [(current, current)]), *self.choices]
+            self.choices = [(_("Current zone"), [(current, current)]), *self.choices]  # type: ignore[misc]
 
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -129,7 +130,7 @@ class PhoneField(forms.CharField):
     default_validators = [phone_validator]
 
     def to_python(self, value) -> str:
-        return normalise_phone(super().to_python(value))
+        return normalise_phone(super().to_python(value) or "")
 
 
 class ClientForm(forms.ModelForm):
@@ -189,7 +190,7 @@ class ClientForm(forms.ModelForm):
         # A zone the picker leaves out (an alias such as Etc/GMT-3 set through the API)
         # stays selectable for this client, so saving the form never changes it silently.
         if self.instance.pk:
-            self.fields["timezone"].keep(self.instance.timezone)
+            self.fields["timezone"].keep(self.instance.timezone)  # type: ignore[attr-defined]
         self.fields["custom_fields"].initial = self.instance.attributes
         self.fields["consent"].initial = self.instance.consent_at is not None
         # Between the name and the operator code, as the client page lists them.
@@ -197,6 +198,7 @@ class ClientForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean returns cleaned_data
         if "custom_fields" in cleaned:
             self.instance.attributes = cleaned["custom_fields"]
         if not cleaned.get("consent"):
@@ -268,7 +270,8 @@ class ListField(forms.CharField):
     # Values that never hold a space (operator codes): "916 926" is read as two.
     split_on_spaces = False
 
-    def to_python(self, value) -> list[str]:
+    # A list from one text box: CharField's cleaning of the text, then the split.
+    def to_python(self, value) -> list[str]:  # type: ignore[override]
         if isinstance(value, list):  # a disabled field gives back the instance's list
             value = ",".join(value)
         text = super().to_python(value) or ""
@@ -441,7 +444,7 @@ class TimezoneForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].keep(self.initial.get("timezone", ""))
+        self.fields["timezone"].keep(self.initial.get("timezone", ""))  # type: ignore[attr-defined]
 
 
 class ReportSettingsForm(forms.Form):

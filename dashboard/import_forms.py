@@ -31,7 +31,8 @@ class AttributesFormField(forms.CharField):
             return "\n".join(f"{key}: {text}" for key, text in value.items())
         return value
 
-    def to_python(self, value) -> dict:
+    # A dict from one text box: CharField's cleaning of the text, then the parse.
+    def to_python(self, value) -> dict:  # type: ignore[override]
         if isinstance(value, dict):
             return value
         text = super().to_python(value) or ""
@@ -132,6 +133,7 @@ class ColumnMatchForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean returns cleaned_data
         chosen: dict[int, str] = {}
         for position in range(len(self.preview.header)):
             target = cleaned.get(f"column_{position}", IGNORE)

@@ -102,7 +102,7 @@ def sends_chart(now: datetime | None = None) -> SendsChart:
 
 def status_for_count(status: str, n: int) -> str:
     """ "2 scheduled": the status word agrees with the number in Russian (2 запланированы)."""
-    forms = {
+    forms: dict[str, str] = {
         CampaignStatus.DRAFT: npgettext("n campaigns", "draft", "drafts", n),
         CampaignStatus.SCHEDULED: npgettext("n campaigns", "scheduled", "scheduled", n),
         CampaignStatus.RUNNING: npgettext("n campaigns", "running", "running", n),
@@ -139,7 +139,8 @@ def _explained(campaigns: list[Campaign], provider: ProviderState) -> list[Campa
         # One query for every campaign's rate, not one each (the finish estimates).
         minutes = stats.sends_by_minute_per_campaign([c.pk for c in campaigns], now=now)
         for campaign in campaigns:
-            campaign.diagnosis = explain_campaign(
+            # For the template: each campaign's reasons next to it.
+            campaign.diagnosis = explain_campaign(  # type: ignore[attr-defined]
                 campaign,
                 provider=provider,
                 counts=getattr(campaign, "counts", None),

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from localprovider.config import (
     CONFIG_FIELDS,
@@ -86,7 +86,7 @@ def settings_from_options(options: Mapping[str, Any]) -> tuple[str, int, Provide
         problems.append(str(exc))
     if problems:
         raise ConfigError("; ".join(problems))
-    return host, port, config
+    return host, cast(int, port), config  # an int in range, or a problem raised above
 
 
 def setup_logging(level: str) -> None:

@@ -67,6 +67,11 @@ class RequestRecord:
 class ProviderState:
     """Config, receipts and counters. Touched only from the event loop's thread."""
 
+    # Set by reset_stats (which __init__ calls).
+    max_in_flight: int
+    max_connections: int
+    last_request_at: float | None
+
     def __init__(
         self, config: ProviderConfig, request_log_size: int = DEFAULT_REQUEST_LOG_SIZE
     ) -> None:
@@ -163,7 +168,7 @@ class ProviderState:
         # What is in flight now stays in flight; the peaks restart from here.
         self.max_in_flight = self.in_flight
         self.max_connections = self.connections
-        self.last_request_at: float | None = None
+        self.last_request_at = None
 
     def requests_json(self, since: float | None = None, limit: int | None = None) -> dict[str, Any]:
         records: Sequence[RequestRecord] = self.request_log

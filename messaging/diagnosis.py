@@ -124,7 +124,7 @@ def explain_campaign(
     if not campaign.is_active:
         return diagnosis
     if campaign.status == CampaignStatus.PAUSED:
-        who = campaign.paused_by.get_username() if campaign.paused_by_id else None
+        who = campaign.paused_by.get_username() if campaign.paused_by else None
         when = _when(campaign.paused_at, now) if campaign.paused_at else None
         if who and when:
             text = _("Paused by %(who)s at %(when)s: nothing is sent until it is resumed.")
@@ -152,6 +152,7 @@ def explain_campaign(
     if not unsent:
         _window_closed(diagnosis, campaign, counts, now)
         return diagnosis
+    assert counts is not None  # unsent counted its messages
 
     provider = provider or ProviderState.get()
     health = provider_health(provider, now=now)
@@ -181,7 +182,8 @@ def explain_campaign(
                     )
                     % {
                         "n": _how_many(n, more),
-                        "opens": campaign.send_window_start.strftime("%H:%M"),
+                        # A send window has both ends (has_send_window above).
+                        "opens": campaign.send_window_start.strftime("%H:%M"),  # type: ignore[union-attr]
                         "first": _when(first, now),
                     },
                 )
@@ -225,10 +227,10 @@ def explain_campaign(
 
     diagnosis.held = next((r for r in reasons if r.code in ("credentials", "outage")), None)
     if diagnosis.held is None and "window" in diagnosis.codes and not counts.sending:
-        due = Message.objects.filter(
+        due_now = Message.objects.filter(
             campaign_id=campaign.pk, status=MessageStatus.PENDING, next_attempt_at__lte=now
         )
-        if not due.exists():
+        if not due_now.exists():
             diagnosis.held = next(r for r in reasons if r.code == "window")
     if diagnosis.held is not None and diagnosis.held.code != "window":
         diagnosis.estimate_text = _("No finish estimate while sending is held.")
@@ -281,6 +283,7 @@ def _estimate(
             "Messages waiting for their send window go out as it opens, until the end at %(end)s."
         ) % {"end": _when(campaign.end_at, now)}
         return
+    assert per_minute is not None  # read by the caller unless the window explains it
     rate = per_minute / 60
     if rate <= 0:
         diagnosis.estimate_text = _(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Func, IntegerField, Q, QuerySet, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, Length, NullIf, StrIndex
 from django.db.models.lookups import GreaterThan
@@ -116,7 +117,7 @@ def _value(field: str):
 
 def _rendered_length(text: str, found: list[Tag]):
     """SQL: how many characters the text has for each client."""
-    total = Value(len(TAG.sub("", text)), output_field=IntegerField())
+    total: Value | CombinedExpression = Value(len(TAG.sub("", text)), output_field=IntegerField())
     for tag in found:
         filled = Coalesce(NullIf(_value(tag.field), Value("")), Value(tag.fallback))
         total = total + Length(filled)

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import sqlite3
 import time
+from typing import TypeGuard
 
 import psycopg
 from django.db import DatabaseError, connection
@@ -31,7 +32,7 @@ _UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03")
 _UNREACHABLE_SQLITE = {14, 10}
 
 
-def unreachable(error: BaseException | None) -> bool:
+def unreachable(error: BaseException | None) -> TypeGuard[BaseException]:
     """Is this the database being away, rather than a bad query or a lock to wait for?"""
     seen = set()
     while error is not None and id(error) not in seen:

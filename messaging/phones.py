@@ -71,7 +71,7 @@ def phone_error(value: str) -> str | None:
     other = non_ascii_digits(value)
     if other:
         return ASCII_DIGITS_MESSAGE.format(digits=other)
-    return PHONE_MESSAGE
+    return str(PHONE_MESSAGE)  # in the language active now, as the other message
 
 
 def ascii_digits(value: str) -> str | None:

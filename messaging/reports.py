@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -232,7 +233,7 @@ def build_daily_report(
         for status, n in line.counts.items():
             totals[status] += n
     provider = provider_state()
-    figures = {
+    figures: dict[str, Any] = {
         "day": day,
         "period_start": period_start,
         "period_end": period_end,

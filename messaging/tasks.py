@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -166,7 +167,7 @@ def sync_schedules(now: datetime | None = None) -> None:
             log.info("schedule created name=%r next_run=%s", recurring.name, due.isoformat())
             continue
         for schedule in schedules:
-            changed = {k: v for k, v in values.items() if getattr(schedule, k) != v}
+            changed: dict[str, Any] = {k: v for k, v in values.items() if getattr(schedule, k) != v}
             misplaced = recurring.first_run is not None and (
                 schedule.next_run is None
                 or schedule.next_run.astimezone(due.tzinfo).time() != due.time()

@@ -131,7 +131,7 @@ def describe_message(
     if attempts == 0:
         if waiting:
             return _("Waiting for the client's send window; goes out at %(time)s.") % {
-                "time": _clock(next_attempt_at)
+                "time": _clock(next_attempt_at)  # type: ignore[arg-type]  # waiting: not None
             }
         return _("Waiting to be sent.")
     if last_outcome == AttemptOutcome.REJECTED and last_http_status in (401, 403):
@@ -139,6 +139,6 @@ def describe_message(
     if waiting:
         return _("%(last)s Will retry at %(time)s.") % {
             "last": last or last_error,
-            "time": _clock(next_attempt_at),
+            "time": _clock(next_attempt_at),  # type: ignore[arg-type]  # waiting: not None
         }
     return _("%(last)s Will retry shortly.") % {"last": last or last_error}

@@ -21,7 +21,8 @@ from security.tokens import TokenRejected, user_for_key
 
 def _throttle_address(request) -> None:
     throttle = AddressThrottle()
-    if not throttle.allow_request(request, None):
+    # It reads only the address: neither DRF's Request nor a view is needed.
+    if not throttle.allow_request(request, None):  # type: ignore[arg-type]
         raise exceptions.Throttled(wait=throttle.wait())
 
 

@@ -58,7 +58,8 @@ def refusal(request: HttpRequest) -> HttpResponse | None:
         return None
     if request.headers.get("Authorization"):
         throttle = AddressThrottle()
-        if not throttle.allow_request(request, None):
+        # It reads only the address: neither DRF's Request nor a view is needed.
+        if not throttle.allow_request(request, None):  # type: ignore[arg-type]
             response = HttpResponse("Too many wrong credentials; try again later.\n", status=429)
             wait = throttle.wait()
             if wait:

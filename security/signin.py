@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
@@ -67,7 +68,7 @@ def _seconds_until(moment) -> int:
     return max(1, math.ceil((moment - timezone.now()).total_seconds()))
 
 
-def _failures(request, **match) -> tuple[int, object]:
+def _failures(request, **match) -> tuple[int, Any]:
     """Failures still counted that match, and when the latest of them was."""
     recent = AccessAttempt.objects.filter(attempt_time__gte=get_cool_off_threshold(request))
     found = recent.filter(**match).aggregate(

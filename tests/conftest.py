@@ -17,6 +17,24 @@ from messaging.roles import MANAGERS, VIEWERS, assign_role
 from security.tokens import issue_token
 from tests.smtp import smtp_inbox  # noqa: F401  (a real SMTP server for email tests)
 
+_NOT_PURE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_setup"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """`fast` promises a pure unit (make test-fast): one that needs the database, the
+    browser or real processes is a mistake to fix, not a slow fast tier."""
+    wrong = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("fast")
+        and (
+            _NOT_PURE_FIXTURES & set(item.fixturenames)
+            or any(item.get_closest_marker(name) for name in ("django_db", "browser", "slow"))
+        )
+    ]
+    if wrong:
+        raise pytest.UsageError("marked fast but not a pure unit: " + ", ".join(wrong))
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():

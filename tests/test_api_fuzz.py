@@ -17,8 +17,6 @@ from messaging.api.parsers import MAX_JSON_DEPTH, json_depth
 from messaging.models import Campaign, Client
 from tests.conftest import make_campaign, make_client
 
-pytestmark = pytest.mark.django_db
-
 DEEP = 100_000
 LIMIT = 2_621_440  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE, the bodies' limit
 
@@ -73,6 +71,7 @@ def send(api, method: str, path: str, body, content_type: str):
     return getattr(api, method)(path, data=data, content_type=content_type)
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(("name", "body", "content_type", "expected"), BODIES)
 def test_hostile_bodies_get_a_4xx_on_every_write(
     manager_api, writes, name, body, content_type, expected
@@ -93,6 +92,7 @@ def test_hostile_bodies_get_a_4xx_on_every_write(
     assert (Client.objects.count(), Campaign.objects.count()) == before
 
 
+@pytest.mark.django_db
 def test_nesting_and_size_get_their_own_answers(manager_api):
     deep = send(manager_api, "post", "/api/clients/", "[" * DEEP, "application/json")
     assert deep.status_code == 400
@@ -104,11 +104,13 @@ def test_nesting_and_size_get_their_own_answers(manager_api):
     assert "larger than 2,621,440 bytes" in huge.json()["detail"]
 
 
+@pytest.mark.django_db
 def test_ordinary_bodies_still_parse(manager_api):
     shallow = {"phone": "79161234567", "tag": "[{[{"}  # brackets in strings do not count
     assert manager_api.post("/api/clients/", shallow, format="json").status_code == 201
 
 
+@pytest.mark.django_db
 def test_a_multipart_body_past_the_limit_is_refused_before_it_is_read(manager_api):
     response = manager_api.generic(
         "POST",
@@ -120,6 +122,7 @@ def test_a_multipart_body_past_the_limit_is_refused_before_it_is_read(manager_ap
     assert response.status_code == 413
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("text", "depth"),
     [
@@ -135,6 +138,7 @@ def test_the_depth_is_counted_outside_strings(text, depth):
     assert json_depth(text, stop_above=100) == depth
 
 
+@pytest.mark.fast
 def test_the_depth_scan_is_linear_on_a_body_made_to_be_slow():
     """Unclosed strings full of escaped quotes sink a regular expression; not this scan."""
     body = b'"' + b'\\"' * 1_000_000 + b"[" * 50

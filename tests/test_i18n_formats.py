@@ -22,8 +22,6 @@ from tests.i18n_pages import _Reader
 from tests.test_i18n import _render_all
 from tests.test_i18n import russian_team as russian_team  # the fixture
 
-pytestmark = pytest.mark.django_db
-
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 # Four digits or more in a row, not part of a longer token (a phone's +7 9161234567 is data,
 # 2026 alone is a year: years are written without a separator in both languages).
@@ -69,6 +67,7 @@ def big_figures(objects: dict) -> None:
     DeliveryAttempt.objects.filter(message=objects["message"]).update(duration_ms=2079)
 
 
+@pytest.mark.fast
 def test_the_rules_find_what_they_look_for():
     assert problems_in("Время: Europe/Moscow") == ["zone Europe/Moscow"]
     assert problems_in("до окончания в 2026-12-07 03:29") == ["ISO date 2026-12-07"]
@@ -76,6 +75,7 @@ def test_the_rules_find_what_they_look_for():
     assert problems_in("добавлено 50\xa0000, 2079\u202fмс, в 2026 году, 07.12.2026 03:29") == []
 
 
+@pytest.mark.fast
 def test_the_helpers_write_russian_and_english():
     with translation.override("ru"):
         assert number(46968) == "46\xa0968"
@@ -89,6 +89,7 @@ def test_the_helpers_write_russian_and_english():
         assert zone_name("America/New_York") == "New York"
 
 
+@pytest.mark.django_db
 def test_every_page_in_russian_writes_numbers_dates_and_zones_the_russian_way(client, russian_team):
     big_figures(russian_team)
     client.cookies[TZ_COOKIE] = "Asia/Omsk"  # a viewer in Omsk: the zone has a city's name
@@ -103,6 +104,7 @@ def test_every_page_in_russian_writes_numbers_dates_and_zones_the_russian_way(cl
         pytest.fail("\n".join(f"{name}: {found}" for name, found in problems.items()))
 
 
+@pytest.mark.django_db
 def test_the_daily_report_and_its_subject_in_russian(russian_team):
     big_figures(russian_team)
     with override_settings(REPORT_LANGUAGE="ru"), translation.override("ru"):

@@ -76,6 +76,7 @@ def control(http, provider, method="GET", path="/_control", **kwargs):
 # --------------------------------------------------------------------------- the contract
 
 
+@pytest.mark.fast
 def test_success_answers_code_0_and_records_a_receipt(http, provider):
     response = send(http, provider, 42)
 
@@ -89,6 +90,7 @@ def test_success_answers_code_0_and_records_a_receipt(http, provider):
     assert receipt["text"] == "Hello"
 
 
+@pytest.mark.fast
 def test_keep_alive_serves_many_requests_on_one_connection(http, provider):
     for msg_id in range(1, 21):
         assert send(http, provider, msg_id).status_code == 200
@@ -97,6 +99,7 @@ def test_keep_alive_serves_many_requests_on_one_connection(http, provider):
     assert provider.receipts()["unique"] == 20
 
 
+@pytest.mark.fast
 def test_pipelined_requests_are_answered_in_order(provider):
     def raw(msg_id: int) -> bytes:
         payload = json.dumps(body(msg_id)).encode()
@@ -116,6 +119,7 @@ def test_pipelined_requests_are_answered_in_order(provider):
     assert [r["id"] for r in provider.requests()] == [1, 2, None]
 
 
+@pytest.mark.fast
 def test_expect_100_continue_is_honoured(provider):
     payload = json.dumps(body(5)).encode()
     head = (
@@ -134,6 +138,7 @@ def test_expect_100_continue_is_honoured(provider):
     assert provider.receipt_count(5) == 1
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("data", "fragment"),
     [
@@ -159,6 +164,7 @@ def test_bad_body_is_400_with_an_explanation(http, provider, data, fragment):
     assert provider.receipts()["total"] == 0
 
 
+@pytest.mark.fast
 def test_non_numeric_msg_id_in_path_is_400(http, provider):
     response = http.post(f"{provider.url}/send/abc", json=body(1), headers=AUTH, timeout=TIMEOUT)
 
@@ -166,6 +172,7 @@ def test_non_numeric_msg_id_in_path_is_400(http, provider):
     assert "msgId" in response.json()["message"]
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     "headers",
     [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Token {TOKEN}"}],
@@ -179,6 +186,7 @@ def test_missing_or_bad_token_is_401(http, provider, headers):
     assert provider.receipts()["total"] == 0
 
 
+@pytest.mark.fast
 def test_no_token_checking_accepts_anything(http, provider):
     provider.configure(check_token=False)
 
@@ -186,6 +194,7 @@ def test_no_token_checking_accepts_anything(http, provider):
     assert send(http, provider, 2, headers={"Authorization": "Bearer other"}).status_code == 200
 
 
+@pytest.mark.fast
 def test_without_a_configured_token_any_bearer_token_is_accepted(http, provider):
     provider.configure(token=None)
 
@@ -193,6 +202,7 @@ def test_without_a_configured_token_any_bearer_token_is_accepted(http, provider)
     assert send(http, provider, 2, headers={}).status_code == 401
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
@@ -214,6 +224,7 @@ def test_unknown_paths_are_404(http, provider, method, path, status):
 # --------------------------------------------------------------------------- faults
 
 
+@pytest.mark.fast
 def test_error_rate_answers_5xx_and_counts_no_receipt(http, provider):
     provider.configure(error_rate=1)
 
@@ -224,6 +235,7 @@ def test_error_rate_answers_5xx_and_counts_no_receipt(http, provider):
     assert provider.stats()["by_outcome"] == {"error": 12}
 
 
+@pytest.mark.fast
 def test_garbage_rate_answers_200_with_an_unparseable_body(http, provider):
     provider.configure(garbage_rate=1)
 
@@ -235,6 +247,7 @@ def test_garbage_rate_answers_200_with_an_unparseable_body(http, provider):
     assert provider.receipt(1) is None
 
 
+@pytest.mark.fast
 def test_hang_stalls_past_the_client_timeout_then_closes(http, provider):
     provider.configure(hang_rate=1, hang_seconds=0.4)
 
@@ -249,6 +262,7 @@ def test_hang_stalls_past_the_client_timeout_then_closes(http, provider):
     assert provider.stats()["by_outcome"]["hang"] >= 1
 
 
+@pytest.mark.fast
 def test_outage_503_with_retry_after_then_recovers(http, provider):
     provider.configure(outage=True)
 
@@ -262,6 +276,7 @@ def test_outage_503_with_retry_after_then_recovers(http, provider):
     assert provider.receipt_count(1) == 1
 
 
+@pytest.mark.fast
 def test_outage_reset_mode_resets_the_connection(http, provider):
     provider.configure(outage=True, outage_mode="reset")
 
@@ -270,6 +285,7 @@ def test_outage_reset_mode_resets_the_connection(http, provider):
     assert provider.stats()["by_outcome"] == {"outage": 1}
 
 
+@pytest.mark.fast
 def test_rate_429_answers_429_with_retry_after(http, provider):
     provider.configure(rate_429=1, retry_after=7)
 
@@ -280,6 +296,7 @@ def test_rate_429_answers_429_with_retry_after(http, provider):
     assert provider.receipt(1) is None
 
 
+@pytest.mark.fast
 def test_latency_is_applied(http, provider):
     provider.configure(latency_ms=120)
 
@@ -289,6 +306,7 @@ def test_latency_is_applied(http, provider):
     assert time.monotonic() - started >= 0.12
 
 
+@pytest.mark.fast
 def test_delayed_requests_wait_concurrently(provider):
     provider.configure(latency_ms=300)
     barrier = threading.Barrier(12)
@@ -308,6 +326,7 @@ def test_delayed_requests_wait_concurrently(provider):
     assert provider.stats()["max_in_flight"] >= 6  # they overlapped, not queued one by one
 
 
+@pytest.mark.fast
 def test_jitter_is_uniform_around_the_mean():
     config = ProviderConfig(latency_ms=50, latency_jitter_ms=20)
     rng = random.Random(1)
@@ -322,6 +341,7 @@ def test_jitter_is_uniform_around_the_mean():
 # --------------------------------------------------------------------------- control
 
 
+@pytest.mark.fast
 def test_control_shows_the_config_without_the_token(http, provider):
     config = control(http, provider).json()
 
@@ -331,6 +351,7 @@ def test_control_shows_the_config_without_the_token(http, provider):
     assert config["hang_seconds"] == 30
 
 
+@pytest.mark.fast
 def test_control_updates_a_subset(http, provider):
     response = control(http, provider, "POST", json={"latency_ms": 5, "error_rate": 0.25})
 
@@ -340,6 +361,7 @@ def test_control_updates_a_subset(http, provider):
     assert provider.config["outage"] is False
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     "changes",
     [
@@ -367,11 +389,13 @@ def test_control_rejects_unknown_fields_and_bad_values(http, provider, changes):
         provider.configure(**changes)
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("data", [b"not json", b"[1]", b""])
 def test_control_rejects_a_body_that_is_not_an_object(http, provider, data):
     assert control(http, provider, "POST", data=data).status_code == 400
 
 
+@pytest.mark.fast
 def test_control_can_set_the_token(http, provider):
     control(http, provider, "POST", json={"token": "new-token"}).raise_for_status()
 
@@ -382,6 +406,7 @@ def test_control_can_set_the_token(http, provider):
 # --------------------------------------------------------------------------- records
 
 
+@pytest.mark.fast
 def test_receipts_count_each_accepted_send_per_msg_id(http, provider):
     send(http, provider, 1)
     send(http, provider, 1)
@@ -399,6 +424,7 @@ def test_receipts_count_each_accepted_send_per_msg_id(http, provider):
     assert provider.receipts() == {"total": 0, "unique": 0, "receipts": {}}
 
 
+@pytest.mark.fast
 def test_faulted_requests_are_not_receipts(http, provider):
     for fault in ({"error_rate": 1}, {"garbage_rate": 1}, {"rate_429": 1}, {"outage": True}):
         provider.configure(**fault)
@@ -411,6 +437,7 @@ def test_faulted_requests_are_not_receipts(http, provider):
     assert provider.stats()["total"] == 6
 
 
+@pytest.mark.fast
 def test_stats_and_request_log_record_every_api_request(http, provider):
     before = time.time()
     send(http, provider, 1)
@@ -440,6 +467,7 @@ def test_stats_and_request_log_record_every_api_request(http, provider):
     assert provider.requests() == []
 
 
+@pytest.mark.fast
 @pytest.mark.skipif(not KERNEL_STAMPS, reason="kernel receive timestamps are read on Linux only")
 def test_a_request_is_stamped_when_it_reached_the_host_not_when_it_was_read(provider):
     """A provider descheduled for a while reads a backlog at once; the backlog keeps the
@@ -472,6 +500,7 @@ def test_a_request_is_stamped_when_it_reached_the_host_not_when_it_was_read(prov
     assert stamps[1] - stamps[0] >= 0.3
 
 
+@pytest.mark.fast
 def test_request_log_is_bounded():
     with LocalProvider(request_log_size=3, check_token=False) as small, requests.Session() as http:
         for msg_id in range(1, 6):
@@ -485,6 +514,7 @@ def test_request_log_is_bounded():
 # --------------------------------------------------------------------------- running it
 
 
+@pytest.mark.fast
 def test_stop_closes_the_port():
     provider = LocalProvider(check_token=False).start()
     url = provider.send_url(1)
@@ -494,11 +524,13 @@ def test_stop_closes_the_port():
         requests.post(url, json=body(1), timeout=TIMEOUT)
 
 
+@pytest.mark.fast
 def test_constructor_validates_the_config():
     with pytest.raises(ConfigError, match="error_rate"):
         LocalProvider(error_rate=3)
 
 
+@pytest.mark.fast
 def test_flags_are_defined_once_and_validated():
     parser = argparse.ArgumentParser()
     add_arguments(parser)
@@ -514,6 +546,7 @@ def test_flags_are_defined_once_and_validated():
         settings_from_options(vars(parser.parse_args(["--port", "70000"])))
 
 
+@pytest.mark.fast
 def test_module_entry_point_rejects_bad_flags(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--hang-rate", "2"])
@@ -522,6 +555,7 @@ def test_module_entry_point_rejects_bad_flags(capsys):
     assert "hang_rate must be a number between 0 and 1" in capsys.readouterr().err
 
 
+@pytest.mark.fast
 def test_runprovider_command_rejects_bad_flags():
     pytest.importorskip("django")
     from django.core.management.base import CommandError

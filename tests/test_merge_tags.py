@@ -18,8 +18,6 @@ from tests.test_test_send import URL as TEST_SEND_URL
 from tests.test_test_send import to_local_provider  # noqa: F401 (fixture)
 from tests.test_ui_campaigns import form_data
 
-pytestmark = pytest.mark.django_db
-
 
 def client_with(phone: str, name: str = "", **attributes) -> Client:
     client = make_client(phone)
@@ -39,12 +37,14 @@ def campaign_body(text: str, **extra) -> dict:
     }
 
 
+@pytest.mark.fast
 def test_rendering_fills_fields_and_fallbacks_and_leaves_other_braces():
     text = "Hi {name|there}, {city}! {Not a tag} {1} {name}"
     assert merge.render(text, "Anna", {"city": "Kazan"}) == "Hi Anna, Kazan! {Not a tag} {1} Anna"
     assert merge.render(text, "  ", {}) == "Hi there, ! {Not a tag} {1} "
 
 
+@pytest.mark.django_db
 def test_known_fields_are_name_and_every_custom_field_a_client_was_given():
     assert merge.known_fields() == ["name"]
     client_with("79161234567", city="Kazan")
@@ -53,6 +53,7 @@ def test_known_fields_are_name_and_every_custom_field_a_client_was_given():
     assert merge.known_fields() == ["name", "card", "city"]
 
 
+@pytest.mark.django_db
 def test_an_import_makes_its_custom_fields_known(manager_api):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -70,6 +71,7 @@ def test_an_import_makes_its_custom_fields_known(manager_api):
     )
 
 
+@pytest.mark.django_db
 def test_an_unknown_field_is_a_400_naming_it(manager_api):
     client_with("79161234567", city="Kazan")
     answer = manager_api.post(
@@ -81,6 +83,7 @@ def test_an_unknown_field_is_a_400_naming_it(manager_api):
     assert not Campaign.objects.exists()
 
 
+@pytest.mark.django_db
 def test_an_unknown_field_is_a_form_error_naming_it(as_manager):
     response = as_manager.post(
         reverse("dashboard:campaign-create"), form_data(text="Hello {first_name}")
@@ -90,6 +93,7 @@ def test_an_unknown_field_is_a_form_error_naming_it(as_manager):
     assert not Campaign.objects.exists()
 
 
+@pytest.mark.django_db
 def test_the_review_counts_parts_on_the_longest_rendering(manager_api):
     # 60 GSM-7 characters of text; a long name takes one client past 160 (two parts).
     client_with("79161234567", "Al")
@@ -105,6 +109,7 @@ def test_the_review_counts_parts_on_the_longest_rendering(manager_api):
     assert review["longest_text"] == "Dear " + "B" * 120 + ", " + "x" * 60
 
 
+@pytest.mark.django_db
 def test_a_field_that_makes_the_text_ucs2_counts_though_shorter(manager_api):
     # A Latin text of 100 characters: one GSM-7 part; "Анна" makes it UCS-2: two parts,
     # although the longest rendering by characters is another client's.
@@ -118,6 +123,7 @@ def test_a_field_that_makes_the_text_ucs2_counts_though_shorter(manager_api):
     assert (review["parts_per_message"], review["encoding"]) == (2, "UCS-2")
 
 
+@pytest.mark.django_db
 def test_sms_max_parts_is_checked_on_the_longest_rendering(manager_api, settings):
     settings.SMS_MAX_PARTS = 1
     client_with("79161234567", "B" * 150)
@@ -134,6 +140,7 @@ def test_sms_max_parts_is_checked_on_the_longest_rendering(manager_api, settings
     )
 
 
+@pytest.mark.django_db
 def test_the_composer_lists_the_fields_and_previews_a_real_recipient(as_manager):
     client_with("79161234567", "Анна", city="Казань")
     page = as_manager.get(reverse("dashboard:campaign-create")).content.decode()
@@ -155,6 +162,7 @@ def test_the_composer_lists_the_fields_and_previews_a_real_recipient(as_manager)
     assert "No client has {nmae}" in unknown
 
 
+@pytest.mark.django_db
 def test_a_test_send_renders_the_text_for_that_client(as_manager, to_local_provider):  # noqa: F811
     client_with("79161234567", "Анна")
     response = as_manager.post(

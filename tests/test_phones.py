@@ -19,8 +19,6 @@ from messaging.models import Client, Message
 from messaging.phones import normalise_phone
 from tests.conftest import make_campaign, make_client
 
-pytestmark = pytest.mark.django_db
-
 ARABIC_ZERO, FULLWIDTH_ZERO = 0x0660, 0xFF10
 
 
@@ -35,6 +33,7 @@ FULLWIDTH = foreign("79161234567", FULLWIDTH_ZERO)
 BAD_DIGITS = [ARABIC_INDIC, SUPERSCRIPT, FULLWIDTH]
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("typed", "stored"),
     [
@@ -57,6 +56,7 @@ def test_normalise_phone_reads_the_common_ways_of_typing_a_number(typed, stored)
     assert normalise_phone(typed) == stored
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("phone", [*BAD_DIGITS, "79161234567\n"])
 def test_the_model_refuses_anything_but_eleven_ascii_digits(phone):
     with pytest.raises(ValidationError) as caught:
@@ -67,6 +67,7 @@ def test_the_model_refuses_anything_but_eleven_ascii_digits(phone):
 # --- API ----------------------------------------------------------------------------------
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("phone", BAD_DIGITS)
 def test_api_refuses_a_phone_with_other_digits(manager_api, phone):
     response = manager_api.post("/api/clients/", {"phone": phone, "timezone": "UTC"})
@@ -75,6 +76,7 @@ def test_api_refuses_a_phone_with_other_digits(manager_api, phone):
     assert Client.objects.count() == 0
 
 
+@pytest.mark.django_db
 def test_api_refuses_other_digits_in_an_edit_too(manager_api):
     client = make_client("79161234567")
     response = manager_api.patch(f"/api/clients/{client.pk}/", {"phone": SUPERSCRIPT})
@@ -83,6 +85,7 @@ def test_api_refuses_other_digits_in_an_edit_too(manager_api):
     assert client.phone == "79161234567"
 
 
+@pytest.mark.django_db
 def test_api_normalises_a_typed_phone_and_answers_the_stored_form(manager_api):
     response = manager_api.post("/api/clients/", {"phone": "+7 (916) 123-45-67"})
     assert response.status_code == 201, response.json()
@@ -93,6 +96,7 @@ def test_api_normalises_a_typed_phone_and_answers_the_stored_form(manager_api):
     assert "already exists" in again.json()["phone"][0]
 
 
+@pytest.mark.django_db
 def test_api_client_time_zone_defaults_to_the_setting(manager_api, settings):
     settings.CLIENT_DEFAULT_TIMEZONE = "Asia/Vladivostok"
     response = manager_api.post("/api/clients/", {"phone": "79161234567"})
@@ -103,6 +107,7 @@ def test_api_client_time_zone_defaults_to_the_setting(manager_api, settings):
 # --- Web form -----------------------------------------------------------------------------
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("phone", BAD_DIGITS)
 def test_form_shows_an_error_for_a_phone_with_other_digits(as_manager, phone):
     response = as_manager.post(
@@ -113,6 +118,7 @@ def test_form_shows_an_error_for_a_phone_with_other_digits(as_manager, phone):
     assert Client.objects.count() == 0
 
 
+@pytest.mark.django_db
 def test_form_normalises_a_typed_phone(as_manager):
     response = as_manager.post(
         reverse("dashboard:client-create"),
@@ -130,6 +136,7 @@ def _csv(*rows: str) -> SimpleUploadedFile:
     return SimpleUploadedFile("c.csv", text.encode(), content_type="text/csv")
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("phone", BAD_DIGITS)
 def test_csv_import_rejects_a_row_with_other_digits(manager_api, phone):
     response = manager_api.post(
@@ -141,6 +148,7 @@ def test_csv_import_rejects_a_row_with_other_digits(manager_api, phone):
     assert Client.objects.count() == 0
 
 
+@pytest.mark.django_db
 def test_csv_import_in_the_ui_rejects_other_digits(as_manager):
     response = as_manager.post(
         reverse("dashboard:client-import"), {"file": _csv(f"{SUPERSCRIPT},,vip,UTC")}
@@ -150,6 +158,7 @@ def test_csv_import_in_the_ui_rejects_other_digits(as_manager):
     assert Client.objects.count() == 0
 
 
+@pytest.mark.django_db
 def test_csv_import_normalises_typed_phones(manager_api):
     response = manager_api.post(
         "/api/clients/import/",
@@ -163,6 +172,7 @@ def test_csv_import_normalises_typed_phones(manager_api):
     ]
 
 
+@pytest.mark.django_db
 def test_csv_import_sees_a_number_typed_twice_two_ways_as_a_repeat(manager_api):
     response = manager_api.post(
         "/api/clients/import/",
@@ -177,6 +187,7 @@ def test_csv_import_sees_a_number_typed_twice_two_ways_as_a_repeat(manager_api):
 # --- Search -------------------------------------------------------------------------------
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "search", ["\u00b2", foreign("7916", ARABIC_ZERO, keep=1), foreign("7916", FULLWIDTH_ZERO)]
 )
@@ -187,6 +198,7 @@ def test_api_search_with_other_digits_is_a_400_not_a_500(viewer_api, search):
     assert "0-9" in response.json()["search"][0]
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("search", ["\u00b2", foreign("7916", ARABIC_ZERO, keep=1)])
 def test_ui_search_with_other_digits_shows_a_form_error_and_no_rows(as_viewer, search):
     make_client("79161234567")
@@ -199,6 +211,7 @@ def test_ui_search_with_other_digits_shows_a_form_error_and_no_rows(as_viewer, s
     assert export.status_code == 400
 
 
+@pytest.mark.django_db
 def test_search_reads_a_typed_prefix_and_keeps_tag_text(viewer_api):
     make_client("79161234567", tag="vip\u00b2")
     make_client("79261234567", tag="new")
@@ -216,6 +229,7 @@ def test_search_reads_a_typed_prefix_and_keeps_tag_text(viewer_api):
 # --- Rows stored before the rule ------------------------------------------------------------
 
 
+@pytest.mark.django_db
 def test_data_migration_fixes_unambiguous_rows_and_reports_the_rest(capsys):
     from django.apps import apps
 
@@ -251,6 +265,7 @@ def test_data_migration_fixes_unambiguous_rows_and_reports_the_rest(capsys):
     assert Client.objects.get(pk=taken.pk).phone == "79260000000"
 
 
+@pytest.mark.django_db
 def test_operator_codes_with_other_digits_are_refused_too(manager_api):
     code = foreign("916", ARABIC_ZERO)
     response = manager_api.post("/api/clients/", {"phone": "79161234567", "operator_code": code})

@@ -9,6 +9,7 @@ from messaging.sms import GSM7, UCS2, measure, non_gsm_characters
 from tests.sms_cases import BOUNDARY_CASES
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("name", "text", "encoding", "characters", "parts"),
     BOUNDARY_CASES,
@@ -19,12 +20,14 @@ def test_parts_at_the_boundaries(name, text, encoding, characters, parts):
     assert (info.encoding, info.characters, info.parts) == (encoding, characters, parts)
 
 
+@pytest.mark.fast
 def test_extension_characters_and_form_feed_count_double():
     for ch in "^{}\\[~]|€\f":
         assert measure(ch).units == 2, repr(ch)
         assert measure(ch).encoding == GSM7
 
 
+@pytest.mark.fast
 def test_any_character_outside_gsm7_makes_the_text_ucs2():
     assert measure("Hello").encoding == GSM7
     assert measure("Привет").encoding == UCS2
@@ -33,15 +36,18 @@ def test_any_character_outside_gsm7_makes_the_text_ucs2():
     assert measure("🙂").units == 2
 
 
+@pytest.mark.fast
 def test_the_characters_forcing_ucs2_are_named_once_each():
     assert non_gsm_characters("“Hi” — “you”") == ["“", "”", "—"]
     assert non_gsm_characters("Plain {text} €") == []
 
 
+@pytest.mark.fast
 def test_empty_text_takes_no_part():
     assert measure("").parts == 0
 
 
+@pytest.mark.fast
 def test_remaining_in_the_last_part():
     assert measure("a" * 150).remaining == 10
     assert measure("a" * 170).remaining == 153 - 17

@@ -11,8 +11,6 @@ from messaging.models import Client, Message
 from messaging.validators import tag_key
 from tests.conftest import make_campaign, make_client
 
-pytestmark = pytest.mark.django_db
-
 MOSCOW_UPPER = "москва".upper()
 
 
@@ -26,11 +24,13 @@ def tagged():
     make_client("79160000006", tag="regular")
 
 
+@pytest.mark.fast
 def test_tag_key_folds_case_and_spaces():
     assert tag_key(" VIP ") == tag_key("vip") == "vip"
     assert tag_key(MOSCOW_UPPER) == tag_key("москва")
 
 
+@pytest.mark.django_db
 def test_campaign_targets_match_tags_in_any_case(tagged):
     campaign = make_campaign(tags=["VIP", MOSCOW_UPPER])
     assert campaign.matching_clients().count() == 5
@@ -40,11 +40,13 @@ def test_campaign_targets_match_tags_in_any_case(tagged):
     assert "79160000006" not in phones and len(phones) == 5
 
 
+@pytest.mark.django_db
 def test_bulk_created_clients_get_their_key(db):
     Client.objects.bulk_create([Client(phone="79160000009", operator_code="916", tag="ОПТ")])
     assert Client.objects.get().tag_key == "опт"
 
 
+@pytest.mark.django_db
 def test_api_tag_filter_and_search_ignore_case(tagged, viewer_api):
     body = viewer_api.get("/api/clients/", {"tag": "vip"}).json()
     assert body["count"] == 3
@@ -54,12 +56,14 @@ def test_api_tag_filter_and_search_ignore_case(tagged, viewer_api):
     assert body["count"] == 2
 
 
+@pytest.mark.django_db
 def test_ui_tag_filter_ignores_case(tagged, as_viewer):
     html = as_viewer.get("/clients/", {"tag": "Москва"}).content.decode()
     assert "+7 (916) 000-00-04" in html and "+7 (916) 000-00-05" in html
     assert "+7 (916) 000-00-01" not in html
 
 
+@pytest.mark.django_db
 def test_campaign_form_preview_counts_any_case(tagged, as_manager):
     html = as_manager.get(
         "/campaigns/new/",
@@ -70,6 +74,7 @@ def test_campaign_form_preview_counts_any_case(tagged, as_manager):
     assert "<strong>3</strong> clients match" in html
 
 
+@pytest.mark.django_db
 def test_csv_import_stores_the_key(manager_api):
     csv = "phone,operator_code,tag,timezone\n79251234567,,VIP,Europe/Moscow\n"
     from django.core.files.uploadedfile import SimpleUploadedFile

@@ -18,6 +18,7 @@ from messaging.timezones import (
 from tests.conftest import make_client
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("text", "zone"),
     [
@@ -71,12 +72,14 @@ def test_a_zone_written_as_people_write_it(text, zone):
     assert resolve_timezone(text) == zone
 
 
+@pytest.mark.fast
 def test_empty_is_the_default_given_or_refused():
     assert resolve_timezone("  ", default="Asia/Omsk") == "Asia/Omsk"
     with pytest.raises(ValidationError):
         resolve_timezone("")
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("text", ["Mars/Base", "МСК+10", "UTC+15", "+05:30", "3", "x" * 500])
 def test_anything_else_is_refused_saying_what_to_write(text):
     with pytest.raises(ValidationError) as caught:
@@ -86,6 +89,7 @@ def test_anything_else_is_refused_saying_what_to_write(text):
     )
 
 
+@pytest.mark.fast
 def test_an_offset_maps_to_the_russian_zone_that_has_it_today():
     now = datetime(2026, 7, 1, 12)  # summer: Russia keeps no daylight saving time
     for hours, zone in RUSSIAN_ZONE_BY_OFFSET.items():
@@ -93,6 +97,7 @@ def test_an_offset_maps_to_the_russian_zone_that_has_it_today():
         assert now.replace(tzinfo=ZoneInfo(zone)).utcoffset().total_seconds() == hours * 3600
 
 
+@pytest.mark.fast
 def test_every_city_names_a_zone_that_exists():
     for zone, cities in CITY_ZONES.items():
         assert zone in RUSSIAN_ZONES
@@ -100,6 +105,7 @@ def test_every_city_names_a_zone_that_exists():
             assert resolve_timezone(city) == zone, city
 
 
+@pytest.mark.fast
 def test_the_picker_finds_a_zone_by_its_russian_city_and_msk_offset():
     assert "москва" in zone_search_words("Europe/Moscow")
     assert "мск+4" in zone_search_words("Asia/Novosibirsk")

@@ -28,6 +28,7 @@ def request_from(peer: str, forwarded_for: str | None = None):
     return RequestFactory().get("/", **headers)
 
 
+@pytest.mark.fast
 @override_settings(FORWARDED_ALLOW_IPS=[INGRESS, "::1"])
 @pytest.mark.parametrize(
     ("peer", "forwarded_for", "expected"),
@@ -57,12 +58,14 @@ def test_the_client_address_comes_from_forwarded_for_only_through_a_proxy(
     assert client_ip(request_from(peer, forwarded_for)) == expected
 
 
+@pytest.mark.fast
 @override_settings(FORWARDED_ALLOW_IPS=["*"])
 def test_a_star_trusts_every_peer_as_gunicorn_does():
     assert is_proxy("203.0.113.5")
     assert client_ip(request_from("203.0.113.5", "198.51.100.1")) == "198.51.100.1"
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -76,6 +79,7 @@ def test_forwarded_allow_ips_is_read_as_gunicorn_reads_it(raw, expected):
     assert forwarded_allow_ips(raw) == expected
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("raw", ["10.244.0.5/16", "ingress", "10.0.0.0/33"])
 def test_a_value_gunicorn_would_refuse_stops_the_start(raw):
     with pytest.raises(ImproperlyConfigured, match="FORWARDED_ALLOW_IPS"):
@@ -91,6 +95,7 @@ def _settings(**env: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.fast
 def test_django_and_gunicorn_read_the_same_setting_with_the_same_default():
     gunicorn = subprocess.run(
         [
@@ -108,6 +113,7 @@ def test_django_and_gunicorn_read_the_same_setting_with_the_same_default():
     assert _settings(FORWARDED_ALLOW_IPS=INGRESS).stdout.strip() == f"['{INGRESS}']"
 
 
+@pytest.mark.fast
 def test_the_old_proxy_count_setting_is_refused_with_a_pointer_to_the_new_one():
     result = _settings(TRUSTED_PROXIES="1")
     assert result.returncode != 0

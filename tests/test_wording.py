@@ -18,6 +18,7 @@ from tests.engine.conftest import make_clients, running_campaign
 NOW = datetime(2030, 3, 4, 14, 30, tzinfo=UTC)
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("outcome", "status", "reason", "words"),
     [
@@ -62,6 +63,7 @@ def test_every_outcome_has_plain_words(outcome, status, reason, words, settings)
     assert describe_outcome(outcome, status, reason=reason) == words
 
 
+@pytest.mark.fast
 def test_a_timed_out_pending_message_says_when_it_retries():
     with timezone.override("UTC"):
         words = describe_message(
@@ -76,6 +78,7 @@ def test_a_timed_out_pending_message_says_when_it_retries():
     assert words == "No answer within 10 s. Will retry at 14:32."
 
 
+@pytest.mark.fast
 def test_expired_and_cancelled_messages_say_why():
     assert describe_message(
         status="expired",
@@ -152,6 +155,7 @@ def test_a_cancelled_campaign_says_what_became_of_its_messages(as_viewer):
         assert "70 of 70 done" not in html
 
 
+@pytest.mark.fast
 def test_a_message_waiting_for_its_window_says_when_it_goes_out():
     with timezone.override("UTC"):
         words = describe_message(

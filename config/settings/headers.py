@@ -57,7 +57,7 @@ if env_str("TRUSTED_PROXIES"):
 
 # Permissions-Policy (django-permissions-policy): none of the browser's powerful features
 # is for Herald's pages, nor for anything that might get framed into them.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",

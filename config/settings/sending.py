@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from babel.numbers import is_currency
 from django.core.exceptions import ImproperlyConfigured
@@ -49,7 +50,7 @@ CIRCUIT_MAX_COOLDOWN_SECONDS = env_float("CIRCUIT_MAX_COOLDOWN_SECONDS", 60, min
 CREDENTIALS_RECHECK_SECONDS = env_float("CREDENTIALS_RECHECK_SECONDS", 30, minimum=1)
 
 # --- Background work (django-q2, ORM broker) --------------------------------
-Q_CLUSTER = {
+Q_CLUSTER: dict[str, Any] = {
     "name": "herald",
     "orm": "default",
     # django-q2's ORM broker, waiting out a database outage instead of crashing its pusher.

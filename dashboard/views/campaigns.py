@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
@@ -24,6 +25,9 @@ from messaging import audience, humanize, merge, review, services, sms, stats, t
 from messaging.diagnosis import explain_campaign
 from messaging.models import Campaign, CampaignStatus, MessageStatus, TestSend
 from messaging.validators import operator_code_validator, validate_tag
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # htmx stops polling on this status (https://htmx.org/docs/#polling).
 STOP_POLLING = 286
@@ -391,8 +395,8 @@ class Action:
     """How the UI offers an action; which statuses allow it is Campaign's TRANSITIONS."""
 
     name: str
-    label: str
-    question: str
+    label: StrOrPromise
+    question: StrOrPromise
     style: str
 
 

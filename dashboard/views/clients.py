@@ -134,7 +134,8 @@ def _client_form(request, client: Client):
             saved = _("Client %(phone)s saved.") % {"phone": display_phone(client.phone)}
             if wants_partial(request, MODAL_TARGET):
                 # Closes the modal and refreshes the table behind it (static/js/herald.js).
-                return trigger_client_event(HttpResponse(status=204), "clientSaved", saved)
+                # A text, not a dict: htmx hands it to the script as event.detail.value.
+                return trigger_client_event(HttpResponse(status=204), "clientSaved", saved)  # type: ignore[arg-type]
             messages.success(request, saved)
             return redirect("dashboard:client-detail", pk=client.pk)
         status = 400
@@ -170,7 +171,7 @@ def client_opt_out(request, pk: int):
     client = get_object_or_404(Client, pk=pk)
     form = OptOutForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
         return redirect("dashboard:client-detail", pk=client.pk)
     cancelled = services.opt_out(client=client, via=Via.HAND, reason=form.cleaned_data["reason"])
     done = _("Client %(phone)s opted out: never messaged again until opted back in.") % {

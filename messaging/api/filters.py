@@ -135,6 +135,7 @@ class ClientFilter(django_filters.FilterSet):
         if is_valid_phone(phone):
             return queryset.filter(phone=phone)  # a whole number: the unique index
         prefix = search_prefix(value)
+        assert prefix is not None  # it has digits (search_digits above)
         if value.startswith("+") or len(digits) < SEARCH_RUN:
             # The start of the phone, as a range on the unique index.
             return queryset.filter(**phone_prefix_range(prefix))

@@ -77,7 +77,8 @@ class AttributesField(serializers.JSONField):
     """Custom fields: a flat object of short texts (messaging.validators)."""
 
     def to_internal_value(self, data):
-        value = clean_attributes(super().to_internal_value(data))
+        # A list passes through clean_attributes as it is, for validate_attributes to refuse.
+        value = clean_attributes(super().to_internal_value(data))  # type: ignore[arg-type]
         try:
             validate_attributes(value)
         except DjangoValidationError as exc:
@@ -258,7 +259,8 @@ class RowErrorSerializer(serializers.Serializer):
     phone = serializers.CharField(
         help_text="The row's phone (normalised when valid, else as written); empty if none."
     )
-    errors = serializers.DictField(
+    # DRF's metaclass takes declared fields out of the class: no clash with .errors.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages per column; `row` for a row with the wrong number of values.",
     )
@@ -368,7 +370,7 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         "launched (POST .../launch/, after GET .../review/). false (the default): the "
         "campaign starts by itself at start_at.",
     )
-    launched_by = serializers.SlugRelatedField(
+    launched_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
         allow_null=True,
@@ -562,7 +564,8 @@ class RetryFailedSerializer(serializers.Serializer):
 
 class LeftOutSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="The reason, as a stable code.")
-    label = serializers.CharField(help_text="The reason in words.")
+    # DRF's metaclass takes declared fields out of the class: no clash with Field.label.
+    label = serializers.CharField(help_text="The reason in words.")  # type: ignore[assignment]
     count = serializers.IntegerField(help_text="Matching clients left out for it.")
 
 

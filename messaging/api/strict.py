@@ -7,6 +7,8 @@ never a silent guess (issue 15 items 5, 10, 11).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -86,7 +88,14 @@ class WrongSchemeAuthenticationScheme(OpenApiAuthenticationExtension):
         return []
 
 
-class RejectUnknownFieldsMixin:
+# What the mixin is mixed into, for the type checker.
+if TYPE_CHECKING:
+    _Serializer = serializers.Serializer
+else:
+    _Serializer = object
+
+
+class RejectUnknownFieldsMixin(_Serializer):
     """A 400 naming every field the serializer does not know, instead of ignoring it.
 
     Read-only fields (`id`, `status`, `counts`...) are known: a GET body sent back with a

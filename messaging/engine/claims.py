@@ -81,7 +81,8 @@ def claim(campaign_id: int, *, token: uuid.UUID, now: datetime, limit: int) -> l
             return []
         rows = _cancel_left_out(changes, campaign_id, rows, left_out)
         start, end = campaign["send_window_start"], campaign["send_window_end"]
-        ready, waiting, closed = [], {}, []
+        ready, closed = [], []
+        waiting: dict[datetime, list[int]] = {}
         for row in rows:
             opening = next_send_time(now, row[3] or "UTC", start, end)
             if opening <= now:

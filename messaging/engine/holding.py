@@ -28,11 +28,22 @@ import contextlib
 import logging
 import time
 from collections import deque
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
 from messaging import metrics, outage
 from messaging.engine import claims, lifecycle, shutdown
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Callable
+    from concurrent.futures import Future
+    from datetime import datetime
+
+    from messaging.engine.inflight import InFlight
+    from messaging.engine.outcomes import Job, Outcome
+    from messaging.provider import AsyncProviderClient
 
 log = logging.getLogger("messaging.engine.sender")
 
@@ -45,6 +56,26 @@ STOP_WAIT_SECONDS = 20.0
 
 class Holding:
     """The Sender's winding down and its side of an outage (a mixin of `Sender`)."""
+
+    # What it uses of the Sender, for the type checker.
+    slot: int | None
+    token: uuid.UUID
+    client: AsyncProviderClient
+    clock: Callable[[], datetime]
+    queue: deque[Job]
+    outcomes: list[Outcome]
+    inflight: InFlight
+    started: float
+    last_tick: float
+    last_heartbeat: float
+
+    if TYPE_CHECKING:
+
+        def _guarded(self, step: Callable[..., Any], *args: Any) -> Any: ...
+        def _take(self, future: Future) -> None: ...
+        def _flush(self) -> bool: ...
+        def _collect(self) -> None: ...
+        def _record_health(self) -> None: ...
 
     def start_holding(self) -> None:
         self.away = outage.OutageLog(log, f"sender slot={self.slot}")

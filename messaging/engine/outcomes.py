@@ -68,11 +68,11 @@ DEADLINE_REASON = "Deadline passed before the message could be sent"
 
 def backoff_seconds(attempts: int, *, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: base * 2^(n-1), capped, then 50-100% of it."""
-    rng = rng or random
+    draw = rng.random if rng else random.random
     ceiling = min(
         settings.RETRY_MAX_SECONDS, settings.RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
     )
-    return ceiling * (0.5 + rng.random() / 2)
+    return ceiling * (0.5 + draw() / 2)
 
 
 def decide(outcome: Outcome, *, now: datetime, end_at: datetime) -> Decision:
@@ -86,6 +86,7 @@ def decide(outcome: Outcome, *, now: datetime, end_at: datetime) -> Decision:
             counts_attempt=False,
         )
     result = outcome.result
+    assert result is not None  # a request was made: it has an answer
     if result.sent:
         # Accepted is final, whatever else happened meanwhile (a cancel, the end).
         return Decision(Action.SENT)

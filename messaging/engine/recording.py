@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db import DatabaseError, OperationalError, connection
 from django.db.models import Case, F, Value, When
@@ -207,7 +208,8 @@ def _apply(
         if action is Action.RETRY:
             retries: dict[str, int] = {}
             for outcome, _ in items:
-                retries[outcome.result.outcome] = retries.get(outcome.result.outcome, 0) + 1
+                # A retry follows a request, so it has a result.
+                retries[outcome.result.outcome] = retries.get(outcome.result.outcome, 0) + 1  # type: ignore[union-attr]
             for reason, n in retries.items():
                 metrics.count_retry(reason, n)
     record_sends(campaign_id, sent=sent, failed=failed, at=now)
@@ -218,7 +220,8 @@ def _per_message(items, field: str, value_of):
     values = {value_of(d) for _, d in items}
     if len(values) == 1:
         return values.pop()
-    output_field = Message._meta.get_field(field)
+    # get_field may return a relation in general; these are the message's own columns.
+    output_field: Any = Message._meta.get_field(field)
     return Case(
         *(
             When(id=o.job.message_id, then=Value(value_of(d), output_field=output_field))

@@ -219,7 +219,8 @@ class Sender(Holding):
         """Jobs of campaigns paused, cancelled or past their end go back before sending."""
         if not self.queue:
             return
-        keep, drop = deque(), []
+        keep: deque[Job] = deque()
+        drop: list[Job] = []
         for job in self.queue:
             end_at = self.campaigns.get(job.campaign_id)
             (keep if end_at and end_at > now else drop).append(job)

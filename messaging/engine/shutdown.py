@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+from typing import Any
 
-_flag = None  # a shared byte: 1 once a stop was asked for
-_signum = None  # the first signal that asked, for the log
+_flag: Any = None  # a shared byte: 1 once a stop was asked for
+_signum: Any = None  # the first signal that asked, for the log
 _ignore_signals = False  # this worker process timed out: django-q2 is ending it
 
 

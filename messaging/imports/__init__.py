@@ -22,7 +22,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -156,7 +156,7 @@ class _Importer:
         # Where consent given by this file came from, unless a column says.
         self.consent_source = _("import of %(date)s") % {"date": self.now.date().isoformat()}
         self.rejected_file: IO[str] | None = None
-        self.rejected_writer = None
+        self.rejected_writer: Any = None  # a csv writer once rows are rejected
 
     def keep_rejected_rows(self) -> None:
         # In memory up to 1 MiB, then on disk.

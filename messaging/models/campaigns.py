@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from messaging.merge import validate_template
 from messaging.validators import tag_key, validate_operator_codes, validate_tags
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class CampaignStatus(models.TextChoices):
@@ -29,7 +33,7 @@ class Transition:
 
     allowed_from: tuple[str, ...]
     # How the refusal ends: "A cancelled campaign cannot be <participle>."
-    participle: str
+    participle: StrOrPromise
     to: tuple[str, ...] = ()
     # The engine's own move (start, finish, reopen): nobody asks for it in the UI or API.
     engine: bool = False
@@ -203,6 +207,9 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name or gettext("Campaign #%(id)s") % {"id": self.pk}
 
+    # The status as last read or written: save() refuses one changed around move().
+    _stored_status: str | None
+
     def save(self, *args, **kwargs) -> None:
         """A new campaign takes any status; an existing one changes status only by move()."""
         stored = getattr(self, "_stored_status", None)
@@ -215,7 +222,8 @@ class Campaign(models.Model):
         self._stored_status = self.status
 
     @classmethod
-    def from_db(cls, db, field_names, values):
+    # django-stubs describe Django 6's from_db (a fetch_mode argument); 5.2 passes three.
+    def from_db(cls, db, field_names, values):  # type: ignore[override]
         campaign = super().from_db(db, field_names, values)
         campaign._stored_status = campaign.__dict__.get("status")
         return campaign
@@ -300,7 +308,7 @@ class Campaign(models.Model):
             )
         return None
 
-    def send_window_problems(self) -> dict[str, str]:
+    def send_window_problems(self) -> dict[str, StrOrPromise]:
         """What is wrong with the send window, by field: clean() and the form's live preview."""
         if (self.send_window_start is None) != (self.send_window_end is None):
             missing = "send_window_end" if self.send_window_end is None else "send_window_start"
@@ -325,7 +333,8 @@ class Campaign(models.Model):
         """What a copy of this campaign starts with: everything but the times."""
         name = _("%(name)s (copy)") % {"name": self.name} if self.name else ""
         return {
-            "name": name[: self._meta.get_field("name").max_length],
+            # get_field may return a relation in general; "name" is a CharField.
+            "name": name[: self._meta.get_field("name").max_length],  # type: ignore[union-attr]
             "text": self.text,
             "operator_codes": list(self.operator_codes),
             "tags": list(self.tags),
@@ -343,6 +352,7 @@ class Campaign(models.Model):
         """The send window in plain words, for people reading the campaign."""
         if not self.has_send_window:
             return gettext("Any time of day between start and end.")
+        assert self.send_window_start is not None and self.send_window_end is not None
         times = {
             "start": self.send_window_start.strftime("%H:%M"),
             "end": self.send_window_end.strftime("%H:%M"),

@@ -191,7 +191,8 @@ class ClientField(models.Model):
     def remember(cls, names) -> None:
         names = set(names)
         if names - cls.known():
-            cls.objects.bulk_create([cls(name=n) for n in sorted(names)], ignore_conflicts=True)
+            # django-stubs read cls(...) as ClientField and cls.objects as a manager of Self.
+            cls.objects.bulk_create([cls(name=n) for n in sorted(names)], ignore_conflicts=True)  # type: ignore[misc]
 
     @classmethod
     def known(cls) -> set[str]:

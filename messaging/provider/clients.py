@@ -230,6 +230,7 @@ class AsyncProviderClient(_Endpoint):
             loop.run_until_complete(self._open())
             ready.set()
             loop.run_forever()
+            assert self._session is not None  # _open made it
             loop.run_until_complete(self._session.close())
             loop.close()
 
@@ -287,14 +288,16 @@ class AsyncProviderClient(_Endpoint):
         start_window)`: one hand-over to the loop thread for all of them (a wake-up of
         the loop each, with run_coroutine_threadsafe's two-way future chaining, was a
         tenth of a sender's CPU at thousands of requests a second)."""
-        futures = [concurrent.futures.Future() for _ in requests]
+        futures: list[concurrent.futures.Future] = [concurrent.futures.Future() for _ in requests]
+        loop = self._loop
+        assert loop is not None, "start() the client first"
 
         def start() -> None:
             for future, request in zip(futures, requests, strict=True):
-                task = self._loop.create_task(self._send(*request))
+                task = loop.create_task(self._send(*request))
                 task.add_done_callback(functools.partial(_settle, future))
 
-        self._loop.call_soon_threadsafe(start)
+        loop.call_soon_threadsafe(start)
         return futures
 
     async def _send(
@@ -326,6 +329,7 @@ class AsyncProviderClient(_Endpoint):
             total=total, sock_connect=connect_timeout, sock_read=read_timeout
         )
         result = timed_result()
+        assert self._session is not None  # made by start(), before any request
         try:
             async with self._session.post(
                 f"{self.url}/send/{message_id}",

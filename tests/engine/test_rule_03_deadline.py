@@ -13,9 +13,8 @@ from messaging.models import CampaignCounts, CampaignStatus, Message, MessageSta
 from messaging.provider import ProviderClient
 from tests.engine.conftest import make_clients, run_pump, running_campaign
 
-pytestmark = pytest.mark.django_db
 
-
+@pytest.mark.django_db
 def test_no_request_starts_at_or_after_end_at(provider):
     make_clients(5)
     campaign = running_campaign()
@@ -27,6 +26,7 @@ def test_no_request_starts_at_or_after_end_at(provider):
     assert campaign.status == CampaignStatus.FINISHED
 
 
+@pytest.mark.fast
 def test_request_timeout_is_capped_at_time_left(provider):
     provider.configure(hang_rate=1.0, hang_seconds=30)
     client = ProviderClient(url=provider.url, read_timeout=20)
@@ -36,6 +36,7 @@ def test_request_timeout_is_capped_at_time_left(provider):
     assert result.duration_ms < 5000
 
 
+@pytest.mark.django_db
 def test_request_near_the_deadline_never_outlives_it(provider):
     provider.configure(hang_rate=1.0, hang_seconds=30)
     make_clients(1)
@@ -50,6 +51,7 @@ def test_request_near_the_deadline_never_outlives_it(provider):
     assert Message.objects.get().status == MessageStatus.EXPIRED
 
 
+@pytest.mark.django_db
 def test_unsent_messages_expire_at_end_at_even_with_no_pump_running():
     make_clients(4)
     campaign = running_campaign()
@@ -61,6 +63,7 @@ def test_unsent_messages_expire_at_end_at_even_with_no_pump_running():
     assert campaign.status == CampaignStatus.FINISHED
 
 
+@pytest.mark.django_db
 def test_paused_campaign_also_expires_at_end_at():
     from messaging import services
 
@@ -72,6 +75,7 @@ def test_paused_campaign_also_expires_at_end_at():
     assert CampaignCounts.objects.get(pk=campaign.pk).expired == 2
 
 
+@pytest.mark.django_db
 def test_a_retry_that_would_land_after_end_at_expires_instead(scripted, settings):
     settings.RETRY_BASE_SECONDS = 120
     make_clients(1)

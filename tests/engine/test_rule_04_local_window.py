@@ -12,8 +12,6 @@ from messaging.engine.windows import in_window, next_send_time
 from messaging.models import Client, Message, MessageStatus
 from tests.engine.conftest import run_pump, running_campaign
 
-pytestmark = pytest.mark.django_db
-
 UTC = ZoneInfo("UTC")
 
 
@@ -21,6 +19,7 @@ def at(hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, 27, hour, minute, tzinfo=UTC)
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("local", "start", "end", "inside"),
     [
@@ -37,6 +36,7 @@ def test_window_membership_including_across_midnight(local, start, end, inside):
     assert in_window(local, start, end) is inside
 
 
+@pytest.mark.fast
 def test_next_opening_is_computed_in_the_clients_zone():
     # 03:00 UTC is 06:00 in Moscow and 12:00 in Tokyo.
     assert next_send_time(at(3), "Europe/Moscow", time(9), time(21)) == at(6)
@@ -45,6 +45,7 @@ def test_next_opening_is_computed_in_the_clients_zone():
     assert next_send_time(at(3), "America/New_York", time(21), time(9)) == at(3)
 
 
+@pytest.mark.fast
 def test_next_opening_across_a_dst_change():
     # New York springs forward on 2027-03-14: 09:00 local is 13:00 UTC that day.
     now = datetime(2027, 3, 14, 2, 0, tzinfo=UTC)  # 21:00 the day before, local
@@ -53,6 +54,7 @@ def test_next_opening_across_a_dst_change():
     )
 
 
+@pytest.mark.django_db
 def test_messages_wait_for_each_clients_local_window(provider):
     moscow = Client.objects.create(phone="79160000001", timezone="Europe/Moscow")
     tokyo = Client.objects.create(phone="79160000002", timezone="Asia/Tokyo")
@@ -73,6 +75,7 @@ def test_messages_wait_for_each_clients_local_window(provider):
     assert campaign.messages.filter(status=MessageStatus.SENT).count() == 2
 
 
+@pytest.mark.django_db
 def test_overnight_window_with_clients_in_different_zones(provider):
     moscow = Client.objects.create(phone="79160000001", timezone="Europe/Moscow")
     new_york = Client.objects.create(phone="79160000002", timezone="America/New_York")
@@ -88,6 +91,7 @@ def test_overnight_window_with_clients_in_different_zones(provider):
     assert later.next_attempt_at == datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 21:00 NY
 
 
+@pytest.mark.django_db
 def test_message_expires_when_the_next_opening_is_after_end_at(provider):
     Client.objects.create(phone="79160000001", timezone="Europe/Moscow")
     with time_machine.travel(at(3), tick=True):  # 06:00 Moscow; window opens at 09:00

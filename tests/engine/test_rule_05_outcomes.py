@@ -11,8 +11,6 @@ from messaging.models import CampaignCounts, Message, MessageStatus, ProviderSta
 from messaging.provider import AsyncProviderClient, ProviderClient, Verdict, request_body
 from tests.engine.conftest import make_clients, run_pump, running_campaign
 
-pytestmark = pytest.mark.django_db
-
 
 def send_once(transport: str, url: str, token: str, *, message_id: int = 42, text: str = "Hi"):
     """One request through either transport: both share the one classification."""
@@ -30,6 +28,7 @@ def send_once(transport: str, url: str, token: str, *, message_id: int = 42, tex
 OK = json.dumps({"code": 0, "message": "OK"})
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("status", "body", "headers", "verdict", "outcome"),
     [
@@ -65,6 +64,7 @@ def test_each_provider_answer_is_classified(
     assert "secret-token" not in result.reason + result.excerpt
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("transport", ["requests", "aiohttp"])
 def test_connection_refused_is_transient(transport):
     result = send_once(transport, "http://127.0.0.1:9/v1", "t", message_id=1, text="x")
@@ -72,6 +72,7 @@ def test_connection_refused_is_transient(transport):
     assert result.outcome == "connection_error"
 
 
+@pytest.mark.django_db
 def test_200_with_code_0_is_sent(provider):
     make_clients(3)
     campaign = running_campaign()
@@ -84,6 +85,7 @@ def test_200_with_code_0_is_sent(provider):
     assert CampaignCounts.objects.get(pk=campaign.pk).sent == 3
 
 
+@pytest.mark.django_db
 def test_transient_failures_are_retried_with_backoff_until_sent(scripted, fast_retries):
     make_clients(1)
     running_campaign()
@@ -100,6 +102,7 @@ def test_transient_failures_are_retried_with_backoff_until_sent(scripted, fast_r
     assert {r["path"] for r in scripted.requests} == {f"/v1/send/{message.pk}"}
 
 
+@pytest.mark.fast
 def test_backoff_grows_exponentially_with_jitter(settings):
     import random
 
@@ -114,6 +117,7 @@ def test_backoff_grows_exponentially_with_jitter(settings):
         assert len(waits) > 1  # jitter
 
 
+@pytest.mark.django_db
 def test_retry_after_is_honoured(scripted):
     make_clients(1)
     running_campaign()
@@ -126,6 +130,7 @@ def test_retry_after_is_honoured(scripted):
     assert "429" in message.last_error
 
 
+@pytest.mark.django_db
 def test_other_4xx_fails_the_message_at_once_with_the_reason(scripted):
     make_clients(1)
     campaign = running_campaign()
@@ -138,6 +143,7 @@ def test_other_4xx_fails_the_message_at_once_with_the_reason(scripted):
     assert CampaignCounts.objects.get(pk=campaign.pk).failed == 1
 
 
+@pytest.mark.django_db
 def test_credentials_rejected_stops_all_sending_and_keeps_messages_pending(provider):
     make_clients(30)
     campaign = running_campaign()
@@ -163,6 +169,7 @@ def test_credentials_rejected_stops_all_sending_and_keeps_messages_pending(provi
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJoZXJhbGQifQ.c2lnbmF0dXJlLXBhcnQ"
 
 
+@pytest.mark.django_db
 def test_a_provider_that_echoes_the_token_never_gets_it_stored_or_shown(scripted, viewer_api):
     """The token (and anything bearer-like) is scrubbed before an answer is kept."""
     make_clients(1)

@@ -13,9 +13,8 @@ from messaging.engine.circuit import Gate
 from messaging.models import CampaignCounts, CircuitState, Message, MessageStatus, ProviderState
 from tests.engine.conftest import make_clients, run_pump, running_campaign
 
-pytestmark = pytest.mark.django_db
 
-
+@pytest.mark.django_db
 def test_circuit_opens_when_most_recent_requests_fail_and_holds_sending(provider, settings):
     settings.CIRCUIT_WINDOW = 10
     settings.CIRCUIT_COOLDOWN_SECONDS = 60
@@ -32,6 +31,7 @@ def test_circuit_opens_when_most_recent_requests_fail_and_holds_sending(provider
     assert counts.pending == 200 and counts.failed == 0
 
 
+@pytest.mark.django_db
 def test_after_cooldown_one_probe_reopens_sending(provider, settings, fast_retries):
     settings.CIRCUIT_WINDOW = 10
     settings.CIRCUIT_COOLDOWN_SECONDS = 60
@@ -50,6 +50,7 @@ def test_after_cooldown_one_probe_reopens_sending(provider, settings, fast_retri
     assert all(r["count"] == 1 for r in receipts.values())
 
 
+@pytest.mark.django_db
 def test_a_failed_probe_opens_the_circuit_again_for_longer(settings):
     settings.CIRCUIT_COOLDOWN_SECONDS = 5
     settings.CIRCUIT_MAX_COOLDOWN_SECONDS = 60
@@ -65,6 +66,7 @@ def test_a_failed_probe_opens_the_circuit_again_for_longer(settings):
     assert state.circuit == CircuitState.OPEN and state.cooldown_seconds == 10
 
 
+@pytest.mark.django_db
 def test_a_down_provider_never_slows_or_breaks_the_web(viewer_api, client, viewer):
     circuit.trip(timezone.now(), "down")
     make_clients(3)
@@ -75,6 +77,7 @@ def test_a_down_provider_never_slows_or_breaks_the_web(viewer_api, client, viewe
     assert client.get("/").status_code == 200
 
 
+@pytest.mark.django_db
 def test_failures_from_before_a_hold_do_not_reopen_the_circuit(provider, settings):
     from messaging.provider import ProviderResult, Verdict
     from tests.engine.conftest import make_sender
@@ -94,6 +97,7 @@ def test_failures_from_before_a_hold_do_not_reopen_the_circuit(provider, setting
     assert pump.gate.state is Gate.GO
 
 
+@pytest.mark.fast
 def test_a_provider_failing_a_third_of_requests_does_not_trip_the_circuit():
     # Defaults: the circuit is for a provider that is down, not one that is flaky;
     # flaky answers are retried message by message.
@@ -108,6 +112,7 @@ def test_a_provider_failing_a_third_of_requests_does_not_trip_the_circuit():
     assert window.should_trip()
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("fault", "closes"),
     [({"garbage_rate": 1.0}, True), ({"error_rate": 1.0}, False), ({"outage": True}, False)],

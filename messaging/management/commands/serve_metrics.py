@@ -85,7 +85,7 @@ class Command(BaseCommand):
         if not settings.METRICS_TOKEN:
             log.warning("serving worker metrics without a token: set METRICS_TOKEN to require one")
         server = ThreadingHTTPServer((host, port), MetricsHandler)
-        server.database = database
+        server.database = database  # type: ignore[attr-defined]  # MetricsHandler reads it
         # As a container's PID 1 the process has no default SIGTERM action: without a
         # handler `docker stop` and Kubernetes wait out the whole grace period. The handler
         # asks serve_forever to stop from another thread (shutdown() waits for the loop, so
@@ -97,7 +97,8 @@ class Command(BaseCommand):
             lambda signum, frame: threading.Thread(target=server.shutdown, daemon=True).start(),
         )
         bound_host, bound_port = server.server_address[:2]  # --port 0 picks a free one
-        self.stdout.write(f"Serving worker metrics on http://{bound_host}:{bound_port}/metrics")
+        # An IPv4 or IPv6 server's host is a str (only AF_UNIX's would be bytes).
+        self.stdout.write(f"Serving worker metrics on http://{bound_host}:{bound_port}/metrics")  # type: ignore[str-bytes-safe]
         self.stdout.flush()
         try:
             server.serve_forever(poll_interval=0.2)
