@@ -228,7 +228,9 @@ class OptOutForm(forms.Form):
     )
 
 
-class ClientImportForm(forms.Form):
+class SpreadsheetUploadForm(forms.Form):
+    """A CSV or Excel file within IMPORT_MAX_BYTES."""
+
     file = forms.FileField(
         label=gettext_lazy("File (CSV or Excel)"),
         help_text=gettext_lazy(
@@ -239,11 +241,6 @@ class ClientImportForm(forms.Form):
             attrs={"accept": ".csv,.txt,.xlsx,text/csv,application/vnd.ms-excel," + XLSX_TYPE}
         ),
     )
-    skip_invalid_rows = forms.BooleanField(
-        required=False,
-        label=gettext_lazy("Import the valid rows even if some rows are invalid"),
-        help_text=gettext_lazy("Otherwise any invalid row stops the import and nothing is saved."),
-    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -253,6 +250,14 @@ class ClientImportForm(forms.Form):
                 _("The file is larger than %(limit)s MB; split it.") % {"limit": limit}
             )
         return upload
+
+
+class ClientImportForm(SpreadsheetUploadForm):
+    skip_invalid_rows = forms.BooleanField(
+        required=False,
+        label=gettext_lazy("Import the valid rows even if some rows are invalid"),
+        help_text=gettext_lazy("Otherwise any invalid row stops the import and nothing is saved."),
+    )
 
 
 class ListField(forms.CharField):

@@ -7,7 +7,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy
 
-from dashboard.forms import ClientImportForm
+from dashboard.forms import SpreadsheetUploadForm
 
 REASON_MAX_LENGTH = 200
 # Phones pasted from anywhere: one a line, or separated by commas, semicolons or tabs
@@ -40,9 +40,16 @@ class StopListAddForm(forms.Form):
         return [p.strip() for p in _BETWEEN_PHONES.split(self.cleaned_data["phones"]) if p.strip()]
 
 
-class StopListImportForm(ClientImportForm):
-    """A file of phones: the column headed phone (Телефон, Номер...) or the first one."""
+class StopListImportForm(SpreadsheetUploadForm):
+    """A file of phones: the column headed phone (Телефон, Номер...) or the first one.
+    Rows that are not a phone are reported; the valid ones are always added."""
 
     prefix = "import"
-    skip_invalid_rows = None  # invalid rows are reported; the valid ones are always added
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = gettext_lazy(
+            "CSV as any Excel saves it, or an Excel workbook (XLSX)."
+        )
+
     reason = _reason_field()

@@ -29,16 +29,19 @@ def consent_of(phone: str) -> tuple[datetime | None, str]:
     return client.consent_at, client.consent_source
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("cell", ["да", "Да", "ДА.", "yes", "TRUE", "1", "+", "х", "x", "✓"])
 def test_yes_words_and_ticks_give_consent_now(cell):
     assert parse_consent(cell, now=NOW, zone=MOSCOW) == NOW
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("cell", ["", "  ", "нет", "Нет", "no", "FALSE", "0", "-", "—"])
 def test_no_words_and_empty_cells_say_nothing(cell):
     assert parse_consent(cell, now=NOW, zone=MOSCOW) is None
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("cell", "given"),
     [
@@ -54,6 +57,7 @@ def test_a_date_is_when_consent_was_given_in_the_clients_zone(cell, given):
     assert parse_consent(cell, now=NOW, zone=MOSCOW) == given
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("cell", "message"),
     [

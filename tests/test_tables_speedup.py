@@ -29,6 +29,7 @@ def plain(a, b=1, *args, **kw):
     return a
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     "fn",
     [
@@ -48,6 +49,7 @@ def test_cached_signatures_equal_the_librarys_own(fn):
     assert tables_speedup.signature(fn) == tables_speedup._uncached(fn)  # and from the cache
 
 
+@pytest.mark.fast
 def test_no_cache_entry_keeps_a_table_alive():
     subject = Subject()
     watched = weakref.ref(subject)

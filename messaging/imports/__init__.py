@@ -59,7 +59,7 @@ from messaging.validators import (
 
 log = logging.getLogger(__name__)
 
-CONSENT_SOURCE_MAX_LENGTH = Client._meta.get_field("consent_source").max_length
+CONSENT_SOURCE_MAX_LENGTH = Client._meta.get_field("consent_source").max_length or 200
 
 # The JSON report lists at most this many rejected rows (and counts all of them).
 REPORT_LIMIT = 1000

@@ -136,8 +136,8 @@ class Upsert:
         table = Client._meta.db_table
         rows = [[record[i] for i in self.columns] for record in records]
         if self.consent_at is not None:
-            for row in rows:
-                row[self.consent_at] = _moment(row[self.consent_at])
+            for row, record in zip(rows, records, strict=True):
+                row[self.consent_at] = _moment(record.consent_at)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 arrays = [list(column) for column in zip(*rows, strict=True)]
