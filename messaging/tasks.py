@@ -30,7 +30,7 @@ from messaging import housekeeping, outage, reports
 from messaging.engine import lifecycle, shutdown
 from messaging.engine.sender import Sender
 from messaging.engine.slots import claim_slot, ensure_pumps, release_slot
-from messaging.models import Campaign, CampaignStatus, Message, MessageStatus, WorkerHeartbeat
+from messaging.models import Campaign, CampaignStatus, Message, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
 
@@ -212,9 +212,7 @@ def campaign_saved(campaign: Campaign, changed: set[str] | None = None) -> None:
     _once(_campaign_schedule(campaign.pk, "end"), campaign.end_at)
     if changed and changed & WINDOW_FIELDS and campaign.has_started:
         # Waiting messages were timed for the old window: look at them again now.
-        Message.objects.filter(
-            campaign=campaign, status=MessageStatus.PENDING, next_attempt_at__gt=now
-        ).update(next_attempt_at=now)
+        Message.objects.pending(campaign).waiting(now).update(next_attempt_at=now)
     if campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING) and (
         campaign.start_at <= now < campaign.end_at
     ):
