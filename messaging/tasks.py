@@ -10,7 +10,8 @@
   wake-up for the earliest waiting message.
 
 Not here because they are not tasks: the worker's clock thread (engine/clock.py),
-which starts campaigns at their start_at, and the sender slots (engine/slots.py).
+which runs the lifecycle's step every half second and at each start_at (the schedules
+here run the same step as its fallback), and the sender slots (engine/slots.py).
 """
 
 from __future__ import annotations
@@ -84,9 +85,7 @@ def tick() -> None:
     """Engine housekeeping (every minute, and at each campaign's start and end)."""
     now = timezone.now()
     lifecycle.reclaim_expired_leases(now)
-    lifecycle.start_due_campaigns(now)
-    lifecycle.expire_overdue(now)
-    lifecycle.finish_done(now)
+    lifecycle.step(now)
     if lifecycle.has_due_work(now):
         ensure_pumps()
     else:

@@ -32,7 +32,7 @@ from collections import deque
 from django.conf import settings
 
 from messaging import metrics, outage
-from messaging.engine import claims, lifecycle, shutdown
+from messaging.engine import claims, shutdown
 
 log = logging.getLogger("messaging.engine.sender")
 
@@ -80,7 +80,6 @@ class Holding:
         self.client.close()
         metrics.hold_outcomes(0)
         if not self.away.down:
-            self._guarded(lifecycle.finish_done, self.clock())
             # What this sender last saw of the provider, so a short run leaves it too.
             self._guarded(self._record_health)
 
