@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from messaging import metrics, outage
 from messaging.engine import lifecycle
-from messaging.engine.slots import ensure_pumps
+from messaging.engine.tasks import ensure_pumps
 from messaging.models import Campaign, CampaignStatus
 
 log = logging.getLogger(__name__)

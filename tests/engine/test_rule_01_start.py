@@ -11,7 +11,7 @@ from django_q.models import OrmQ, Schedule
 
 from messaging import tasks
 from messaging.engine import lifecycle
-from messaging.engine.slots import ensure_pumps
+from messaging.engine.tasks import PUMP_FUNC, TICK_FUNC, ensure_pumps
 from messaging.models import Campaign, CampaignCounts, CampaignStatus, PumpSlot
 from tests.engine.conftest import make_clients
 
@@ -38,7 +38,7 @@ def test_in_window_campaign_queues_pumps_when_created(
         )
     assert response.status_code == 201
     # Pumps are queued right away: the cluster polls the queue every 0.2 s.
-    assert queued_functions().count("messaging.tasks.pump") == 2
+    assert queued_functions().count(PUMP_FUNC) == 2
 
 
 def test_future_campaign_gets_a_start_schedule_and_starts_by_itself(provider, settings):
@@ -51,12 +51,12 @@ def test_future_campaign_gets_a_start_schedule_and_starts_by_itself(provider, se
         values={"text": "Later", "start_at": start, "end_at": start + timedelta(hours=1)}
     )
     schedule = Schedule.objects.get(name=f"campaign-{campaign.pk}-start")
-    assert schedule.next_run == start and schedule.func == "messaging.tasks.tick"
+    assert schedule.next_run == start and schedule.func == TICK_FUNC
     assert lifecycle.start_due_campaigns(timezone.now()) == []
 
     with time_machine.travel(start + timedelta(seconds=1), tick=True):
         tasks.tick()  # what the schedule runs at start_at
-        assert "messaging.tasks.pump" in queued_functions()
+        assert PUMP_FUNC in queued_functions()
         tasks.pump(0)  # what the cluster runs next
         tasks.tick()  # the step after it (the worker's clock runs it every half second)
     campaign.refresh_from_db()
@@ -125,10 +125,10 @@ def test_the_clock_starts_a_campaign_at_its_start_at_and_warms_a_sender(settings
     warmed: set = set()
     with time_machine.travel(start - timedelta(seconds=10), tick=False):
         assert clock.tick(warmed) == clock.POLL_SECONDS  # looks again soon
-        assert "messaging.tasks.pump" not in queued_functions()
+        assert PUMP_FUNC not in queued_functions()
     with time_machine.travel(start - timedelta(milliseconds=800), tick=False):
         clock.tick(warmed)
-        assert queued_functions().count("messaging.tasks.pump") == 1  # warmed
+        assert queued_functions().count(PUMP_FUNC) == 1  # warmed
     with time_machine.travel(start - timedelta(milliseconds=300), tick=False):
         assert clock.tick(warmed) == pytest.approx(0.3)  # sleeps exactly until the start
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.SCHEDULED
