@@ -123,11 +123,10 @@ def start_due_campaigns(now: datetime, campaigns: QuerySet | None = None) -> lis
     return [cid for cid in due.values_list("id", flat=True) if start_campaign(cid, now)]
 
 
-def expire_overdue(now: datetime, campaigns: QuerySet | None = None) -> int:
+def expire_overdue(now: datetime) -> int:
     """At end_at every pending message becomes expired (in-flight ones finish their request)."""
     expired = 0
-    campaigns = Campaign.objects.all() if campaigns is None else campaigns
-    overdue = campaigns.filter(
+    overdue = Campaign.objects.filter(
         status__in=(CampaignStatus.RUNNING, CampaignStatus.PAUSED), end_at__lte=now
     )
     for campaign_id in overdue.values_list("id", flat=True):
@@ -143,7 +142,7 @@ def expire_overdue(now: datetime, campaigns: QuerySet | None = None) -> int:
     return expired
 
 
-def finish_done(now: datetime, campaigns: QuerySet | None = None) -> list[int]:
+def finish_done(now: datetime) -> list[int]:
     """Mark finished every started campaign with nothing pending or in flight.
 
     Not before its end while some of its messages expired early because their client's
@@ -157,8 +156,7 @@ def finish_done(now: datetime, campaigns: QuerySet | None = None) -> list[int]:
         status=MessageStatus.EXPIRED,
         last_error=WINDOW_CLOSED_TO_THE_END,
     )
-    campaigns = Campaign.objects.all() if campaigns is None else campaigns
-    candidates = campaigns.filter(
+    candidates = Campaign.objects.filter(
         status__in=TRANSITIONS["finish"].allowed_from,
         targets_selected_at__isnull=False,
         counts__pending=0,
