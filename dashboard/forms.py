@@ -434,9 +434,8 @@ class CampaignForm(forms.ModelForm):
         try:
             if self.instance.pk is None:
                 return services.create_campaign(values=values, user=user, draft=True)
-            campaign = services.update_campaign(campaign=self.instance, values=values)
             # The page shown next says `running` for a campaign whose window holds now.
-            return services.start_if_due(campaign=campaign)
+            return services.update_campaign(campaign=self.instance, values=values)
         except ValidationError as exc:
             add_service_errors(self, exc)
             return None

@@ -161,9 +161,7 @@ def explain_campaign(
     elif provider.circuit in (CircuitState.OPEN, CircuitState.HALF_OPEN):
         reasons.append(Reason("outage", health.text, health.detail))
 
-    future = Message.objects.filter(
-        campaign_id=campaign.pk, status=MessageStatus.PENDING, next_attempt_at__gt=now
-    )
+    future = Message.objects.pending(campaign).waiting(now)
     if campaign.has_send_window:
         # Never tried yet and not due: the pump moved them to their window's next opening.
         waiting = future.filter(attempts=0)
@@ -210,9 +208,7 @@ def explain_campaign(
     if limit > 0:
         if sent_per_minute_all is None:
             sent_per_minute_all = sent_per_minute(None, now)
-        due = Message.objects.filter(
-            campaign_id=campaign.pk, status=MessageStatus.PENDING, next_attempt_at__lte=now
-        ).exists()
+        due = Message.objects.pending(campaign).due(now).exists()
         if due and sent_per_minute_all / 60 >= RATE_CAP_SHARE * limit:
             reasons.append(
                 Reason(
@@ -227,10 +223,7 @@ def explain_campaign(
 
     diagnosis.held = next((r for r in reasons if r.code in ("credentials", "outage")), None)
     if diagnosis.held is None and "window" in diagnosis.codes and not counts.sending:
-        due_now = Message.objects.filter(
-            campaign_id=campaign.pk, status=MessageStatus.PENDING, next_attempt_at__lte=now
-        )
-        if not due_now.exists():
+        if not Message.objects.pending(campaign).due(now).exists():
             diagnosis.held = next(r for r in reasons if r.code == "window")
     if diagnosis.held is not None and diagnosis.held.code != "window":
         diagnosis.estimate_text = _("No finish estimate while sending is held.")

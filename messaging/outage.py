@@ -14,6 +14,7 @@ holding the results of requests already made, is in `engine/sender.py`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import sqlite3
 import time
@@ -164,3 +165,24 @@ class QuietOutageFilter(logging.Filter):
         record.msg += f"; {repeats} like it in the last {self.every:.0f}s)" if repeats else ")"
         record.args, record.exc_info, record.exc_text = (), None, None
         return True
+
+
+def quiet_when_database_away(task):
+    """A task that finds the database away says so in one line (its module's logger) and
+    ends (a traceback per run would say nothing more); its schedule or the next tick runs
+    it again."""
+    task_log = logging.getLogger(task.__module__)
+
+    @functools.wraps(task)
+    def run(*args, **kwargs):
+        try:
+            return task(*args, **kwargs)
+        except DatabaseError as exc:
+            if not unreachable(exc):
+                raise
+            task_log.warning(
+                "task %s skipped: database unreachable (%s)", task.__name__, describe(exc)
+            )
+            return "database unreachable"
+
+    return run

@@ -1,7 +1,10 @@
 """Multi-step operations that both the web UI and the REST API call.
 
 One function per operation, keyword-only arguments. Each either completes or
-raises django's ValidationError having changed nothing.
+raises django's ValidationError having changed nothing. A caller makes one call per
+user action and gets the campaign in its final state: creating, editing, launching or
+resuming a campaign whose window holds now leaves it running (the lifecycle's step for
+that campaign, the same step the worker's clock runs for all).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from messaging.models import (
     Message,
     MessageStatus,
 )
-from messaging.models.campaigns import EDITABLE_AFTER_START, FILTER_FIELDS
+from messaging.models.campaigns import EDITABLE_AFTER_START, FILTER_FIELDS, TransitionRefused
 from messaging.models.counters import move_messages, status_changes
 from messaging.optouts import (
     add_to_stop_list,
@@ -57,6 +60,7 @@ __all__ = [
     "ImportResult",
     "MalformedFile",
     "RowError",
+    "TransitionRefused",
     "add_to_stop_list",
     "import_clients",
     "import_clients_csv",
@@ -104,7 +108,7 @@ def _refuse_past_end(campaign: Campaign) -> None:
 
 def create_campaign(*, values: dict, user=None, draft: bool = False) -> Campaign:
     """Create a campaign: a draft, which nothing sends until it is launched, or (the API's
-    default) one that starts by itself at its start_at."""
+    default) one that starts by itself at its start_at (at once when that is past)."""
     status = CampaignStatus.DRAFT if draft else CampaignStatus.SCHEDULED
     campaign = Campaign(
         **values, status=status, created_by=user if user and user.is_authenticated else None
@@ -122,7 +126,7 @@ def create_campaign(*, values: dict, user=None, draft: bool = False) -> Campaign
         campaign.start_at.isoformat(),
         campaign.end_at.isoformat(),
     )
-    return campaign
+    return campaign if draft else _stepped(campaign)
 
 
 def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
@@ -182,7 +186,7 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
         ",".join(sorted(changed)),
         revived,
     )
-    return campaign
+    return _stepped(campaign)
 
 
 def launch_campaign(*, campaign: Campaign, user=None, address: str | None = None) -> Campaign:
@@ -213,28 +217,24 @@ def launch_campaign(*, campaign: Campaign, user=None, address: str | None = None
         who.pk if who else None,
         recipients,
     )
-    return start_if_due(campaign=campaign)
+    return _stepped(campaign)
 
 
-def start_if_due(*, campaign: Campaign) -> Campaign:
-    """Start a scheduled campaign whose window holds now, and return it as it then is.
+def _stepped(campaign: Campaign) -> Campaign:
+    """The campaign after the lifecycle's step for it, as it then is.
 
-    The pumps would start it within a tick anyway; the API and the form call this right
-    after a create or an edit, so their answer says `running`, not a `scheduled` that is
-    stale milliseconds later. The targets are selected in this request (one INSERT ...
-    SELECT); a sender or the worker's clock that got there first makes this a no-op, and
-    the answer still reads the campaign as it now is.
+    The worker's clock would start a due campaign within half a second anyway; stepping it
+    here makes the operation whole, so the answer says `running`, not a `scheduled` that
+    is stale milliseconds later. The targets are selected in this request (one INSERT ...
+    SELECT); the clock getting there first makes the step a no-op, and the campaign is
+    still read as it now is.
     """
     now = timezone.now()
-    due = campaign.status == CampaignStatus.SCHEDULED and campaign.start_at <= now < campaign.end_at
-    if due:
-        lifecycle.start_campaign(campaign.pk, now)
+    stepped = lifecycle.step(now, campaign_id=campaign.pk)
+    due = campaign.status == CampaignStatus.SCHEDULED and campaign.start_at <= now
+    if due or stepped.started:
         campaign.refresh_from_db()
     return campaign
-
-
-class TransitionRefused(ValidationError):
-    """A lifecycle action not allowed in the campaign's current status."""
 
 
 def _refuse_unless_allowed(campaign: Campaign, action: str) -> None:
@@ -251,10 +251,13 @@ def pause_campaign(*, campaign: Campaign, user=None) -> Campaign:
 
 
 def resume_campaign(*, campaign: Campaign) -> Campaign:
+    """Resume a paused campaign: running again, or, if it never started, scheduled (and
+    started at once when its window holds now)."""
     with transaction.atomic():
         current = _locked(campaign)
         target = CampaignStatus.RUNNING if current.has_started else CampaignStatus.SCHEDULED
-        return _transition(current, action="resume", to=target)
+        resumed = _transition(current, action="resume", to=target)
+    return _stepped(resumed)
 
 
 def cancel_campaign(*, campaign: Campaign, reason: str = "Campaign cancelled") -> Campaign:
@@ -307,8 +310,9 @@ def retry_failed_messages(*, campaign: Campaign) -> int:
 def _send_again(campaign: Campaign, status: str, now, *, only=None, **fields) -> int:
     """Queue the campaign's messages in `status` (of `only`, when given) again; a finished
     campaign runs again."""
+    rows = Message.objects.all() if only is None else only
     moved = move_messages(
-        (only if only is not None else Message.objects).filter(campaign=campaign),
+        rows.filter(campaign=campaign),
         [status],
         MessageStatus.PENDING,
         next_attempt_at=now,

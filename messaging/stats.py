@@ -21,7 +21,6 @@ from messaging.models import (
     CampaignStatus,
     Client,
     Message,
-    MessageStatus,
     SendBucket,
 )
 from messaging.models.counters import COUNT_FIELDS
@@ -263,11 +262,7 @@ def messages_due(now: datetime | None = None) -> int:
     costs what the backlog is, never the table."""
     now = now or timezone.now()
     return (
-        Message.objects.filter(
-            status=MessageStatus.PENDING, campaign__status=CampaignStatus.RUNNING
-        )
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .count()
+        Message.objects.pending().due(now).filter(campaign__status=CampaignStatus.RUNNING).count()
     )
 
 

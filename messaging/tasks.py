@@ -1,7 +1,9 @@
 """Everything Herald runs in the background, and when: one place.
 
-* **Task entry points**: thin django-q2 tasks that call the engine, the reports,
-  health or housekeeping, and return.
+* **Task entry points**: thin django-q2 tasks that call the reports, health or
+  housekeeping, and return. The engine's own tasks (`pump`, `tick`) and its wake-up
+  live with it in messaging/engine/tasks.py; they are importable here under their old
+  dotted names too (tasks queued and schedules stored by an older version).
 * **Recurring schedules** (`RECURRING`): declared here and written to django-q2 by
   `sync_schedules` after every `migrate` (so a deploy applies a change, and a
   changed REPORT_TIME moves the report).
@@ -10,88 +12,39 @@
   wake-up for the earliest waiting message.
 
 Not here because they are not tasks: the worker's clock thread (engine/clock.py),
-which starts campaigns at their start_at, and the sender slots (engine/slots.py).
+which runs the lifecycle's step every half second and at each start_at (the schedules
+here run the same step as its fallback), and the sender slots (engine/slots.py).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
-from messaging import housekeeping, outage, reports
-from messaging.engine import lifecycle, shutdown
-from messaging.engine.sender import Sender
-from messaging.engine.slots import claim_slot, ensure_pumps, release_slot
-from messaging.models import Campaign, CampaignStatus, Message, MessageStatus, WorkerHeartbeat
+from messaging import housekeeping, reports
+from messaging.engine.tasks import (  # noqa: F401 (pump, tick, wake-up: their old names)
+    TICK_FUNC,
+    WAKEUP,
+    ensure_pumps,
+    once,
+    pump,
+    schedule_wakeup,
+    tick,
+    wake_at,
+)
+from messaging.models import Campaign, CampaignStatus, Message, WorkerHeartbeat
+from messaging.outage import quiet_when_database_away
 
 log = logging.getLogger(__name__)
 
 # --- Task entry points ----------------------------------------------------------
-
-
-def quiet_when_database_away(task):
-    """A task that finds the database away says so in one line and ends (a traceback per
-    run would say nothing more); its schedule or the next tick runs it again."""
-
-    @functools.wraps(task)
-    def run(*args, **kwargs):
-        try:
-            return task(*args, **kwargs)
-        except DatabaseError as exc:
-            if not outage.unreachable(exc):
-                raise
-            log.warning(
-                "task %s skipped: database unreachable (%s)", task.__name__, outage.describe(exc)
-            )
-            return "database unreachable"
-
-    return run
-
-
-@quiet_when_database_away
-def pump(slot: int) -> str:
-    """Run one sender in `slot` for up to ENGINE_TASK_BUDGET seconds."""
-    if shutdown.requested():
-        return "worker stopping"  # queued before the stop; another worker takes it
-    token = claim_slot(slot)
-    if token is None:
-        return "slot busy"
-    try:
-        reason = Sender(token=token, slot=slot).run()
-    finally:
-        # Without the database its heartbeat simply goes stale (the slot frees itself).
-        with contextlib.suppress(DatabaseError):
-            release_slot(slot, token)
-    # Work that arrived while this sender was winding down, or the budget ran out (also
-    # on shutdown: a pump queued now is taken by another worker node).
-    if lifecycle.has_due_work(timezone.now()):
-        ensure_pumps()
-    else:
-        schedule_wakeup()
-    return reason
-
-
-@quiet_when_database_away
-def tick() -> None:
-    """Engine housekeeping (every minute, and at each campaign's start and end)."""
-    now = timezone.now()
-    lifecycle.reclaim_expired_leases(now)
-    lifecycle.start_due_campaigns(now)
-    lifecycle.expire_overdue(now)
-    lifecycle.finish_done(now)
-    if lifecycle.has_due_work(now):
-        ensure_pumps()
-    else:
-        schedule_wakeup()
 
 
 @quiet_when_database_away
@@ -117,7 +70,6 @@ def retention() -> str:
 
 # --- Recurring schedules ----------------------------------------------------------
 
-TICK_FUNC = "messaging.tasks.tick"
 RETENTION_FUNC = "messaging.tasks.retention"
 NO_RESULT = {"q_options": {"save": False}}  # every minute: it would push useful results out
 
@@ -181,19 +133,11 @@ def sync_schedules(now: datetime | None = None) -> None:
 
 # --- One-off schedules: campaigns and the engine's wake-up --------------------------
 
-WAKEUP = "herald-engine-wakeup"
 WINDOW_FIELDS = {"send_window_start", "send_window_end"}
 
 
 def _campaign_schedule(campaign_id: int, what: str) -> str:
     return f"campaign-{campaign_id}-{what}"
-
-
-def _once(name: str, when: datetime) -> None:
-    values = {"func": TICK_FUNC, "schedule_type": Schedule.ONCE, "next_run": when, "repeats": -1}
-    # Schedule names are not unique in django-q2: update every row of ours, else create one.
-    if not Schedule.objects.filter(name=name).update(**values):
-        Schedule.objects.create(name=name, **values)
 
 
 def campaign_saved(campaign: Campaign, changed: set[str] | None = None) -> None:
@@ -207,15 +151,13 @@ def campaign_saved(campaign: Campaign, changed: set[str] | None = None) -> None:
         campaign_deleted(campaign.pk)
         return
     if campaign.start_at > now and campaign.status == CampaignStatus.SCHEDULED:
-        _once(_campaign_schedule(campaign.pk, "start"), campaign.start_at)
+        once(_campaign_schedule(campaign.pk, "start"), campaign.start_at)
     else:
         Schedule.objects.filter(name=_campaign_schedule(campaign.pk, "start")).delete()
-    _once(_campaign_schedule(campaign.pk, "end"), campaign.end_at)
+    once(_campaign_schedule(campaign.pk, "end"), campaign.end_at)
     if changed and changed & WINDOW_FIELDS and campaign.has_started:
         # Waiting messages were timed for the old window: look at them again now.
-        Message.objects.filter(
-            campaign=campaign, status=MessageStatus.PENDING, next_attempt_at__gt=now
-        ).update(next_attempt_at=now)
+        Message.objects.pending(campaign).waiting(now).update(next_attempt_at=now)
     if campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING) and (
         campaign.start_at <= now < campaign.end_at
     ):
@@ -227,18 +169,3 @@ def campaign_deleted(campaign_id: int) -> None:
     Schedule.objects.filter(
         name__in=[_campaign_schedule(campaign_id, "start"), _campaign_schedule(campaign_id, "end")]
     ).delete()
-
-
-def schedule_wakeup() -> None:
-    """Wake the engine when the earliest waiting message or start becomes due."""
-    upcoming = lifecycle.next_due_at(timezone.now())
-    if upcoming is not None:
-        wake_at(upcoming)
-
-
-def wake_at(when: datetime) -> None:
-    """Make sure the engine looks again at `when` (keeps an earlier wake-up if one is set)."""
-    existing = Schedule.objects.filter(name=WAKEUP).first()
-    if existing and existing.repeats != 0 and timezone.now() <= existing.next_run <= when:
-        return
-    _once(WAKEUP, when)

@@ -107,7 +107,7 @@ def test_a_task_that_finds_the_database_away_says_so_in_one_line(caplog):
         cut.start()
         assert tasks.tick() == "database unreachable"
         assert tasks.pump(0) == "database unreachable"
-    assert [r.getMessage() for r in caplog.records if r.name == "messaging.tasks"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "messaging.engine.tasks"] == [
         f"task tick skipped: database unreachable ({outage.describe(driver_error())})",
         f"task pump skipped: database unreachable ({outage.describe(driver_error())})",
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -13,7 +14,11 @@ from django.utils import timezone
 from messaging import services
 from messaging.engine import lifecycle
 from messaging.models import Campaign, CampaignCounts, CampaignStatus, Message, MessageStatus
-from messaging.models.campaigns import TRANSITIONS, StatusWriteRefused
+from messaging.models.campaigns import (
+    TRANSITIONS,
+    StatusWriteRefused,
+    TransitionRefused,
+)
 from messaging.models.counters import move_messages
 from tests.conftest import force_status, make_campaign, make_client
 
@@ -99,8 +104,9 @@ def test_the_engine_moves_go_through_the_table():
     make_client("79160000001")
     now = timezone.now()
     campaign = services.create_campaign(
-        values={"text": "Hi", "start_at": now - timedelta(minutes=1), "end_at": now + timedelta(1)}
+        values={"text": "Hi", "start_at": now + timedelta(minutes=1), "end_at": now + timedelta(1)}
     )
+    now += timedelta(minutes=2)
     assert lifecycle.start_campaign(campaign.pk, now)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.RUNNING
@@ -123,3 +129,60 @@ def test_a_cancel_records_how_many_were_with_the_provider():
     assert cancelled.in_flight_at_cancel == 2
     assert CampaignCounts.objects.get(pk=campaign.pk).cancelled == 5
     assert Campaign.objects.get(pk=campaign.pk).in_flight_at_cancel == 2
+
+
+def test_a_move_the_table_does_not_allow_from_the_status_read_is_refused():
+    campaign = make_campaign()
+    force_status(campaign, CampaignStatus.CANCELLED)
+    campaign.refresh_from_db()
+    with pytest.raises(TransitionRefused, match="cannot be paused"):
+        campaign.move("pause", CampaignStatus.PAUSED, paused_at=timezone.now())
+    assert campaign.status == CampaignStatus.CANCELLED and campaign.paused_at is None
+    stored = Campaign.objects.get(pk=campaign.pk)
+    assert stored.status == CampaignStatus.CANCELLED and stored.paused_at is None
+
+
+def test_a_move_of_a_row_changed_since_it_was_read_is_refused_and_writes_nothing():
+    """What the services and the engine hold may be stale (SQLite locks no row): the move
+    checks the stored status too, and says what it is now."""
+    campaign = make_campaign()  # scheduled, as read
+    force_status(campaign, CampaignStatus.PAUSED)  # meanwhile
+    with pytest.raises(TransitionRefused, match="paused campaign cannot be started"):
+        campaign.move("start", CampaignStatus.RUNNING, targets_selected_at=timezone.now())
+    stored = Campaign.objects.get(pk=campaign.pk)
+    assert stored.status == CampaignStatus.PAUSED and stored.targets_selected_at is None
+
+
+def test_a_start_refused_by_a_pause_meanwhile_selects_no_targets():
+    make_client("79160000001")
+    campaign = make_campaign()
+    real = lifecycle.select_targets
+
+    def paused_meanwhile(campaign, now):
+        force_status(campaign.pk, CampaignStatus.PAUSED)
+        return real(campaign, now)
+
+    with mock.patch("messaging.engine.lifecycle.select_targets", paused_meanwhile):
+        assert not lifecycle.start_campaign(campaign.pk, campaign.start_at)
+    # The pause is simulated inside the start's own transaction here, so it is rolled back
+    # with the refused start; what matters is that nothing of the start remains.
+    assert Campaign.objects.get(pk=campaign.pk).targets_selected_at is None
+    assert not Message.objects.exists()
+    assert CampaignCounts.objects.get(pk=campaign.pk).pending == 0
+
+
+@pytest.mark.parametrize(
+    ("operation", "status"),
+    [
+        (lambda c: services.launch_campaign(campaign=c), CampaignStatus.SCHEDULED),
+        (lambda c: services.pause_campaign(campaign=c), CampaignStatus.FINISHED),
+        (lambda c: services.resume_campaign(campaign=c), CampaignStatus.RUNNING),
+        (lambda c: services.cancel_campaign(campaign=c), CampaignStatus.CANCELLED),
+    ],
+)
+def test_a_person_s_move_the_table_refuses_changes_nothing(operation, status):
+    campaign = make_campaign()
+    force_status(campaign, status)
+    with pytest.raises(TransitionRefused):
+        operation(campaign)
+    assert Campaign.objects.get(pk=campaign.pk).status == status

@@ -455,7 +455,7 @@ def _perform(action: str, campaign: Campaign, user) -> str:
         services.pause_campaign(campaign=campaign, user=user)
         return _("Campaign paused.")
     if action == "resume":
-        services.start_if_due(campaign=services.resume_campaign(campaign=campaign))
+        services.resume_campaign(campaign=campaign)
         return _("Campaign resumed.")
     if action == "cancel":
         services.cancel_campaign(campaign=campaign)

@@ -454,9 +454,8 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     def create(self, validated_data):
         user = self.context["request"].user
         draft = validated_data.pop("draft", False)
-        campaign = services.create_campaign(values=validated_data, user=user, draft=draft)
         # An in-window campaign answers `running`, not a `scheduled` stale a moment later.
-        return campaign if draft else services.start_if_due(campaign=campaign)
+        return services.create_campaign(values=validated_data, user=user, draft=draft)
 
     def update(self, instance, validated_data):
         sent = "draft" in self.initial_data if hasattr(self.initial_data, "keys") else False
@@ -472,9 +471,8 @@ class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
                     ]
                 }
             )
-        campaign = services.update_campaign(campaign=instance, values=validated_data)
         # An edit that brings the start to now answers `running`, like a create.
-        return services.start_if_due(campaign=campaign)
+        return services.update_campaign(campaign=instance, values=validated_data)
 
 
 class CampaignStatsSerializer(serializers.Serializer):

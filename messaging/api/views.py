@@ -407,11 +407,8 @@ class CampaignViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        def resume_and_start(*, campaign):
-            # Resumed in its window before it ever started: it starts now, and says so.
-            return services.start_if_due(campaign=services.resume_campaign(campaign=campaign))
-
-        return self._lifecycle(request, resume_and_start)
+        # Resumed in its window before it ever started: it starts now, and says so.
+        return self._lifecycle(request, services.resume_campaign)
 
     @extend_schema(
         summary="Cancel a campaign",

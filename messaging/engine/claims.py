@@ -65,9 +65,7 @@ def claim(campaign_id: int, *, token: uuid.UUID, now: datetime, limit: int) -> l
         end_at = campaign["end_at"]
         if end_at <= now:
             return []
-        due = Message.objects.filter(
-            campaign_id=campaign_id, status=MessageStatus.PENDING, next_attempt_at__lte=now
-        )
+        due = Message.objects.pending(campaign_id).due(now)
         due, left_out = _with_left_out(due, campaign_id, campaign["promotional"])
         rows = list(
             # Most overdue first, in the order of the partial index of due messages.

@@ -1,14 +1,14 @@
-"""Start scheduled campaigns on time.
+"""The worker's clock: campaigns started, expired and finished on time.
 
-A thread of the worker cluster's main process (see `manage.py qcluster`): it
-sleeps until the earliest `start_at` of a scheduled campaign, starts it, and
-queues the senders. It looks at the schedule again every POLL_SECONDS, so a
-campaign created or moved meanwhile is seen well before it is due. django-q2's
-schedules stay as the fallback (they fire within 30 s). A second before a start
-it queues the senders already, so one is running and waiting when the moment
-comes. Every few seconds it also puts back the messages of a worker that died (after
-their lease) and marks finished the campaigns with nothing left. Several clusters
-may run it at once: each of these steps is idempotent.
+A thread of the worker cluster's main process (see `manage.py qcluster`): every
+POLL_SECONDS, or exactly at the earliest `start_at` of a scheduled campaign if that
+comes sooner, it runs the lifecycle's `step` (what starts, expires and finishes) and
+queues the senders when something started. So a campaign created or moved meanwhile
+is seen well before it is due. django-q2's schedules stay as the fallback (they fire
+within 30 s and run the same step). A second before a start it queues the senders
+already, so one is running and waiting when the moment comes. Every few seconds it
+also puts back the messages of a worker that died (after their lease). Several
+clusters may run it at once: the step is idempotent.
 
 It reads the database twice a second, so it is the cluster's witness of a database
 outage: it counts it (herald_database_outages_total), says so in a few lines, and when
@@ -27,15 +27,15 @@ from django.utils import timezone
 
 from messaging import metrics, outage
 from messaging.engine import lifecycle
-from messaging.engine.slots import ensure_pumps
+from messaging.engine.tasks import ensure_pumps
 from messaging.models import Campaign, CampaignStatus
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 WARM_UP = timedelta(seconds=1)
-# Also, this often: messages of a dead worker back after their lease, and campaigns with
-# nothing left marked finished, without waiting for a sender or the minute's tick.
+# Also, this often: messages of a dead worker back after their lease, without waiting
+# for a sender or the minute's tick.
 CHORES_EVERY = timedelta(seconds=5)
 
 
@@ -46,14 +46,13 @@ def next_start():
 
 
 def tick(warmed: set, chores: dict | None = None) -> float:
-    """Start what is due; returns how long to sleep before looking again."""
+    """Step the lifecycle; returns how long to sleep before looking again."""
     now = timezone.now()
     if chores is not None and now - chores.get("last", now - CHORES_EVERY) >= CHORES_EVERY:
         chores["last"] = now
         if lifecycle.reclaim_expired_leases(now):
             ensure_pumps()
-        lifecycle.finish_done(now)
-    started = lifecycle.start_due_campaigns(now)
+    started = lifecycle.step(now).started
     if started:
         log.info("clock started campaigns %s", ",".join(map(str, started)))
         ensure_pumps()

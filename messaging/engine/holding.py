@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from messaging import metrics, outage
-from messaging.engine import claims, lifecycle, shutdown
+from messaging.engine import claims, shutdown
 
 if TYPE_CHECKING:
     import uuid
@@ -111,7 +111,6 @@ class Holding:
         self.client.close()
         metrics.hold_outcomes(0)
         if not self.away.down:
-            self._guarded(lifecycle.finish_done, self.clock())
             # What this sender last saw of the provider, so a short run leaves it too.
             self._guarded(self._record_health)
 

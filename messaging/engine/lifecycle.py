@@ -1,24 +1,57 @@
-"""Campaign lifecycle steps run by the pumps and the housekeeping tick.
+"""A campaign's time: `step(now)` decides what starts, what expires and what finishes.
 
-Each step is idempotent and safe to run from several workers at once: they
-claim their rows with conditional UPDATEs or row locks.
+`step` is the one owner of time: the worker's clock (engine/clock.py) calls it every
+half second, and django-q2's schedules (the minute's tick, each campaign's start and
+end, the engine's wake-up: messaging/tasks.py) call it as the fallback. The services
+call it for the one campaign they just saved, so an operation leaves a due campaign
+started. Nothing else starts, expires or finishes a campaign: the senders only send
+what is running.
+
+Each part is idempotent and safe to run from several workers at once: they claim
+their rows with conditional UPDATEs or row locks.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Exists, Min, OuterRef
+from django.db.models import Exists, Min, OuterRef, QuerySet
 
 from messaging import audience
 from messaging.engine.claims import WINDOW_CLOSED_TO_THE_END
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
-from messaging.models.campaigns import TRANSITIONS
+from messaging.models.campaigns import TRANSITIONS, TransitionRefused
 from messaging.models.counters import add_pending, move_messages
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Stepped:
+    """What one step did: the campaigns it started and finished, the messages it expired."""
+
+    started: list[int] = field(default_factory=list)
+    expired: int = 0
+    finished: list[int] = field(default_factory=list)
+
+
+def step(now: datetime, *, campaign_id: int | None = None) -> Stepped:
+    """Start the due campaigns, expire the pending messages of those past their end,
+    finish those with nothing left.
+
+    With `campaign_id` (what the services ask right after an operation on it), only that
+    campaign's start: expiring and finishing stay with the clock's step, so an operation's
+    answer reads `running`, never a `finished` a campaign of no recipients reaches a
+    moment later.
+    """
+    if campaign_id is not None:
+        return Stepped(started=start_due_campaigns(now, Campaign.objects.filter(pk=campaign_id)))
+    started = start_due_campaigns(now)
+    expired = expire_overdue(now)
+    return Stepped(started, expired, finish_done(now))
 
 
 def select_targets(campaign: Campaign, now: datetime) -> int:
@@ -53,30 +86,40 @@ def select_targets(campaign: Campaign, now: datetime) -> int:
 
 
 def start_campaign(campaign_id: int, now: datetime) -> bool:
-    """Select the targets of a due scheduled campaign and mark it running."""
-    with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
-        if (
-            campaign is None
-            or campaign.status != CampaignStatus.SCHEDULED
-            or campaign.start_at > now
-        ):
-            return False
-        # Who the rules leave out, counted as the targets are selected (the campaign page
-        # shows it; the clients may change afterwards).
-        left_out = [
-            {"code": item.code, "count": item.count} for item in audience.left_out(campaign)
-        ]
-        created = select_targets(campaign, now)
-        campaign.move(
-            "start", CampaignStatus.RUNNING, targets_selected_at=now, left_out_at_start=left_out
-        )
+    """Select the targets of a due scheduled campaign and mark it running (a part of
+    `step`)."""
+    try:
+        with transaction.atomic():
+            campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+            if (
+                campaign is None
+                or campaign.status != CampaignStatus.SCHEDULED
+                or campaign.start_at > now
+            ):
+                return False
+            # Who the rules leave out, counted as the targets are selected (the campaign
+            # page shows it; the clients may change afterwards).
+            left_out = [
+                {"code": item.code, "count": item.count} for item in audience.left_out(campaign)
+            ]
+            created = select_targets(campaign, now)
+            campaign.move(
+                "start",
+                CampaignStatus.RUNNING,
+                targets_selected_at=now,
+                left_out_at_start=left_out,
+            )
+    except TransitionRefused:
+        # Paused or cancelled since it was read (SQLite locks no row): its targets are
+        # rolled back with the refused move, and it starts when it may again.
+        return False
     log.info("campaign started campaign_id=%s messages_created=%d", campaign_id, created)
     return True
 
 
-def start_due_campaigns(now: datetime) -> list[int]:
-    due = Campaign.objects.filter(status=CampaignStatus.SCHEDULED, start_at__lte=now)
+def start_due_campaigns(now: datetime, campaigns: QuerySet | None = None) -> list[int]:
+    campaigns = Campaign.objects.all() if campaigns is None else campaigns
+    due = campaigns.filter(status=CampaignStatus.SCHEDULED, start_at__lte=now)
     return [cid for cid in due.values_list("id", flat=True) if start_campaign(cid, now)]
 
 
@@ -150,23 +193,23 @@ def reclaim_expired_leases(now: datetime) -> int:
 
 
 def has_due_work(now: datetime) -> bool:
+    """Whether a sender has something to do now: a campaign due to start (the clock's
+    step starts it within half a second), or a due message of a campaign before its end."""
     if Campaign.objects.filter(
         status=CampaignStatus.SCHEDULED, start_at__lte=now, end_at__gt=now
     ).exists():
         return True
+    # Per campaign, so the partial index on pending messages serves the query.
     return any(
-        _pending(campaign_id).filter(next_attempt_at__lte=now).exists()
-        for campaign_id in _running_ids()
+        Message.objects.pending(campaign_id).due(now).exists() for campaign_id in _running_ids(now)
     )
 
 
-def _running_ids() -> list[int]:
-    return list(Campaign.objects.filter(status=CampaignStatus.RUNNING).values_list("id", flat=True))
-
-
-def _pending(campaign_id: int):
-    # Per campaign, so the partial index on pending messages serves the query.
-    return Message.objects.filter(campaign_id=campaign_id, status=MessageStatus.PENDING)
+def _running_ids(now: datetime) -> list[int]:
+    """Running campaigns before their end (past it, what is pending waits for the step
+    that expires it, not for a sender)."""
+    running = Campaign.objects.filter(status=CampaignStatus.RUNNING, end_at__gt=now)
+    return list(running.values_list("id", flat=True))
 
 
 def next_due_at(now: datetime) -> datetime | None:
@@ -177,8 +220,8 @@ def next_due_at(now: datetime) -> datetime | None:
     )["t"]
     if start:
         times.append(start)
-    for campaign_id in _running_ids():
-        waiting = _pending(campaign_id).aggregate(t=Min("next_attempt_at"))["t"]
+    for campaign_id in _running_ids(now):
+        waiting = Message.objects.pending(campaign_id).aggregate(t=Min("next_attempt_at"))["t"]
         if waiting:
             times.append(max(waiting, now))
     return min(times) if times else None

@@ -1,6 +1,6 @@
 """The sender: one worker's sending loop.
 
-One thread talks to the database (claims, records, lifecycle); the provider
+One thread talks to the database (claims, records, leases); the provider
 client's asyncio loop (aiohttp, its own thread) holds the requests in flight, up
 to `PROVIDER_CONCURRENCY` of them. Messages are claimed per campaign with a lease
 (`claims.py`), sent under the global rate cap and the shared circuit breaker,
@@ -187,7 +187,7 @@ class Sender(Holding):
         upcoming = lifecycle.next_due_at(now)
         return upcoming is not None and upcoming <= now + timedelta(seconds=IDLE_WAIT_SECONDS)
 
-    # --- every tick: states, lifecycle, heartbeat, leases ------------------------
+    # --- every tick: states, heartbeat, leases ----------------------------------
 
     def _tick(self, now: datetime) -> bool:
         self.last_tick = time.monotonic()
@@ -197,14 +197,13 @@ class Sender(Holding):
                 heartbeat_at=now
             )
             self.stolen = not alive
-        lifecycle.start_due_campaigns(now)
-        lifecycle.expire_overdue(now)
         if time.monotonic() - self.last_reclaim >= RECLAIM_EVERY_SECONDS:
             self.last_reclaim = time.monotonic()
             claims.renew_leases(token=self.token, now=now)
             lifecycle.reclaim_expired_leases(now)
             self._record_health()
-        lifecycle.finish_done(now)
+        # Campaigns start, expire and finish by the worker's clock (lifecycle.step): a
+        # sender sends what is running.
         self.campaigns = dict(
             Campaign.objects.filter(status=CampaignStatus.RUNNING, end_at__gt=now).values_list(
                 "id", "end_at"

@@ -106,6 +106,11 @@ class StatusWriteRefused(RuntimeError):
     """A campaign's status written around the transitions table: a bug, never user input."""
 
 
+class TransitionRefused(ValidationError):
+    """A lifecycle action not allowed in the campaign's current status (the API answers
+    it as a 400, the UI shows it)."""
+
+
 class CampaignQuerySet(models.QuerySet):
     def move(self, action: str, to: str, **fields) -> int:
         """The one writer of campaigns' statuses: move the campaigns of this queryset whose
@@ -232,17 +237,24 @@ class Campaign(models.Model):
         super().refresh_from_db(*args, **kwargs)
         self._stored_status = self.__dict__.get("status")
 
-    def move(self, action: str, to: str, **fields) -> bool:
-        """Move this campaign by the transitions table (see CampaignQuerySet.move); on
-        success the instance shows the new status and fields. False when its stored status
-        no longer allows `action` (the caller, holding the row's lock, checked it first)."""
+    def move(self, action: str, to: str, **fields) -> None:
+        """Move this campaign by the transitions table (see CampaignQuerySet.move); the
+        instance then shows the new status and fields.
+
+        Raises TransitionRefused, having written nothing, when the table does not allow
+        `action` from the status this instance shows or from the status stored now (the
+        row changed since it was read: without a row lock, SQLite's case).
+        """
+        if not self.allows(action):
+            raise TransitionRefused({"status": [self.refusal(action)]})
         fields.setdefault("updated_at", timezone.now())
         if not Campaign.objects.filter(pk=self.pk).move(action, to, **fields):
-            return False
+            stored = Campaign.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            refused = Campaign(status=stored or self.status)
+            raise TransitionRefused({"status": [refused.refusal(action)]})
         for name, value in fields.items():
             setattr(self, name, value)
         self.status = self._stored_status = to
-        return True
 
     @property
     def has_send_window(self) -> bool:

@@ -24,6 +24,31 @@ FINAL_STATUSES = (
 )
 
 
+class MessageQuerySet(models.QuerySet):
+    """The queries the message indexes are built for, written once."""
+
+    def pending(self, campaign=None) -> MessageQuerySet:
+        """The pending messages of one campaign (a Campaign or its id), or of every campaign.
+
+        Its shape is what the partial index `message_pending_due` (campaign, next_attempt_at
+        WHERE status = 'pending') serves: the claim, the engine's look-ahead and the
+        diagnosis all read through it, so keep the status an equality on "pending" and the
+        campaign an equality on its id.
+        """
+        rows = self.filter(status=MessageStatus.PENDING)
+        if campaign is not None:
+            rows = rows.filter(campaign_id=getattr(campaign, "pk", campaign))
+        return rows
+
+    def due(self, now) -> MessageQuerySet:
+        """Those whose next attempt is due at `now` (retry backoff and send window passed)."""
+        return self.filter(next_attempt_at__lte=now)
+
+    def waiting(self, now) -> MessageQuerySet:
+        """Those whose next attempt is later than `now`."""
+        return self.filter(next_attempt_at__gt=now)
+
+
 class Message(models.Model):
     """One text to one client for one campaign; its id is the msgId sent to the provider."""
 
@@ -57,6 +82,8 @@ class Message(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     lease_token = models.UUIDField(null=True, blank=True)
 
+    objects = MessageQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
         constraints = [
@@ -64,7 +91,8 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["campaign", "status"], name="message_campaign_status"),
-            # The workers' polling query: due pending messages of a campaign.
+            # The workers' polling query: due pending messages of a campaign
+            # (MessageQuerySet.pending(campaign).due(now)).
             models.Index(
                 fields=["campaign", "next_attempt_at"],
                 name="message_pending_due",

@@ -69,11 +69,23 @@ def make_clients(count: int, *, prefix: str = "7916", tz: str = "Europe/Moscow",
 
 
 def running_campaign(*, length=timedelta(hours=1), start_now=True, **values) -> Campaign:
-    """A campaign whose window contains now, with its targets selected."""
+    """A campaign whose window contains now, with its targets selected (the create's own
+    step selects them); with `start_now=False`, due but not started yet (as before the
+    worker's clock looks)."""
     now = timezone.now()
     values.setdefault("text", "Hello from Herald")
     values.setdefault("start_at", now - timedelta(seconds=1))
     values.setdefault("end_at", now + length)
+    if not start_now:
+        # Created for later (so the create does not start it), then made due.
+        times = {"start_at": values["start_at"], "end_at": values["end_at"]}
+        later = now + timedelta(days=1)
+        campaign = services.create_campaign(
+            values={**values, "start_at": later, "end_at": later + length}
+        )
+        Campaign.objects.filter(pk=campaign.pk).update(**times)
+        campaign.refresh_from_db()
+        return campaign
     campaign = services.create_campaign(values=values)
     if start_now:
         lifecycle.start_campaign(campaign.pk, timezone.now())
@@ -92,9 +104,13 @@ def make_sender(url: str, *, token: str = TOKEN, concurrency: int = 8, **kw) -> 
 
 
 def run_pump(url: str, *, budget: float = 30, **kw):
-    """Run one sender against `url` until it has nothing left to do."""
+    """Run one sender against `url` until it has nothing left to do, then the lifecycle's
+    step (which the worker's clock runs every half second beside the senders: it expires
+    what is past its end and finishes what has nothing left)."""
     sender = make_sender(url, budget_seconds=budget, **kw)
-    return sender.run(), sender
+    reason = sender.run()
+    lifecycle.step(sender.clock())
+    return reason, sender
 
 
 def send_now(url: str, job, *, token: str = TOKEN) -> ProviderResult:

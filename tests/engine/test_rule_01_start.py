@@ -11,7 +11,7 @@ from django_q.models import OrmQ, Schedule
 
 from messaging import tasks
 from messaging.engine import lifecycle
-from messaging.engine.slots import ensure_pumps
+from messaging.engine.tasks import PUMP_FUNC, TICK_FUNC, ensure_pumps
 from messaging.models import Campaign, CampaignCounts, CampaignStatus, PumpSlot
 from tests.engine.conftest import make_clients
 
@@ -38,7 +38,7 @@ def test_in_window_campaign_queues_pumps_when_created(
         )
     assert response.status_code == 201
     # Pumps are queued right away: the cluster polls the queue every 0.2 s.
-    assert queued_functions().count("messaging.tasks.pump") == 2
+    assert queued_functions().count(PUMP_FUNC) == 2
 
 
 def test_future_campaign_gets_a_start_schedule_and_starts_by_itself(provider, settings):
@@ -51,13 +51,14 @@ def test_future_campaign_gets_a_start_schedule_and_starts_by_itself(provider, se
         values={"text": "Later", "start_at": start, "end_at": start + timedelta(hours=1)}
     )
     schedule = Schedule.objects.get(name=f"campaign-{campaign.pk}-start")
-    assert schedule.next_run == start and schedule.func == "messaging.tasks.tick"
+    assert schedule.next_run == start and schedule.func == TICK_FUNC
     assert lifecycle.start_due_campaigns(timezone.now()) == []
 
     with time_machine.travel(start + timedelta(seconds=1), tick=True):
         tasks.tick()  # what the schedule runs at start_at
-        assert "messaging.tasks.pump" in queued_functions()
+        assert PUMP_FUNC in queued_functions()
         tasks.pump(0)  # what the cluster runs next
+        tasks.tick()  # the step after it (the worker's clock runs it every half second)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FINISHED
     assert CampaignCounts.objects.get(pk=campaign.pk).sent == 2
@@ -80,8 +81,8 @@ def test_editing_start_moves_the_schedule():
     )
 
 
-def test_running_pump_starts_a_due_campaign_within_one_tick(provider, settings):
-    """A pump already running notices a new due campaign within half a second."""
+def test_a_campaign_created_in_its_window_is_running_at_once_and_sent(provider, settings):
+    """The create itself starts it (one call); a pump sends it."""
     make_clients(1)
     from messaging import services
 
@@ -92,7 +93,7 @@ def test_running_pump_starts_a_due_campaign_within_one_tick(provider, settings):
             "end_at": timezone.now() + timedelta(hours=1),
         }
     )
-    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.SCHEDULED
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.RUNNING
     from tests.engine.conftest import run_pump
 
     run_pump(provider.url)
@@ -124,10 +125,10 @@ def test_the_clock_starts_a_campaign_at_its_start_at_and_warms_a_sender(settings
     warmed: set = set()
     with time_machine.travel(start - timedelta(seconds=10), tick=False):
         assert clock.tick(warmed) == clock.POLL_SECONDS  # looks again soon
-        assert "messaging.tasks.pump" not in queued_functions()
+        assert PUMP_FUNC not in queued_functions()
     with time_machine.travel(start - timedelta(milliseconds=800), tick=False):
         clock.tick(warmed)
-        assert queued_functions().count("messaging.tasks.pump") == 1  # warmed
+        assert queued_functions().count(PUMP_FUNC) == 1  # warmed
     with time_machine.travel(start - timedelta(milliseconds=300), tick=False):
         assert clock.tick(warmed) == pytest.approx(0.3)  # sleeps exactly until the start
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.SCHEDULED
@@ -153,7 +154,11 @@ def test_a_scheduled_campaign_starts_by_itself_in_a_real_cluster(provider):
             values={"text": "On time", "start_at": start, "end_at": start + timedelta(hours=1)}
         )
         deadline = time.monotonic() + 25  # well before django-q2's scheduler (30 s) fires
-        while time.monotonic() < deadline and provider.receipts()["unique"] < 5:
+        # Finished by the worker's clock too (its step), while the cluster runs.
+        while time.monotonic() < deadline and not (
+            provider.receipts()["unique"] == 5
+            and Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.FINISHED
+        ):
             assert cluster.poll() is None, cluster.log()[-2000:]
             time.sleep(0.1)
     assert provider.receipts()["unique"] == 5
@@ -164,20 +169,19 @@ def test_a_scheduled_campaign_starts_by_itself_in_a_real_cluster(provider):
 
 
 def test_the_answer_says_running_when_the_worker_started_the_campaign_first(manager_api):
-    """The worker's clock or a sender may start an in-window campaign between the create's
-    commit and its answer: the answer still reads the campaign as it is then."""
+    """The worker's clock may start an in-window campaign between the create's commit
+    and its answer: the answer still reads the campaign as it is then."""
     from unittest import mock
 
-    from messaging import services
+    make_clients(1)
+    real = lifecycle.step
 
-    real = services.start_if_due
-
-    def worker_gets_there_first(*, campaign):
-        lifecycle.start_campaign(campaign.pk, timezone.now())  # as the clock would
-        return real(campaign=campaign)
+    def worker_gets_there_first(now, *, campaign_id=None):
+        real(timezone.now())  # the clock's step, for every campaign
+        return real(now, campaign_id=campaign_id)
 
     now = timezone.now()
-    with mock.patch("messaging.services.start_if_due", worker_gets_there_first):
+    with mock.patch("messaging.engine.lifecycle.step", worker_gets_there_first):
         response = manager_api.post(
             "/api/campaigns/",
             {

@@ -23,8 +23,9 @@ def test_campaign_finishes_when_nothing_is_pending_or_in_flight(provider):
 
 
 def test_campaign_with_no_matching_client_finishes_at_once():
-    campaign = running_campaign(operator_codes=["999"])
-    assert lifecycle.finish_done(timezone.now()) == [campaign.pk]
+    campaign = running_campaign(start_now=False, operator_codes=["999"])
+    stepped = lifecycle.step(timezone.now())
+    assert stepped.started == [campaign.pk] and stepped.finished == [campaign.pk]
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.FINISHED
 
 
