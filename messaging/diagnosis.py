@@ -222,9 +222,13 @@ def explain_campaign(
             )
 
     diagnosis.held = next((r for r in reasons if r.code in ("credentials", "outage")), None)
-    if diagnosis.held is None and "window" in diagnosis.codes and not counts.sending:
-        if not Message.objects.pending(campaign).due(now).exists():
-            diagnosis.held = next(r for r in reasons if r.code == "window")
+    waiting_for_window = "window" in diagnosis.codes and not counts.sending
+    if (
+        diagnosis.held is None
+        and waiting_for_window
+        and not Message.objects.pending(campaign).due(now).exists()
+    ):
+        diagnosis.held = next(r for r in reasons if r.code == "window")
     if diagnosis.held is not None and diagnosis.held.code != "window":
         diagnosis.estimate_text = _("No finish estimate while sending is held.")
         return diagnosis
