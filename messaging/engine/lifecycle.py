@@ -71,7 +71,7 @@ def start_campaign(campaign_id: int, now: datetime) -> bool:
         campaign.move(
             "start", CampaignStatus.RUNNING, targets_selected_at=now, left_out_at_start=left_out
         )
-    log.info("campaign started campaign_id=%s messages_created=%d", campaign_id, created)
+    log.info("campaign started messages_created=%d", created, extra={"campaign_id": campaign_id})
     return True
 
 
@@ -94,7 +94,7 @@ def expire_overdue(now: datetime) -> int:
             last_error="Deadline passed before the message could be sent",
         )
         if n:
-            log.info("messages expired campaign_id=%s count=%d", campaign_id, n)
+            log.info("messages expired count=%d", n, extra={"campaign_id": campaign_id})
         expired += n
     return expired
 
@@ -129,7 +129,7 @@ def finish_done(now: datetime) -> list[int]:
         if Campaign.objects.filter(pk=campaign_id, status=status).move(
             "finish", CampaignStatus.FINISHED, finished_at=now
         ):
-            log.info("campaign finished campaign_id=%s", campaign_id)
+            log.info("campaign finished", extra={"campaign_id": campaign_id})
             finished.append(campaign_id)
     return finished
 
