@@ -4,6 +4,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -97,6 +98,60 @@ def test_every_line_about_one_message_is_found_by_its_id_with_no_token(
     # The token went to the provider, and into no log line.
     assert {r["auth"] for r in scripted.requests} == {f"Bearer {TOKEN}"}
     assert TOKEN not in output
+
+
+# The README's searches (its "Logs" section), as an operator pastes them.
+README_SEARCHES = {
+    "text": [
+        "grep -E 'campaign_id={campaign}( |$)' herald.log",
+        "grep -E 'message_id={message}( |$)' herald.log",
+        "grep -E 'client_id={client}( |$)'   herald.log",
+    ],
+    "json": [
+        "jq -c 'select(.campaign_id == {campaign})' herald.log",
+        "jq -c 'select(.message_id == {message})' herald.log",
+        "jq -c 'select(.client_id == {client})' herald.log",
+    ],
+}
+
+
+def test_the_readme_searches_find_a_campaigns_a_messages_and_a_clients_lines(
+    captured,
+    scripted,  # noqa: F811
+    tmp_path,
+):
+    kind, stream = captured
+    if kind == "json" and shutil.which("jq") is None:
+        pytest.skip("jq is not installed")
+    make_clients(2)
+    campaign = running_campaign()
+    other = make_campaign(name="Another")
+    message, other_message = Message.objects.order_by("id")
+    run_pump(scripted.url, token=TOKEN)
+    (tmp_path / "herald.log").write_text(stream.getvalue())
+    lines = stream.getvalue().splitlines()
+    wanted = {"campaign": campaign.pk, "message": message.pk, "client": message.client_id}
+    others = {"campaign": other.pk, "message": other_message.pk, "client": other_message.client_id}
+    for search, key in zip(README_SEARCHES[kind], wanted, strict=True):
+        command = search.format(**wanted)
+        found = subprocess.run(
+            ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        # Exactly the lines that carry the id, in the order they were written (jq writes
+        # them compact: compared as records).
+        expected = [line for line in lines if carries(kind, line, f"{key}_id", wanted[key])]
+        if kind == "json":
+            found, expected = [json.loads(x) for x in found], [json.loads(x) for x in expected]
+        assert found == expected, command
+        assert not [line for line in found if carries(kind, line, f"{key}_id", others[key])]
+        text = "\n".join(r["message"] for r in found) if kind == "json" else "\n".join(found)
+        assert text.count("provider request") == (2 if key == "campaign" else 1), command
+        assert "provider response" in text, command
+    assert any(
+        "campaign started" in line
+        for line in lines
+        if carries(kind, line, "campaign_id", campaign.pk)
+    )
 
 
 def test_request_lines_carry_the_ids_in_the_url(captured, viewer_api):
@@ -235,6 +290,18 @@ def test_a_line_break_in_a_request_path_cannot_forge_a_log_line(captured, client
         assert not [line for line in lines if line.startswith(FORGED[:23])]
         request_line = next(line for line in lines if "path=/nothing" in line)
         assert f"path=/nothing\\r\\n{FORGED}\\u2028" in request_line
+
+
+def test_a_line_break_in_user_text_stays_escaped_before_the_ids(captured):
+    kind, stream = captured
+    logging.getLogger("herald.test").info(
+        "campaign created name=%s", f"x\r\n{FORGED}", extra={"campaign_id": 12}
+    )
+    [line] = stream.getvalue().splitlines()
+    if kind == "json":
+        assert json.loads(line)["message"] == f"campaign created name=x\r\n{FORGED}"
+    else:
+        assert line.endswith(f"campaign created name=x\\r\\n{FORGED} campaign_id=12")
 
 
 def test_a_traceback_keeps_its_lines_after_the_escaped_message(captured):
