@@ -1,10 +1,14 @@
 """Log lines findable by id, with secrets scrubbed.
 
-Every line about a campaign, a message or a client carries `campaign_id=`,
-`message_id=` and `client_id=`: code writes them into its messages (the engine
-does), or wraps work in `log_context(campaign_id=...)` and the ids are added to
-every line logged inside. With LOG_FORMAT=json the ids are also fields of their
-own, so `grep message_id=42` and `jq 'select(.message_id == 42)'` both work.
+A line about a campaign, a message or a client carries its ids as fields of the
+record: the call passes them (`extra=ids(job)` for a message, or
+`extra={"campaign_id": ...}`), or the work runs inside `log_context(campaign_id=...)`
+(a request, once its URL is resolved) and every line logged inside gets them. The
+ids are never written into the message text, so nothing reads them back out of it.
+
+With LOG_FORMAT=json the ids are top-level keys (`jq 'select(.message_id == 42)'`);
+with LOG_FORMAT=text the line ends with them as ` campaign_id=12 message_id=42
+client_id=3` (`grep -E 'message_id=42( |$)'`).
 """
 
 from __future__ import annotations
@@ -21,66 +25,80 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import MappingProxyType
+from typing import Protocol
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 ID_FIELDS = ("campaign_id", "message_id", "client_id")
-_ID_IN_TEXT = re.compile(r"\b(campaign_id|message_id|client_id)=(\d+)\b")
 # An immutable mapping, replaced (never changed) when ids are added.
 _context: contextvars.ContextVar[MappingProxyType] = contextvars.ContextVar(
     "herald_log_ids", default=MappingProxyType({})
 )
 
 
-def _with(ids: dict[str, int | None]) -> MappingProxyType:
-    return MappingProxyType({**_context.get(), **{k: v for k, v in ids.items() if v is not None}})
+class AboutAMessage(Protocol):
+    """The engine's Job, or anything else that names a message."""
+
+    @property
+    def campaign_id(self) -> int: ...
+    @property
+    def message_id(self) -> int: ...
+    @property
+    def client_id(self) -> int | None: ...
+
+
+def ids(job: AboutAMessage) -> dict[str, int | None]:
+    """The `extra=` of a line about one message: its campaign, message and client ids.
+
+    A dict built per call: on a hot path, ask `log.isEnabledFor(level)` first so that a
+    line that is not logged costs no more than the check.
+    """
+    return {
+        "campaign_id": job.campaign_id,
+        "message_id": job.message_id,
+        "client_id": job.client_id,
+    }
+
+
+def _with(given: dict[str, int | None]) -> MappingProxyType:
+    return MappingProxyType({**_context.get(), **{k: v for k, v in given.items() if v is not None}})
 
 
 @contextmanager
-def log_context(**ids: int | None) -> Iterator[None]:
+def log_context(**given: int | None) -> Iterator[None]:
     """Add these ids to every line logged inside the block (in this thread or task)."""
-    token = _context.set(_with(ids))
+    token = _context.set(_with(given))
     try:
         yield
     finally:
         _context.reset(token)
 
 
-def bind(**ids: int | None) -> None:
+def bind(**given: int | None) -> None:
     """Add ids to the current context (a request's ids, once its URL is resolved)."""
-    _context.set(_with(ids))
+    _context.set(_with(given))
 
 
 class IdsFilter(logging.Filter):
-    """Give each record `campaign_id`/`message_id`/`client_id` attributes (JSON fields).
-
-    Ids come from the message text (`message_id=42`) and from `log_context`; ids
-    known only from the context are appended to the text as `key=value` too.
-    """
-
-    def __init__(self, name: str = "", fields: bool = True) -> None:
-        super().__init__(name)
-        # False with LOG_FORMAT=text: the ids in the text are all a line needs, so it is
-        # not searched for them (a sender writes thousands of lines a second).
-        self.fields = fields
+    """Give each record logged inside `log_context` the context's ids as fields (those
+    its call did not pass in `extra=`). Outside any context it does nothing."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        # Keep the formatted text: the redaction filter and the formatter read it again.
-        record.msg, record.args = text, ()
         context = _context.get()
-        if not self.fields and not context:
-            return True
-        found = (
-            {key: int(value) for key, value in _ID_IN_TEXT.findall(text)} if "_id=" in text else {}
-        )
-        missing = {k: v for k, v in context.items() if k in ID_FIELDS and k not in found}
-        if missing:
-            record.msg += "".join(f" {key}={value}" for key, value in missing.items())
-        for key, value in {**found, **missing}.items():
-            setattr(record, key, value)
+        if context:
+            fields = record.__dict__
+            for key, value in context.items():
+                if fields.get(key) is None:
+                    fields[key] = value
         return True
+
+
+def id_text(record: logging.LogRecord) -> str:
+    """The record's ids as text, ` campaign_id=12 message_id=4711 client_id=305` (those
+    it has), for the end of a text line."""
+    fields = record.__dict__
+    return "".join([f" {key}={fields[key]}" for key in ID_FIELDS if fields.get(key) is not None])
 
 
 # `Bearer <anything>` and a DRF key (`Token` and 40 hex digits); not the word "token".
@@ -127,10 +145,8 @@ class RedactFilter(logging.Filter):
     """A safety net: no line leaves with a bearer token or a configured secret in it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        clean = redact(text)
-        if clean != text:
-            record.msg, record.args = clean, ()
+        # Kept formatted (and clean): the formatter reads the text again.
+        record.msg, record.args = redact(record.getMessage()), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -153,15 +169,17 @@ def one_line(text: str) -> str:
 
 
 class OneLineFormatter(logging.Formatter):
-    """LOG_FORMAT=text: one event, one line. A value with a line break in it (a request
-    path with %0d%0a, a user name typed at sign-in) is written escaped, so it cannot
-    begin a line of its own that reads as another event. A traceback keeps its lines: it
-    comes after the event's line. (JSON lines escape line breaks by themselves.)"""
+    """LOG_FORMAT=text: one event, one line, ending with the record's ids
+    (` campaign_id=12 message_id=4711 client_id=305`). A value with a line break in it (a
+    request path with %0d%0a, a user name typed at sign-in) is written escaped, so it
+    cannot begin a line of its own that reads as another event. A traceback keeps its
+    lines: it comes after the event's line. (JSON lines escape line breaks by themselves,
+    and have the ids as keys of their own.)"""
 
     default_msec_format: str  # logging.Formatter's "%s,%03d", never None here
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        return one_line(super().formatMessage(record))
+        return one_line(super().formatMessage(record) + id_text(record))
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         """The default time format, its date and clock made once a second (strftime was

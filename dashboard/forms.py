@@ -210,7 +210,7 @@ class ClientForm(forms.ModelForm):
     def save(self, commit: bool = True) -> Client:
         created = self.instance.pk is None
         client = super().save(commit=commit)
-        log.info("client %s client_id=%s", "created" if created else "updated", client.pk)
+        log.info("client %s", "created" if created else "updated", extra={"client_id": client.pk})
         return client
 
 

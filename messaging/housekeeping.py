@@ -127,7 +127,9 @@ class _Run:
                     break
             if removed:
                 log.info(
-                    "retention: messages deleted campaign_id=%s count=%d", campaign_id, removed
+                    "retention: messages deleted count=%d",
+                    removed,
+                    extra={"campaign_id": campaign_id},
                 )
 
     def _campaign_batch(self, campaign_id: int, cutoff: datetime) -> int:

@@ -77,7 +77,10 @@ def opt_out(*, client: Client, via: str, reason: str = "") -> int:
         )
         cancelled = _cancel_pending(Message.objects.filter(client=client), "opted_out")
     log.info(
-        "client opted out client_id=%s via=%s cancelled_messages=%d", client.pk, via, cancelled
+        "client opted out via=%s cancelled_messages=%d",
+        via,
+        cancelled,
+        extra={"client_id": client.pk},
     )
     return cancelled
 
@@ -90,7 +93,7 @@ def opt_in(*, client: Client) -> Client:
         )
         StopListEntry.objects.filter(phone=client.phone).delete()
     client.refresh_from_db()
-    log.info("client opted in client_id=%s", client.pk)
+    log.info("client opted in", extra={"client_id": client.pk})
     return client
 
 

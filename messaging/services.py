@@ -87,7 +87,7 @@ def delete_client(*, client: Client) -> None:
         )
         client_id = client.pk
         client.delete()
-    log.info("client deleted client_id=%s cancelled_messages=%d", client_id, cancelled)
+    log.info("client deleted cancelled_messages=%d", cancelled, extra={"client_id": client_id})
 
 
 # --- Campaigns -----------------------------------------------------------------
@@ -120,11 +120,11 @@ def create_campaign(*, values: dict, user=None, draft: bool = False) -> Campaign
         CampaignCounts.objects.create(campaign=campaign)
         tasks.campaign_saved(campaign)
     log.info(
-        "campaign created campaign_id=%s status=%s start_at=%s end_at=%s",
-        campaign.pk,
+        "campaign created status=%s start_at=%s end_at=%s",
         campaign.status,
         campaign.start_at.isoformat(),
         campaign.end_at.isoformat(),
+        extra={"campaign_id": campaign.pk},
     )
     return campaign if draft else _stepped(campaign)
 
@@ -181,10 +181,10 @@ def update_campaign(*, campaign: Campaign, values: dict) -> Campaign:
                 changed["status"] = campaign.status
         tasks.campaign_saved(campaign, changed=set(changed))
     log.info(
-        "campaign edited campaign_id=%s fields=%s expired_messages_pending_again=%d",
-        campaign.pk,
+        "campaign edited fields=%s expired_messages_pending_again=%d",
         ",".join(sorted(changed)),
         revived,
+        extra={"campaign_id": campaign.pk},
     )
     return _stepped(campaign)
 
@@ -212,10 +212,10 @@ def launch_campaign(*, campaign: Campaign, user=None, address: str | None = None
             detail=f"campaign={campaign.pk}; recipients={recipients}",
         )
     log.info(
-        "campaign launched campaign_id=%s user_id=%s recipients_now=%d",
-        campaign.pk,
+        "campaign launched user_id=%s recipients_now=%d",
         who.pk if who else None,
         recipients,
+        extra={"campaign_id": campaign.pk},
     )
     return _stepped(campaign)
 
@@ -289,7 +289,13 @@ def _transition(
                 )
         campaign.move(action, to, **fields)
         tasks.campaign_saved(campaign, changed={"status"})
-    log.info("campaign action=%s campaign_id=%s from=%s to=%s", action, campaign.pk, previous, to)
+    log.info(
+        "campaign action=%s from=%s to=%s",
+        action,
+        previous,
+        to,
+        extra={"campaign_id": campaign.pk},
+    )
     return campaign
 
 
@@ -303,7 +309,7 @@ def retry_failed_messages(*, campaign: Campaign) -> int:
             raise TransitionRefused({"end_at": [_("The campaign has ended; extend it first.")]})
         moved = _send_again(campaign, MessageStatus.FAILED, now)
         tasks.campaign_saved(campaign, changed={"status"})
-    log.info("failed messages queued again campaign_id=%s count=%d", campaign.pk, moved)
+    log.info("failed messages queued again count=%d", moved, extra={"campaign_id": campaign.pk})
     return moved
 
 
@@ -332,4 +338,4 @@ def delete_campaign(*, campaign: Campaign) -> None:
     with transaction.atomic():
         Campaign.objects.filter(pk=campaign_id).delete()
         tasks.campaign_deleted(campaign_id)
-    log.info("campaign deleted campaign_id=%s", campaign_id)
+    log.info("campaign deleted", extra={"campaign_id": campaign_id})

@@ -101,14 +101,13 @@ def send_test(*, phone: str, text: str, user=None, campaign: Campaign | None = N
         ]
     )
     log.info(
-        "test send campaign_id=%s test_send_id=%s msg_id=%s user=%s outcome=%s http_status=%s "
-        "reason=%r",
-        campaign.pk if campaign else None,
+        "test send test_send_id=%s msg_id=%s user=%s outcome=%s http_status=%s reason=%r",
         record.pk,
         record.message_id,
         record.user.get_username() if record.user else None,
         result.outcome,
         result.http_status,
         result.reason,
+        extra={"campaign_id": campaign.pk if campaign else None},
     )
     return record

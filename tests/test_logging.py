@@ -4,6 +4,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ import pytest
 from django.conf import settings
 from pythonjsonlogger.json import JsonFormatter
 
-from config.logs import IdsFilter, OneLineFormatter, RedactFilter, log_context
+from config.logs import IdsFilter, OneLineFormatter, RedactFilter, ids, log_context
 from config.middleware import ids_from_url
 from messaging.models import Message
 from tests.conftest import make_campaign
@@ -50,12 +51,19 @@ def captured(request):
         root.setLevel(old_level)
 
 
+def carries(kind: str, line: str | dict, key: str, value: int) -> bool:
+    """Whether a line carries this id: a key of its own (JSON), `key=value` (text)."""
+    if kind == "json":
+        record = line if isinstance(line, dict) else json.loads(line)
+        return record.get(key) == value
+    return f" {key}={value} " in line + " "
+
+
 def lines_about(kind: str, output: str, key: str, value: int) -> list[str]:
     lines = [line for line in output.splitlines() if line.strip()]
     if kind == "json":
-        records = [json.loads(line) for line in lines]  # every line is JSON
-        return [r["message"] for r in records if r.get(key) == value]
-    return [line for line in lines if f"{key}={value} " in line + " "]
+        [json.loads(line) for line in lines]  # every line is JSON
+    return [line for line in lines if carries(kind, line, key, value)]
 
 
 def test_every_line_about_one_message_is_found_by_its_id_with_no_token(
@@ -83,12 +91,67 @@ def test_every_line_about_one_message_is_found_by_its_id_with_no_token(
     assert f"request method=GET path=/api/messages/{message.pk}/ status=200" in text
     assert "user=viewer" in text
     # The same lines carry the campaign and the client too.
-    assert all(f"campaign_id={campaign.pk}" in line for line in about if "provider" in line)
-    assert all(f"client_id={message.client_id}" in line for line in about if "provider" in line)
+    provider_lines = [line for line in about if "provider" in line]
+    assert all(carries(kind, line, "campaign_id", campaign.pk) for line in provider_lines)
+    assert all(carries(kind, line, "client_id", message.client_id) for line in provider_lines)
     assert lines_about(kind, output, "campaign_id", campaign.pk)
     # The token went to the provider, and into no log line.
     assert {r["auth"] for r in scripted.requests} == {f"Bearer {TOKEN}"}
     assert TOKEN not in output
+
+
+# The README's searches (its "Logs" section), as an operator pastes them.
+README_SEARCHES = {
+    "text": [
+        "grep -E 'campaign_id={campaign}( |$)' herald.log",
+        "grep -E 'message_id={message}( |$)' herald.log",
+        "grep -E 'client_id={client}( |$)'   herald.log",
+    ],
+    "json": [
+        "jq -c 'select(.campaign_id == {campaign})' herald.log",
+        "jq -c 'select(.message_id == {message})' herald.log",
+        "jq -c 'select(.client_id == {client})' herald.log",
+    ],
+}
+
+
+def test_the_readme_searches_find_a_campaigns_a_messages_and_a_clients_lines(
+    captured,
+    scripted,  # noqa: F811
+    tmp_path,
+):
+    kind, stream = captured
+    if kind == "json" and shutil.which("jq") is None:
+        pytest.skip("jq is not installed")
+    make_clients(2)
+    campaign = running_campaign()
+    other = make_campaign(name="Another")
+    message, other_message = Message.objects.order_by("id")
+    run_pump(scripted.url, token=TOKEN)
+    (tmp_path / "herald.log").write_text(stream.getvalue())
+    lines = stream.getvalue().splitlines()
+    wanted = {"campaign": campaign.pk, "message": message.pk, "client": message.client_id}
+    others = {"campaign": other.pk, "message": other_message.pk, "client": other_message.client_id}
+    for search, key in zip(README_SEARCHES[kind], wanted, strict=True):
+        command = search.format(**wanted)
+        found = subprocess.run(
+            ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        # Exactly the lines that carry the id, in the order they were written (jq writes
+        # them compact: compared as records).
+        expected = [line for line in lines if carries(kind, line, f"{key}_id", wanted[key])]
+        if kind == "json":
+            found, expected = [json.loads(x) for x in found], [json.loads(x) for x in expected]
+        assert found == expected, command
+        assert not [line for line in found if carries(kind, line, f"{key}_id", others[key])]
+        text = "\n".join(r["message"] for r in found) if kind == "json" else "\n".join(found)
+        assert text.count("provider request") == (2 if key == "campaign" else 1), command
+        assert "provider response" in text, command
+    assert any(
+        "campaign started" in line
+        for line in lines
+        if carries(kind, line, "campaign_id", campaign.pk)
+    )
 
 
 def test_request_lines_carry_the_ids_in_the_url(captured, viewer_api):
@@ -109,16 +172,53 @@ def test_ids_from_url_names_and_kwargs():
     assert ids_from_url("home", {"pk": "3"}) == {}
 
 
-def test_context_ids_join_lines_that_do_not_name_them(captured):
+class Job:
+    campaign_id, message_id, client_id = 12, 4711, 305
+
+
+def test_ids_are_fields_json_keys_and_key_value_text_never_in_the_message(captured):
     kind, stream = captured
-    with log_context(campaign_id=12, client_id=4):
-        logging.getLogger("herald.test").info("something happened message_id=99")
+    logging.getLogger("herald.test").info(
+        "provider request url=%s", "http://p/send/4711", extra=ids(Job())
+    )
     [line] = stream.getvalue().splitlines()
     if kind == "json":
         record = json.loads(line)
+        assert (record["campaign_id"], record["message_id"], record["client_id"]) == (12, 4711, 305)
+        assert record["message"] == "provider request url=http://p/send/4711"
+    else:
+        assert line.endswith(
+            " herald.test provider request url=http://p/send/4711"
+            " campaign_id=12 message_id=4711 client_id=305"
+        )
+
+
+def test_a_line_about_one_campaign_carries_only_that_id(captured):
+    kind, stream = captured
+    logging.getLogger("herald.test").info("campaign finished", extra={"campaign_id": 12})
+    [line] = stream.getvalue().splitlines()
+    if kind == "json":
+        record = json.loads(line)
+        assert record["campaign_id"] == 12 and "message_id" not in record
+    else:
+        assert line.endswith(" campaign finished campaign_id=12")
+
+
+def test_context_ids_join_lines_that_do_not_name_them(captured):
+    kind, stream = captured
+    with log_context(campaign_id=12, client_id=4):
+        logging.getLogger("herald.test").info("something happened", extra={"message_id": 99})
+        # The call's own id wins over the context's.
+        logging.getLogger("herald.test").info("another client", extra={"client_id": 5})
+    first, second = stream.getvalue().splitlines()
+    if kind == "json":
+        record = json.loads(first)
         assert (record["campaign_id"], record["client_id"], record["message_id"]) == (12, 4, 99)
-        line = record["message"]
-    assert line.endswith("something happened message_id=99 campaign_id=12 client_id=4")
+        assert record["message"] == "something happened"
+        assert json.loads(second)["client_id"] == 5
+    else:
+        assert first.endswith("something happened campaign_id=12 message_id=99 client_id=4")
+        assert second.endswith("another client campaign_id=12 client_id=5")
 
 
 def test_tokens_and_secrets_are_scrubbed_from_every_line(captured):
@@ -147,7 +247,8 @@ django.setup()
 from config.logs import log_context
 with log_context(campaign_id=3):
     logging.getLogger("messaging.engine.pump").info(
-        "provider request message_id=5 client_id=8 Authorization: Bearer eyJhbGciOi.e30.sig"
+        "provider request Authorization: Bearer eyJhbGciOi.e30.sig",
+        extra={"message_id": 5, "client_id": 8},
     )
 """
 
@@ -165,10 +266,12 @@ def test_the_configured_logging_adds_ids_and_redacts(log_format):
         record = json.loads(line)
         assert (record["campaign_id"], record["message_id"], record["client_id"]) == (3, 5, 8)
         assert record["levelname"] == "INFO" and record["name"] == "messaging.engine.pump"
-        line = record["message"]
-    assert line.endswith(
-        "provider request message_id=5 client_id=8 Authorization: Bearer [REDACTED] campaign_id=3"
-    )
+        assert record["message"] == "provider request Authorization: Bearer [REDACTED]"
+    else:
+        assert line.endswith(
+            "provider request Authorization: Bearer [REDACTED]"
+            " campaign_id=3 message_id=5 client_id=8"
+        )
 
 
 FORGED = "2026-12-01 00:00:00,000 INFO herald.audit audit event=sign_in user='admin'"
@@ -187,6 +290,18 @@ def test_a_line_break_in_a_request_path_cannot_forge_a_log_line(captured, client
         assert not [line for line in lines if line.startswith(FORGED[:23])]
         request_line = next(line for line in lines if "path=/nothing" in line)
         assert f"path=/nothing\\r\\n{FORGED}\\u2028" in request_line
+
+
+def test_a_line_break_in_user_text_stays_escaped_before_the_ids(captured):
+    kind, stream = captured
+    logging.getLogger("herald.test").info(
+        "campaign created name=%s", f"x\r\n{FORGED}", extra={"campaign_id": 12}
+    )
+    [line] = stream.getvalue().splitlines()
+    if kind == "json":
+        assert json.loads(line)["message"] == f"campaign created name=x\r\n{FORGED}"
+    else:
+        assert line.endswith(f"campaign created name=x\\r\\n{FORGED} campaign_id=12")
 
 
 def test_a_traceback_keeps_its_lines_after_the_escaped_message(captured):

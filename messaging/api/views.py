@@ -91,11 +91,11 @@ class ClientViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         client = serializer.save()
-        log.info("client created client_id=%s", client.pk)
+        log.info("client created", extra={"client_id": client.pk})
 
     def perform_update(self, serializer):
         client = serializer.save()
-        log.info("client updated client_id=%s", client.pk)
+        log.info("client updated", extra={"client_id": client.pk})
 
     def get_queryset(self):
         listed = StopListEntry.objects.filter(phone=OuterRef("phone"))

@@ -95,10 +95,10 @@ def claim(campaign_id: int, *, token: uuid.UUID, now: datetime, limit: int) -> l
                 next_attempt_at=opening
             )
             log.debug(
-                "messages wait for send window campaign_id=%s count=%d until=%s",
-                campaign_id,
+                "messages wait for send window count=%d until=%s",
                 len(ids),
                 opening.isoformat(),
+                extra={"campaign_id": campaign_id},
             )
         if closed:
             changes.move(
@@ -158,10 +158,10 @@ def _cancel_left_out(changes, campaign_id: int, rows: list, rule) -> list:
             last_error=audience.CANCEL_REASONS[code],
         )
         log.info(
-            "messages cancelled at claim campaign_id=%s reason=%s count=%d",
-            campaign_id,
+            "messages cancelled at claim reason=%s count=%d",
             code,
             len(ids),
+            extra={"campaign_id": campaign_id},
         )
     return kept
 

@@ -113,7 +113,7 @@ def start_campaign(campaign_id: int, now: datetime) -> bool:
         # Paused or cancelled since it was read (SQLite locks no row): its targets are
         # rolled back with the refused move, and it starts when it may again.
         return False
-    log.info("campaign started campaign_id=%s messages_created=%d", campaign_id, created)
+    log.info("campaign started messages_created=%d", created, extra={"campaign_id": campaign_id})
     return True
 
 
@@ -137,7 +137,7 @@ def expire_overdue(now: datetime) -> int:
             last_error="Deadline passed before the message could be sent",
         )
         if n:
-            log.info("messages expired campaign_id=%s count=%d", campaign_id, n)
+            log.info("messages expired count=%d", n, extra={"campaign_id": campaign_id})
         expired += n
     return expired
 
@@ -172,7 +172,7 @@ def finish_done(now: datetime) -> list[int]:
         if Campaign.objects.filter(pk=campaign_id, status=status).move(
             "finish", CampaignStatus.FINISHED, finished_at=now
         ):
-            log.info("campaign finished campaign_id=%s", campaign_id)
+            log.info("campaign finished", extra={"campaign_id": campaign_id})
             finished.append(campaign_id)
     return finished
 

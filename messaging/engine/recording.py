@@ -23,6 +23,7 @@ from typing import Any
 from django.db import DatabaseError, OperationalError, connection
 from django.db.models import Case, F, Value, When
 
+from config.logs import ids
 from messaging import metrics, outage
 from messaging.engine.outcomes import Action, Decision, Outcome, decide
 from messaging.models import Campaign, DeliveryAttempt, Message, MessageStatus
@@ -235,30 +236,17 @@ def _log_decisions(campaign_id: int, action: Action, items) -> None:
     for outcome, decision in items:
         job = outcome.job
         if action is Action.FAIL:
-            log.warning(
-                "message failed campaign_id=%s message_id=%s client_id=%s reason=%r",
-                campaign_id,
-                job.message_id,
-                job.client_id,
-                decision.reason,
-            )
+            log.warning("message failed reason=%r", decision.reason, extra=ids(job))
         elif action is Action.RETRY:
-            log.info(
-                "message retry scheduled campaign_id=%s message_id=%s client_id=%s at=%s reason=%r",
-                campaign_id,
-                job.message_id,
-                job.client_id,
-                decision.retry_at.isoformat(),
-                decision.reason,
-            )
-        elif action is Action.EXPIRE:
-            log.info(
-                "message expired campaign_id=%s message_id=%s client_id=%s reason=%r",
-                campaign_id,
-                job.message_id,
-                job.client_id,
-                decision.reason,
-            )
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "message retry scheduled at=%s reason=%r",
+                    decision.retry_at.isoformat(),
+                    decision.reason,
+                    extra=ids(job),
+                )
+        elif action is Action.EXPIRE and log.isEnabledFor(logging.INFO):
+            log.info("message expired reason=%r", decision.reason, extra=ids(job))
 
 
 def _record_alone_after_error(outcome: Outcome, token, clock, error: Exception) -> None:
@@ -268,13 +256,10 @@ def _record_alone_after_error(outcome: Outcome, token, clock, error: Exception) 
     """
     job = outcome.job
     log.error(
-        "could not record the result of a message campaign_id=%s message_id=%s client_id=%s "
-        "error=%s: %s",
-        job.campaign_id,
-        job.message_id,
-        job.client_id,
+        "could not record the result of a message error=%s: %s",
         type(error).__name__,
         error,
+        extra=ids(job),
     )
     accepted = outcome.result is not None and outcome.result.sent
     try:
@@ -300,12 +285,7 @@ def _record_alone_after_error(outcome: Outcome, token, clock, error: Exception) 
         if outage.unreachable(exc):
             raise Unrecorded([outcome]) from exc
         # Left in flight: its lease runs out and it is sent again (at-least-once).
-        log.exception(
-            "could not fail the message either campaign_id=%s message_id=%s client_id=%s",
-            job.campaign_id,
-            job.message_id,
-            job.client_id,
-        )
+        log.exception("could not fail the message either", extra=ids(job))
 
 
 def insert_attempts(attempts: list) -> None:

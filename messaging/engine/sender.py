@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from config.logs import ids
 from messaging import metrics, outage
 from messaging.engine import circuit, claims, lifecycle, recording
 from messaging.engine.circuit import Gate
@@ -290,13 +291,7 @@ class Sender(Holding):
                 body = request_body(job.message_id, job.phone, job.text)
             except Exception as exc:
                 # One bad message fails alone; the others go on.
-                log.warning(
-                    "message cannot be sent campaign_id=%s message_id=%s client_id=%s reason=%r",
-                    job.campaign_id,
-                    job.message_id,
-                    job.client_id,
-                    str(exc),
-                )
+                log.warning("message cannot be sent reason=%r", str(exc), extra=ids(job))
                 self.outcomes.append(Outcome(job, not_sent=NotSent.BAD_MESSAGE, detail=str(exc)))
                 continue
             start_window = None
@@ -311,14 +306,13 @@ class Sender(Holding):
                     return
                 start_window = (slot, slot + START_TOLERANCE)
             self.gate.request_started()
-            log.info(
-                "provider request campaign_id=%s message_id=%s client_id=%s url=%s/send/%s",
-                job.campaign_id,
-                job.message_id,
-                job.client_id,
-                self.client.url,
-                job.message_id,
-            )
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "provider request url=%s/send/%s",
+                    self.client.url,
+                    job.message_id,
+                    extra=ids(job),
+                )
             batch.append((job, (job.message_id, body, self._time_left(end_at), start_window)))
             free -= 1
 
@@ -347,12 +341,7 @@ class Sender(Holding):
         try:
             result = future.result()
         except Exception as exc:  # a bug in the transport: the request may have gone out
-            log.exception(
-                "provider request raised campaign_id=%s message_id=%s client_id=%s",
-                job.campaign_id,
-                job.message_id,
-                job.client_id,
-            )
+            log.exception("provider request raised", extra=ids(job))
             result = ProviderResult(
                 verdict=Verdict.TRANSIENT,
                 outcome="connection_error",
@@ -364,36 +353,24 @@ class Sender(Holding):
             # Its rate slot passed (a stalled loop): the message waits for a new one.
             self.gate.request_not_made()
             self.queue.appendleft(job)
-            log.info(
-                "provider request not made campaign_id=%s message_id=%s client_id=%s "
-                "reason=started_late",
-                job.campaign_id,
-                job.message_id,
-                job.client_id,
-            )
+            if log.isEnabledFor(logging.INFO):
+                log.info("provider request not made reason=started_late", extra=ids(job))
             return
         if result is None:
             self.outcomes.append(Outcome(job, not_sent=NotSent.DEADLINE))
-            log.info(
-                "provider request not made campaign_id=%s message_id=%s client_id=%s "
-                "reason=deadline",
-                job.campaign_id,
-                job.message_id,
-                job.client_id,
-            )
+            if log.isEnabledFor(logging.INFO):
+                log.info("provider request not made reason=deadline", extra=ids(job))
             return
         self.outcomes.append(Outcome(job, result=result))
-        log.info(
-            "provider response campaign_id=%s message_id=%s client_id=%s outcome=%s "
-            "http_status=%s duration_ms=%d%s",
-            job.campaign_id,
-            job.message_id,
-            job.client_id,
-            result.outcome,
-            result.http_status,
-            result.duration_ms,
-            f" reason={result.reason!r}" if result.reason else "",
-        )
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "provider response outcome=%s http_status=%s duration_ms=%d%s",
+                result.outcome,
+                result.http_status,
+                result.duration_ms,
+                f" reason={result.reason!r}" if result.reason else "",
+                extra=ids(job),
+            )
         self.inflight.latencies.append(result.duration_ms)
         metrics.observe_provider_request(result.outcome, result.duration_ms / 1000)
         # Judged at once, not at the next flush: a refused token or a dead provider
