@@ -2,7 +2,7 @@
 
 Every code span is read for what it names: a path (`messaging/engine/claims.py`, also
 short, `engine/claims.py`, or a bare `claims.py`) must exist; a module and a name
-(`engine/slots.ensure_pumps`, `lifecycle.start_campaign`) must be a module defining that
+(`engine/tasks.ensure_pumps`, `lifecycle.start_campaign`) must be a module defining that
 name; a class and its members (`Campaign.objects.move`) must be defined; any other
 identifier with an underscore or a capital (`status_changes`, `CampaignForm`,
 `TRANSITIONS`) must be defined somewhere in the product code; `manage.py X` must be a
@@ -137,7 +137,7 @@ def test_every_module_and_name_mentioned_exists(name, text):
 def test_the_checks_catch_a_stale_mention():
     assert problem("messaging/engine/clock.py") is None
     assert problem("messaging/engine/no_such_module.py")
-    assert problem("engine/slots.ensure_pumps") is None
+    assert problem("engine/tasks.ensure_pumps") is None
     assert problem("engine/slots.no_such_function")
     assert problem("lifecycle.no_such_function")
     assert problem("Campaign.objects.no_such_method")
