@@ -3,7 +3,7 @@
 The provider's `/_requests` gives every API request's arrival time and msgId, and
 `/_receipts` every msgId it accepted (answered 200 `code 0`) with a count. The
 figures here are what the scenarios print; they never touch the database, so they
-are tested on their own (tests/test_bench_figures.py).
+are tested on their own (tests/bench/test_figures.py).
 """
 
 from __future__ import annotations

@@ -389,8 +389,8 @@ def make_clients(count: int, *, prefix: str = "79", tags: tuple[str, ...] = ("",
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from messaging.campaigns.validators import tag_key
     from messaging.models import Client
-    from messaging.validators import tag_key
 
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     table = Client._meta.db_table

@@ -67,7 +67,7 @@ def manager_credentials() -> tuple[str, str]:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from messaging.roles import MANAGERS, assign_role, ensure_groups
+    from security.roles import MANAGERS, assign_role, ensure_groups
     from security.tokens import issue_token
 
     ensure_groups()

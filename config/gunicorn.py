@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from config.security import DEFAULT_FORWARDED_ALLOW_IPS
+from core.deployment import DEFAULT_FORWARDED_ALLOW_IPS
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.functional import empty
 
-from config import logs
+from core import logs
 
 log = logging.getLogger("herald.requests")
 

@@ -15,8 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from messaging import metrics, readiness
-from messaging.provider_state import SENDING_NORMAL
+from messaging.reporting import metrics, readiness
+from messaging.reporting.provider_state import SENDING_NORMAL
 from security.metrics_access import refusal as metrics_refusal
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
-from messaging.roles import can_read, is_manager
+from security.roles import can_read, is_manager
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 

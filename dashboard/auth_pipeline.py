@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from social_core.exceptions import AuthPolicyError
 
-from messaging.roles import assign_role
+from security.roles import assign_role
 
 log = logging.getLogger(__name__)
 

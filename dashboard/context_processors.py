@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from messaging.roles import is_manager
+from security.roles import is_manager
 
 
 def herald(request) -> dict:

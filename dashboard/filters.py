@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from messaging.api.filters import STANDINGS, SearchFilter
 from messaging.api.filters import ClientFilter as ApiClientFilter
-from messaging.humanize import zone_name
 from messaging.models import Campaign, CampaignStatus, Client
+from messaging.reporting.humanize import zone_name
 
 
 def client_timezones() -> list[tuple[str, str]]:

@@ -15,18 +15,15 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboard.import_forms import AttributesFormField
 from messaging import services
-from messaging.humanize import zone_name
-from messaging.models import Campaign, Client
-from messaging.models.campaigns import EDITABLE_AFTER_START, INPUT_FIELDS
-from messaging.phones import normalise_phone
-from messaging.timezones import (
+from messaging.campaigns.phones import normalise_phone
+from messaging.campaigns.timezones import (
     GEOGRAPHIC_REGIONS,
     RUSSIAN_ZONES,
     known_timezones,
     resolve_timezone,
     zone_search_words,
 )
-from messaging.validators import (
+from messaging.campaigns.validators import (
     TAG_TOO_LONG,
     check_item_count,
     operator_code_validator,
@@ -35,6 +32,9 @@ from messaging.validators import (
     split_list,
     validate_tag,
 )
+from messaging.models import Campaign, Client
+from messaging.models.campaigns import EDITABLE_AFTER_START, INPUT_FIELDS
+from messaging.reporting.humanize import zone_name
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def timezone_choices() -> list:
 
 class ZoneSelect(forms.Select):
     """Each option carries the words its search box matches: cities in Russian and English,
-    MSK±N and UTC+N (messaging.timezones), so typing "Москва" finds Europe/Moscow."""
+    MSK±N and UTC+N (messaging.campaigns.timezones), so typing "Москва" finds Europe/Moscow."""
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
@@ -82,7 +82,7 @@ class TimezoneChoiceField(forms.ChoiceField):
     """The picker's zones; a zone outside them that the validator knows (an alias kept by
     the API, e.g. Etc/GMT-3) stays valid so an old record can still be edited. A zone posted
     as people write it ("Москва", "МСК+4", "UTC+3") is read by the one resolver
-    (messaging.timezones); an empty one is `default` when there is one."""
+    (messaging.campaigns.timezones); an empty one is `default` when there is one."""
 
     widget = ZoneSelect
 
@@ -416,7 +416,7 @@ class CampaignForm(forms.ModelForm):
     @staticmethod
     def normalise_text(text: str) -> str:
         """Browsers post a textarea's line breaks as CRLF; a phone needs only LF (and the
-        SMS counter, in the browser and in messaging/sms.py, counts one character)."""
+        SMS counter, in the browser and in messaging/campaigns/sms.py, counts one character)."""
         return text.replace("\r\n", "\n").replace("\r", "\n")
 
     def clean_text(self) -> str:

@@ -7,9 +7,15 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from messaging.imports import MalformedFile, Preview
-from messaging.imports.columns import FIELD_PREFIX, FIELDS, IGNORE, header_key, plan_columns
-from messaging.validators import (
+from messaging.campaigns.imports import MalformedFile, Preview
+from messaging.campaigns.imports.columns import (
+    FIELD_PREFIX,
+    FIELDS,
+    IGNORE,
+    header_key,
+    plan_columns,
+)
+from messaging.campaigns.validators import (
     RESERVED_ATTRIBUTE_KEYS,
     clean_attributes,
     validate_attribute_key,

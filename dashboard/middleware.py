@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
-from messaging.validators import known_timezones
+from messaging.campaigns.validators import known_timezones
 
 TZ_COOKIE = "herald_tz"
 

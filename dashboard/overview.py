@@ -1,7 +1,7 @@
 """The dashboard's overview as the page shows it: the chart's geometry, status words that
 agree with their number, the live campaigns with why they are not sending.
 
-The figures themselves are read by messaging/stats.py; nothing here queries them.
+The figures themselves are read by messaging/reporting/stats.py; nothing here queries them.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import npgettext
 
-from messaging import diagnosis, stats
-from messaging.diagnosis import explain_campaign
 from messaging.models import Campaign, CampaignStatus, ProviderState
-from messaging.provider_state import current, provider_health, provider_state
+from messaging.reporting import diagnosis, stats
+from messaging.reporting.diagnosis import explain_campaign
+from messaging.reporting.provider_state import current, provider_health, provider_state
 
 CHART_MINUTES = 60
 CHART_WIDTH = 600

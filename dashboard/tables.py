@@ -12,9 +12,9 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.templatetags.herald import message_badge, message_reason
-from messaging.humanize import zone_name
+from messaging.campaigns.phones import display_phone
 from messaging.models import Campaign, Client, DeliveryAttempt, Message
-from messaging.phones import display_phone
+from messaging.reporting.humanize import zone_name
 
 # Per language: config/formats/<lang>/formats.py.
 TIME = "SHORT_DATETIME_FORMAT"

@@ -17,12 +17,12 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from messaging import audience, tasks
-from messaging.engine import lifecycle
-from messaging.engine.claims import WINDOW_CLOSED_TO_THE_END
+from messaging import tasks
+from messaging.campaigns import audience
+from messaging.campaigns.audience import WINDOW_CLOSED_TO_THE_END
 
-# Importing clients lives in messaging.imports; these names stay importable here.
-from messaging.imports import (
+# Importing clients lives in messaging.campaigns.imports; these names stay importable here.
+from messaging.campaigns.imports import (
     ColumnsNotMatched,
     ImportResult,
     MalformedFile,
@@ -31,6 +31,15 @@ from messaging.imports import (
     import_clients_csv,
     preview_import,
 )
+from messaging.campaigns.optouts import (
+    add_to_stop_list,
+    import_stop_list,
+    opt_in,
+    opt_out,
+    opt_out_phones,
+    remove_from_stop_list,
+)
+from messaging.engine import lifecycle
 from messaging.models import (
     UNSENT_STATUSES,
     Campaign,
@@ -42,14 +51,6 @@ from messaging.models import (
 )
 from messaging.models.campaigns import EDITABLE_AFTER_START, FILTER_FIELDS, TransitionRefused
 from messaging.models.counters import move_messages, status_changes
-from messaging.optouts import (
-    add_to_stop_list,
-    import_stop_list,
-    opt_in,
-    opt_out,
-    opt_out_phones,
-    remove_from_stop_list,
-)
 from security import audit
 from security.models import AuditKind
 

@@ -16,7 +16,7 @@ from django_q.signals import post_execute_in_worker, post_spawn
 
 from messaging.engine import shutdown
 from messaging.models import WorkerHeartbeat
-from messaging.roles import ensure_groups
+from security.roles import ensure_groups
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
-from messaging import housekeeping, reports
+from core.outage import quiet_when_database_away
+from messaging.engine import housekeeping
 from messaging.engine.tasks import (  # noqa: F401 (pump, tick, wake-up: their old names)
     TICK_FUNC,
     WAKEUP,
@@ -40,7 +41,7 @@ from messaging.engine.tasks import (  # noqa: F401 (pump, tick, wake-up: their o
     wake_at,
 )
 from messaging.models import Campaign, CampaignStatus, Message, WorkerHeartbeat
-from messaging.outage import quiet_when_database_away
+from messaging.reporting import reports
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def heartbeat() -> None:
 
 
 def send_daily_report(now: datetime | None = None) -> str:
-    """The daily statistics email, exactly once per day (see messaging/reports.py)."""
+    """The daily statistics email, exactly once per day (see messaging/reporting/reports.py)."""
     return reports.send_scheduled_report(now=now)
 
 

@@ -64,7 +64,7 @@ def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         )
 
 
-# Settings whose shipped placeholders must stop the start (config/security.py).
+# Settings whose shipped placeholders must stop the start (core/deployment.py).
 PLACEHOLDERS_REFUSED = ("SECRET_KEY", "METRICS_TOKEN")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import checks
 
-from config.security import plain_http_public_hosts
+from core.deployment import plain_http_public_hosts
 
 
 @checks.register(checks.Tags.security, deploy=True)

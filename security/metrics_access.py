@@ -17,7 +17,7 @@ import hmac
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from messaging.roles import can_read
+from security.roles import can_read
 from security.throttles import AddressThrottle
 from security.tokens import TokenRejected, user_for_key
 

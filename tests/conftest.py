@@ -13,9 +13,9 @@ from rest_framework.test import APIClient
 
 from messaging import services
 from messaging.models import Client
-from messaging.roles import MANAGERS, VIEWERS, assign_role
+from security.roles import MANAGERS, VIEWERS, assign_role
 from security.tokens import issue_token
-from tests.smtp import smtp_inbox  # noqa: F401  (a real SMTP server for email tests)
+from tests.support.smtp import smtp_inbox  # noqa: F401  (a real SMTP server for email tests)
 
 _NOT_PURE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_setup"}
 

@@ -1,6 +1,6 @@
 """Herald settings: every knob comes from the environment with a safe local default.
 
-docs/settings.md lists every variable (tests/test_docs_settings.py checks it). Bad values
+docs/settings.md lists every variable (tests/docs/test_settings.py checks it). Bad values
 raise ImproperlyConfigured at start.
 One module per area, each reading its own variables; an area that needs another's
 value imports it by name, so the order below only has to follow those imports.

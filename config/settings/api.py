@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.env import env_int, env_rate
+from core.env import env_int, env_rate
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

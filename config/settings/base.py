@@ -10,8 +10,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
-from config.env import env_bool, env_int, env_list, env_str, env_timezone
-from config.security import KNOWN_PLACEHOLDER_SECRET_KEYS, is_placeholder
+from core.deployment import KNOWN_PLACEHOLDER_SECRET_KEYS, is_placeholder
+from core.env import env_bool, env_int, env_list, env_str, env_timezone
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_str
-from config.security import DEFAULT_FORWARDED_ALLOW_IPS, forwarded_allow_ips
 from config.settings.base import DEBUG
 from config.settings.signin import AUTH0_DOMAIN, AUTH0_ENABLED
+from core.deployment import DEFAULT_FORWARDED_ALLOW_IPS, forwarded_allow_ips
+from core.env import env_bool, env_int, env_str
 
 # --- Security: TLS, headers, cookies, Content-Security-Policy ------------------------
 # Behind a TLS-terminating proxy (the Kubernetes ingress) set SECURE_PROXY_SSL=1: Herald
@@ -40,7 +40,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if not SECURE_PROXY_SSL:
     # Without TLS in front there is no HTTPS to redirect to or to pin with HSTS, which
     # check --deploy reports as W004/W008. That is only right on the host itself:
-    # config.security's check warns when a public host name is served that way.
+    # core.deployment's check warns when a public host name is served that way.
     SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008"]
 
 # The proxies in front (the ingress): X-Forwarded-For and X-Forwarded-Proto are believed
@@ -85,7 +85,7 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 }
 
 # django-csp: scripts and styles only from Herald's own static files; no inline
-# script, style attribute or eval anywhere (tests/test_templates_csp_ready.py). The
+# script, style attribute or eval anywhere (tests/dashboard/test_templates_csp_ready.py). The
 # report page's email preview and Swagger UI are handled in their views.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str, env_time, env_timezone
-from config.security import KNOWN_PLACEHOLDER_METRICS_TOKENS, is_placeholder
 from config.settings.base import LANGUAGE_CODE, LANGUAGES, TIME_ZONE
+from core.deployment import KNOWN_PLACEHOLDER_METRICS_TOKENS, is_placeholder
+from core.env import env_bool, env_int, env_list, env_str, env_time, env_timezone
 
 # --- Email and the daily report ---------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
@@ -69,7 +69,7 @@ if LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured("LOG_FORMAT must be text or json")
 # Lines carry their campaign, message and client ids as fields (JSON: keys of their own;
 # text: `campaign_id=12 message_id=7 client_id=3` at the end) and never a token: see
-# config/logs.py. One line per request from config.middleware.
+# core/logs.py. One line per request from config.middleware.
 # None of the formats shows where a line was logged from, or the thread or process: the
 # logging module need not look them up for every line (its documented "Optimization").
 logging._srcfile = None
@@ -81,14 +81,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         # A traceback because the database is away becomes one line, not one per retry.
-        "outage": {"()": "messaging.outage.QuietOutageFilter"},
-        "ids": {"()": "config.logs.IdsFilter"},
-        "redact": {"()": "config.logs.RedactFilter"},
+        "outage": {"()": "core.outage.QuietOutageFilter"},
+        "ids": {"()": "core.logs.IdsFilter"},
+        "redact": {"()": "core.logs.RedactFilter"},
     },
     "formatters": {
-        # One event per line: line breaks in a message are escaped (config/logs.py).
+        # One event per line: line breaks in a message are escaped (core/logs.py).
         "text": {
-            "()": "config.logs.OneLineFormatter",
+            "()": "core.logs.OneLineFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
         },
         "json": {
@@ -98,8 +98,8 @@ LOGGING = {
     },
     "handlers": {
         "console": {
-            # Lines written in batches, at most 0.2 s late (see config/logs.py).
-            "class": "config.logs.BatchedStreamHandler",
+            # Lines written in batches, at most 0.2 s late (see core/logs.py).
+            "class": "core.logs.BatchedStreamHandler",
             "formatter": LOG_FORMAT,
             "filters": ["outage", "ids", "redact"],
         }

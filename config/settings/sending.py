@@ -8,7 +8,7 @@ from typing import Any
 from babel.numbers import is_currency
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_decimal, env_float, env_http_url, env_int, env_str
+from core.env import env_decimal, env_float, env_http_url, env_int, env_str
 
 # --- Sending provider -------------------------------------------------------
 PROVIDER_URL = env_http_url("PROVIDER_URL", "http://127.0.0.1:8001/v1")
@@ -18,7 +18,7 @@ PROVIDER_CONCURRENCY = env_int("PROVIDER_CONCURRENCY", 500, minimum=1)
 PROVIDER_RATE_LIMIT = env_float("PROVIDER_RATE_LIMIT", 0, minimum=0)  # msg/s; 0 = no cap
 PROVIDER_CONNECT_TIMEOUT = env_float("PROVIDER_CONNECT_TIMEOUT", 3.0, minimum=0.1)
 PROVIDER_READ_TIMEOUT = env_float("PROVIDER_READ_TIMEOUT", 10.0, minimum=0.1)
-# The longest campaign text, in SMS parts (messaging/sms.py counts them).
+# The longest campaign text, in SMS parts (messaging/campaigns/sms.py counts them).
 SMS_MAX_PARTS = env_int("SMS_MAX_PARTS", 6, minimum=1)
 # The price of one SMS part and its currency (ISO 4217): the review before launch shows
 # the estimated cost of a campaign when the price is set.
@@ -54,7 +54,7 @@ Q_CLUSTER: dict[str, Any] = {
     "name": "herald",
     "orm": "default",
     # django-q2's ORM broker, waiting out a database outage instead of crashing its pusher.
-    "broker_class": "messaging.broker.QuietORM",
+    "broker_class": "messaging.engine.broker.QuietORM",
     # One worker more than the pumps so the housekeeping and report tasks always get one.
     "workers": env_int("Q_WORKERS", ENGINE_PUMPS + 1, minimum=1),
     # A task may run this long; retry must exceed it or a task runs twice.
@@ -84,7 +84,7 @@ if Q_CLUSTER["timeout"] < LONGEST_SENDER_TASK:
         f"PROVIDER_CONNECT_TIMEOUT + PROVIDER_READ_TIMEOUT + 10 = {LONGEST_SENDER_TASK:.0f} s"
     )
 
-# --- Retention (messaging/housekeeping.py, a daily django-q2 schedule) -----------
+# --- Retention (messaging/engine/housekeeping.py, a daily django-q2 schedule) -----------
 # Days each kind of row is kept; 0 keeps it forever. Campaign totals survive (counters).
 RETENTION_ATTEMPTS_DAYS = env_int("RETENTION_ATTEMPTS_DAYS", 90, minimum=0)
 RETENTION_MESSAGES_DAYS = env_int("RETENTION_MESSAGES_DAYS", 90, minimum=0)

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
 from config.settings.base import LOGIN_REDIRECT_URL
+from core.env import env_bool, env_int, env_list, env_str
 
 # --- Sign-in (Auth0) ----------------------------------------------------------
 AUTH0_DOMAIN = env_str("AUTH0_DOMAIN")

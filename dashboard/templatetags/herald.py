@@ -6,9 +6,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext as _
 
-from messaging import humanize
-from messaging.phones import display_phone
-from messaging.wording import describe_message, describe_outcome
+from messaging.campaigns.phones import display_phone
+from messaging.reporting import humanize
+from messaging.reporting.wording import describe_message, describe_outcome
 
 register = template.Library()
 
@@ -228,6 +228,6 @@ def progress_summary(counts, campaign) -> str:
 def self_explained(key: str) -> bool:
     """An import error's key whose messages say themselves what they are about (no
     "phone:" before "79 is not a phone number"); a custom field's name is shown."""
-    from messaging.imports import SELF_EXPLAINED
+    from messaging.campaigns.imports import SELF_EXPLAINED
 
     return key in SELF_EXPLAINED

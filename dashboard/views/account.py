@@ -18,7 +18,7 @@ from dashboard.access import members
 from dashboard.forms import TimezoneForm
 from dashboard.middleware import TZ_COOKIE
 from dashboard.views import redirect_back
-from messaging.humanize import zone_name
+from messaging.reporting.humanize import zone_name
 from security.models import ApiToken
 from security.tokens import issue_token, revoke_token
 

@@ -21,10 +21,13 @@ from dashboard.filters import CampaignFilter, client_operator_codes, client_tags
 from dashboard.forms import CampaignForm, ListField
 from dashboard.tables import CampaignTable, KnownCountPaginator, MessageTable, with_last_attempt
 from dashboard.views import page_or_partial, polling, wants_partial
-from messaging import audience, humanize, merge, review, services, sms, stats, testsend
-from messaging.diagnosis import explain_campaign
+from messaging import services
+from messaging.campaigns import audience, merge, review, sms
+from messaging.campaigns.validators import operator_code_validator, validate_tag
+from messaging.engine import testsend
 from messaging.models import Campaign, CampaignStatus, MessageStatus, TestSend
-from messaging.validators import operator_code_validator, validate_tag
+from messaging.reporting import humanize, stats
+from messaging.reporting.diagnosis import explain_campaign
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

@@ -24,13 +24,14 @@ from dashboard.tables import (
     with_last_attempt,
 )
 from dashboard.views import page_or_partial, wants_partial
-from messaging import services, stats
+from messaging import services
 from messaging.api.downloads import table_response
-from messaging.exports import client_rows
+from messaging.campaigns.exports import client_rows
+from messaging.campaigns.phones import display_phone
+from messaging.campaigns.spreadsheets import XLSX_MAX_ROWS
 from messaging.models import Client, StopListEntry, Via
-from messaging.phones import display_phone
-from messaging.roles import is_manager
-from messaging.spreadsheets import XLSX_MAX_ROWS
+from messaging.reporting import stats
+from security.roles import is_manager
 
 log = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from django.utils import timezone
 from django.views.decorators.vary import vary_on_headers
 
 from dashboard.views import wants_partial
-from messaging import stats
 from messaging.models import CircuitState
-from messaging.provider_state import current as current_provider
+from messaging.reporting import stats
+from messaging.reporting.provider_state import current as current_provider
 
 HEADER = "X-Herald-Stamp"
 

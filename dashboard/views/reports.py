@@ -23,7 +23,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from dashboard.access import readers
 from dashboard.forms import ReportSettingsForm
-from messaging import reports
+from messaging.reporting import reports
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Review, then launch: what a draft would do, and the one button that sends it.
 
-The figures come from messaging/review.py (the engine's own rules); launching goes through
+The figures come from messaging/campaigns/review.py (the engine's own rules); launching goes through
 services.launch_campaign, as the API's POST .../launch/ does.
 """
 
@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from dashboard.access import readers
 from messaging import services
+from messaging.campaigns.review import review_campaign
 from messaging.models import Campaign, CampaignStatus
-from messaging.review import review_campaign
 from security.addresses import client_ip
 
 

@@ -20,10 +20,10 @@ from dashboard.access import managers, readers
 from dashboard.stop_list_forms import StopListAddForm, StopListImportForm
 from messaging import services
 from messaging.api.downloads import table_response
-from messaging.humanize import number
+from messaging.campaigns.optouts import stop_list_rows
+from messaging.campaigns.phones import display_phone
 from messaging.models import StopListEntry, Via
-from messaging.optouts import stop_list_rows
-from messaging.phones import display_phone
+from messaging.reporting.humanize import number
 
 # A search is digits of the phone, as on the clients page.
 SEARCH_MIN_DIGITS = 4

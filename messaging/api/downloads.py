@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
-from messaging.exports import stored_rows
-from messaging.imports import SAMPLE_CSV, ImportResult
-from messaging.spreadsheets import CONTENT_TYPES, EXTENSIONS, csv_lines, xlsx_file
+from messaging.campaigns.exports import stored_rows
+from messaging.campaigns.imports import SAMPLE_CSV, ImportResult
+from messaging.campaigns.spreadsheets import CONTENT_TYPES, EXTENSIONS, csv_lines, xlsx_file
 
 # How each form is asked for: ?rejected_format= in the API, the links in the web UI.
 FORMS = ("csv", "excel", "xlsx")

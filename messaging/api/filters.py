@@ -6,6 +6,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from messaging.campaigns.phones import (
+    ASCII_DIGITS_MESSAGE,
+    is_valid_phone,
+    non_ascii_digits,
+    normalise_phone,
+    search_digits,
+    search_prefix,
+)
+from messaging.campaigns.validators import tag_key
 from messaging.models import (
     Campaign,
     CampaignStatus,
@@ -14,15 +23,6 @@ from messaging.models import (
     MessageStatus,
     StopListEntry,
 )
-from messaging.phones import (
-    ASCII_DIGITS_MESSAGE,
-    is_valid_phone,
-    non_ascii_digits,
-    normalise_phone,
-    search_digits,
-    search_prefix,
-)
-from messaging.validators import tag_key
 
 # A run of at least this many digits is looked for anywhere in the phone.
 SEARCH_RUN = 4

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from messaging.roles import can_read, is_manager
+from security.roles import can_read, is_manager
 
 
 class ManagerWritesViewerReads(BasePermission):

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from messaging.api.permissions import ManagersOnly
 from messaging.models import CircuitState
-from messaging.provider_state import (
+from messaging.reporting.provider_state import (
     SENDING_HELD,
     SENDING_NORMAL,
     SENDING_STOPPED,

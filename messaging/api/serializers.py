@@ -7,20 +7,11 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from messaging import services, stats
+from messaging import services
 from messaging.api.strict import OffsetDateTimeField, RejectUnknownFieldsMixin
-from messaging.models import (
-    Campaign,
-    Client,
-    DeliveryAttempt,
-    Message,
-    MessageStatus,
-    StopListEntry,
-)
-from messaging.models.campaigns import FILTER_FIELDS, INPUT_FIELDS
-from messaging.phones import normalise_phone
-from messaging.timezones import resolve_timezone
-from messaging.validators import (
+from messaging.campaigns.phones import normalise_phone
+from messaging.campaigns.timezones import resolve_timezone
+from messaging.campaigns.validators import (
     ATTRIBUTE_VALUE_MAX_LENGTH,
     ATTRIBUTES_MAX_KEYS,
     TAG_MAX_LENGTH,
@@ -30,6 +21,16 @@ from messaging.validators import (
     phone_validator,
     validate_attributes,
 )
+from messaging.models import (
+    Campaign,
+    Client,
+    DeliveryAttempt,
+    Message,
+    MessageStatus,
+    StopListEntry,
+)
+from messaging.models.campaigns import FILTER_FIELDS, INPUT_FIELDS
+from messaging.reporting import stats
 
 PHONE_HELP = (
     "A Russian mobile number. Stored and returned as 11 ASCII digits starting with 7 "
@@ -42,7 +43,7 @@ PHONE_HELP = (
 
 @extend_schema_field({"type": "string", "example": "79161234567"})
 class PhoneField(serializers.CharField):
-    """A phone as typed, normalised before it is validated (messaging.phones)."""
+    """A phone as typed, normalised before it is validated (messaging.campaigns.phones)."""
 
     def to_internal_value(self, data):
         return normalise_phone(super().to_internal_value(data))
@@ -74,7 +75,7 @@ class TimezoneField(serializers.CharField):
     }
 )
 class AttributesField(serializers.JSONField):
-    """Custom fields: a flat object of short texts (messaging.validators)."""
+    """Custom fields: a flat object of short texts (messaging.campaigns.validators)."""
 
     def to_internal_value(self, data):
         # A list passes through clean_attributes as it is, for validate_attributes to refuse.

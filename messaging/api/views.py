@@ -22,7 +22,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from messaging import services, stats
+from messaging import services
 from messaging.api.downloads import (
     FORMS,
     rejected_rows_response,
@@ -51,9 +51,10 @@ from messaging.api.serializers import (
     StopListImportSerializer,
 )
 from messaging.api.strict import FormParserRefusingJson, refuse_body
+from messaging.campaigns.optouts import stop_list_rows
+from messaging.campaigns.review import review_campaign
 from messaging.models import Campaign, Client, Message, StopListEntry, Via
-from messaging.optouts import stop_list_rows
-from messaging.review import review_campaign
+from messaging.reporting import stats
 from security.addresses import client_ip
 
 log = logging.getLogger(__name__)

@@ -18,15 +18,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Case, CharField, F, TextField, Value, When
 
-from messaging import audience, merge
+from messaging.campaigns import audience, merge
+from messaging.campaigns.audience import WINDOW_CLOSED_TO_THE_END
+from messaging.campaigns.windows import next_send_time
 from messaging.engine.outcomes import Job
-from messaging.engine.windows import next_send_time
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
 from messaging.models.counters import status_changes
 
 log = logging.getLogger(__name__)
-
-WINDOW_CLOSED_TO_THE_END = "The client's send window does not open again before the end"
 
 
 def request_seconds() -> float:

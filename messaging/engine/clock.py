@@ -25,10 +25,11 @@ from django.db import DatabaseError, close_old_connections
 from django.db.models import Min
 from django.utils import timezone
 
-from messaging import metrics, outage
+from core import outage
 from messaging.engine import lifecycle
 from messaging.engine.tasks import ensure_pumps
 from messaging.models import Campaign, CampaignStatus
+from messaging.reporting import metrics
 
 log = logging.getLogger(__name__)
 

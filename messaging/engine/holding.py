@@ -5,7 +5,7 @@ while its database is away.
 the messages it claimed but did not send, waits for its requests in flight (their
 timeouts bound it), records every result and returns.
 
-**Without its database** (an outage, as `messaging/outage.py` tells one) a sender claims
+**Without its database** (an outage, as `core/outage.py` tells one) a sender claims
 nothing and starts no request: their results could not be recorded. The requests
 already in flight finish (by their timeouts at the latest) and their results are held
 in memory, with the messages claimed but not sent yet: at most twice
@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from messaging import metrics, outage
+from core import outage
 from messaging.engine import claims, shutdown
+from messaging.reporting import metrics
 
 if TYPE_CHECKING:
     import uuid

@@ -20,8 +20,8 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.db.models import Exists, Min, OuterRef, QuerySet
 
-from messaging import audience
-from messaging.engine.claims import WINDOW_CLOSED_TO_THE_END
+from messaging.campaigns import audience
+from messaging.campaigns.audience import WINDOW_CLOSED_TO_THE_END
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
 from messaging.models.campaigns import TRANSITIONS, TransitionRefused
 from messaging.models.counters import add_pending, move_messages

@@ -4,7 +4,7 @@ Decisions come from `outcomes.decide`; every status move goes through the gatewa
 (`status_changes`), which locks the campaigns in id order. Recording never dies on
 a transient database error (a deadlock, a serialization failure, a lock timeout,
 SQLite busy): it is retried while the sender's leases hold. When the database is
-away altogether (`messaging/outage.py`), nothing is decided about the messages: the
+away altogether (`core/outage.py`), nothing is decided about the messages: the
 outcomes not recorded come back to the sender (`Unrecorded`), which holds them until
 the database answers again. Anything else is isolated: the batch is recorded message
 by message, and one message that cannot be recorded fails alone with a clear reason
@@ -23,11 +23,12 @@ from typing import Any
 from django.db import DatabaseError, OperationalError, connection
 from django.db.models import Case, F, Value, When
 
-from config.logs import ids
-from messaging import metrics, outage
+from core import outage
+from core.logs import ids
 from messaging.engine.outcomes import Action, Decision, Outcome, decide
 from messaging.models import Campaign, DeliveryAttempt, Message, MessageStatus
 from messaging.models.counters import StatusChanges, record_sends, status_changes
+from messaging.reporting import metrics
 
 log = logging.getLogger(__name__)
 

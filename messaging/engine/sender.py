@@ -25,8 +25,8 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from config.logs import ids
-from messaging import metrics, outage
+from core import outage
+from core.logs import ids
 from messaging.engine import circuit, claims, lifecycle, recording
 from messaging.engine.circuit import Gate
 from messaging.engine.holding import Holding
@@ -36,6 +36,7 @@ from messaging.engine.ratelimit import START_TOLERANCE, RateLimiter
 from messaging.models import Campaign, CampaignStatus, PumpSlot
 from messaging.provider import AsyncProviderClient, ProviderResult, Verdict, request_body
 from messaging.provider.clients import STARTED_LATE
+from messaging.reporting import metrics
 
 log = logging.getLogger(__name__)
 

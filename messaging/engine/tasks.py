@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from messaging import outage
+from core import outage
 from messaging.engine import lifecycle, shutdown
 from messaging.engine.sender import Sender
 from messaging.engine.slots import ENQUEUE_GRACE, SLOT_STALE, claim_slot, release_slot

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import messaging.validators
+import messaging.campaigns.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -24,8 +24,8 @@ class Migration(migrations.Migration):
                 ('text', models.TextField()),
                 ('start_at', models.DateTimeField()),
                 ('end_at', models.DateTimeField()),
-                ('operator_codes', models.JSONField(blank=True, default=list, validators=[messaging.validators.validate_operator_codes])),
-                ('tags', models.JSONField(blank=True, default=list, validators=[messaging.validators.validate_tags])),
+                ('operator_codes', models.JSONField(blank=True, default=list, validators=[messaging.campaigns.validators.validate_operator_codes])),
+                ('tags', models.JSONField(blank=True, default=list, validators=[messaging.campaigns.validators.validate_tags])),
                 ('send_window_start', models.TimeField(blank=True, null=True)),
                 ('send_window_end', models.TimeField(blank=True, null=True)),
                 ('status', models.CharField(choices=[('scheduled', 'Scheduled'), ('running', 'Running'), ('paused', 'Paused'), ('finished', 'Finished'), ('cancelled', 'Cancelled')], default='scheduled', max_length=12)),
@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
                 ('phone', models.CharField(help_text='11 digits starting with 7, e.g. 79161234567.', max_length=11, unique=True, validators=[django.core.validators.RegexValidator('^7\\d{10}$', 'Phone must be 11 digits starting with 7 (7XXXXXXXXXX).', code='invalid_phone')])),
                 ('operator_code', models.CharField(blank=True, help_text='3 digits; defaults to digits 2-4 of the phone.', max_length=3, validators=[django.core.validators.RegexValidator('^\\d{3}$', 'Operator code must be exactly 3 digits.', code='invalid_operator_code')])),
                 ('tag', models.CharField(blank=True, default='', help_text='Free text label.', max_length=100)),
-                ('timezone', models.CharField(default='Europe/Moscow', help_text='IANA time zone name, e.g. Europe/Moscow.', max_length=64, validators=[messaging.validators.validate_timezone])),
+                ('timezone', models.CharField(default='Europe/Moscow', help_text='IANA time zone name, e.g. Europe/Moscow.', max_length=64, validators=[messaging.campaigns.validators.validate_timezone])),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
             ],

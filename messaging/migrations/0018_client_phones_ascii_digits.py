@@ -14,8 +14,8 @@ import django.core.validators
 from django.db import migrations, models
 
 import messaging.models.clients
-import messaging.validators
-from messaging.phones import ascii_digits, is_valid_phone, normalise_phone
+import messaging.campaigns.validators
+from messaging.campaigns.phones import ascii_digits, is_valid_phone, normalise_phone
 
 VALID = r"^7[0-9]{10}\Z"
 
@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
                 help_text="11 digits starting with 7, e.g. 79161234567.",
                 max_length=11,
                 unique=True,
-                validators=[messaging.validators.PhoneValidator()],
+                validators=[messaging.campaigns.validators.PhoneValidator()],
             ),
         ),
         migrations.AlterField(
@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
                     "left out."
                 ),
                 max_length=64,
-                validators=[messaging.validators.validate_timezone],
+                validators=[messaging.campaigns.validators.validate_timezone],
             ),
         ),
         migrations.RunPython(repair_phones, migrations.RunPython.noop),

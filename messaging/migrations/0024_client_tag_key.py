@@ -7,7 +7,7 @@ from django.db import migrations, models
 def fill_tag_keys(apps, schema_editor):
     """One UPDATE per distinct tag (tags repeat a lot; clients may be millions).
 
-    The rule of messaging.validators.tag_key, frozen here as migrations must be.
+    The rule of messaging.campaigns.validators.tag_key, frozen here as migrations must be.
     """
 
     def tag_key(tag):

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import messaging.models.clients
-import messaging.validators
+import messaging.campaigns.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='client',
             name='attributes',
-            field=models.JSONField(blank=True, db_default={}, default=dict, help_text='Custom fields: names and short texts.', validators=[messaging.validators.validate_attributes], verbose_name='custom fields'),
+            field=models.JSONField(blank=True, db_default={}, default=dict, help_text='Custom fields: names and short texts.', validators=[messaging.campaigns.validators.validate_attributes], verbose_name='custom fields'),
         ),
         migrations.AlterField(
             model_name='client',
@@ -37,12 +37,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='client',
             name='operator_code',
-            field=models.CharField(blank=True, help_text='3 digits; defaults to digits 2-4 of the phone.', max_length=3, validators=[messaging.validators.OperatorCodeValidator()], verbose_name='operator code'),
+            field=models.CharField(blank=True, help_text='3 digits; defaults to digits 2-4 of the phone.', max_length=3, validators=[messaging.campaigns.validators.OperatorCodeValidator()], verbose_name='operator code'),
         ),
         migrations.AlterField(
             model_name='client',
             name='phone',
-            field=models.CharField(error_messages={'unique': 'A client with this phone already exists.'}, help_text='11 digits starting with 7, e.g. 79161234567.', max_length=11, unique=True, validators=[messaging.validators.PhoneValidator()], verbose_name='phone'),
+            field=models.CharField(error_messages={'unique': 'A client with this phone already exists.'}, help_text='11 digits starting with 7, e.g. 79161234567.', max_length=11, unique=True, validators=[messaging.campaigns.validators.PhoneValidator()], verbose_name='phone'),
         ),
         migrations.AlterField(
             model_name='client',
@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='client',
             name='timezone',
-            field=models.CharField(default=messaging.models.clients.default_client_timezone, help_text='IANA time zone name, e.g. Europe/Moscow; CLIENT_DEFAULT_TIMEZONE when left out.', max_length=64, validators=[messaging.validators.validate_timezone], verbose_name='time zone'),
+            field=models.CharField(default=messaging.models.clients.default_client_timezone, help_text='IANA time zone name, e.g. Europe/Moscow; CLIENT_DEFAULT_TIMEZONE when left out.', max_length=64, validators=[messaging.campaigns.validators.validate_timezone], verbose_name='time zone'),
         ),
         migrations.AlterField(
             model_name='client',

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from messaging.merge import validate_template
-from messaging.validators import tag_key, validate_operator_codes, validate_tags
+from messaging.campaigns.merge import validate_template
+from messaging.campaigns.validators import tag_key, validate_operator_codes, validate_tags
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -301,8 +301,8 @@ class Campaign(models.Model):
 
     def personal_text_problem(self) -> ValidationError | None:
         """A text with merge tags: every field it names is known, and its longest rendering
-        among the recipients fits SMS_MAX_PARTS (messaging.merge)."""
-        from messaging import audience, merge, sms
+        among the recipients fits SMS_MAX_PARTS (messaging.campaigns.merge)."""
+        from messaging.campaigns import audience, merge, sms
 
         if not self.text or not merge.tags(self.text):
             return None

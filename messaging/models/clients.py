@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from messaging.phones import phone_error
-from messaging.validators import (
+from messaging.campaigns.phones import phone_error
+from messaging.campaigns.validators import (
     NAME_MAX_LENGTH,
     operator_code_validator,
     phone_validator,
@@ -18,7 +18,7 @@ from messaging.validators import (
 
 
 class TagKeyField(models.CharField):
-    """The tag as matching compares it (messaging.validators.tag_key), filled from `tag`.
+    """The tag as matching compares it (messaging.campaigns.validators.tag_key), filled from `tag`.
 
     pre_save runs on save() and on bulk_create, so every ORM write keeps it current;
     the CSV import's raw upsert writes it too. A queryset .update(tag=...) would not:
@@ -88,7 +88,7 @@ class Client(models.Model):
         help_text=_("How to address them."),
     )
     # A flat map of short strings ({"city": "Казань"}), keys usable as merge tags; the rule
-    # is messaging.validators.validate_attributes.
+    # is messaging.campaigns.validators.validate_attributes.
     attributes = models.JSONField(
         _("custom fields"),
         default=dict,

@@ -28,7 +28,7 @@ class DailyReportRun(models.Model):
 class ReportSettings(models.Model):
     """Who receives the daily report and when: one row, edited by Managers on the report
     page. Until someone saves it, the environment decides (REPORT_RECIPIENTS, REPORT_TIME);
-    see messaging.reports.report_recipients / report_time."""
+    see messaging.reporting.reports.report_recipients / report_time."""
 
     recipients = models.TextField(
         _("recipients"), blank=True, default="", help_text=_("Email addresses, one per line.")

@@ -20,7 +20,7 @@ from functools import partial
 
 from django.utils import timezone
 
-from config.logs import REDACTED, redact
+from core.logs import REDACTED, redact
 from messaging.models import AttemptOutcome
 
 EXCERPT_LENGTH = 200

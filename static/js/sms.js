@@ -1,5 +1,5 @@
 // The SMS composer's live counter and preview on the campaign form.
-// The rule is messaging/sms.py's: the character tables and part sizes come from the page
+// The rule is messaging/campaigns/sms.py's: the character tables and part sizes come from the page
 // (#sms-config, rendered from Python) and the splitting walk below is the same as measure().
 (function () {
   "use strict";
@@ -75,7 +75,7 @@
       show("remaining", info.remaining);
       show("preview", field.value);
       // Cyrillic letters are named as such (every letter of a Russian text would be noise);
-      // other characters outside GSM-7 (“quotes”, emoji) one by one, as messaging/sms.py does.
+      // other characters outside GSM-7 (“quotes”, emoji) one by one, as messaging/campaigns/sms.py does.
       var nonGsm = [];
       var cyrillic = false;
       Array.from(field.value).forEach(function (ch) {

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.cluster import running_cluster
+from tests.support.cluster import running_cluster
 
 # Sync Playwright runs an event loop in the test's thread; the ORM calls the tests
 # make to arrange data are still plain synchronous code.

@@ -1,6 +1,6 @@
 """Every page of the UI with data in it, for the browser tests that walk them all
-(accessibility, the phone layout): the URL list tests/test_ui_access.py walks, seeded
-as tests/test_i18n.py seeds it, plus the states a walk of the URLs does not reach."""
+(accessibility, the phone layout): the URL list tests/dashboard/test_access.py walks, seeded
+as tests/i18n/test_languages.py seeds it, plus the states a walk of the URLs does not reach."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.test import Client as TestClient
 from django.urls import reverse
 
 from messaging.models import Campaign
-from tests.test_i18n import DOWNLOADS, _pages, seed_russian_team
+from tests.i18n.test_languages import DOWNLOADS, _pages, seed_russian_team
 
 # Pages that answer files or only take POSTs.
 NOT_PAGES = DOWNLOADS | {

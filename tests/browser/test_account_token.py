@@ -7,8 +7,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from messaging.roles import VIEWERS
 from security.models import ApiToken
+from security.roles import VIEWERS
 from tests.browser.conftest import sign_in
 from tests.conftest import make_user
 

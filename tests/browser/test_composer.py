@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from messaging.campaigns.sms import measure
 from messaging.models import TestSend
-from messaging.roles import MANAGERS
-from messaging.sms import measure
+from security.roles import MANAGERS
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import make_user
 from tests.engine.conftest import TOKEN, local_provider, provider  # noqa: F401 (fixtures)
-from tests.sms_cases import BOUNDARY_CASES
+from tests.support.sms_cases import BOUNDARY_CASES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

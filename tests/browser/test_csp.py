@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from messaging.roles import MANAGERS
+from security.roles import MANAGERS
 from tests.browser.conftest import sign_in
 from tests.conftest import make_campaign, make_client, make_user
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from messaging.models import Campaign, CampaignStatus, Message
-from messaging.roles import MANAGERS
+from security.roles import MANAGERS
 from tests.browser.conftest import screenshot
 from tests.conftest import make_client, make_user
 

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from messaging.models import Campaign
-from messaging.roles import MANAGERS
+from security.roles import MANAGERS
 from tests.browser.conftest import sign_in
 from tests.conftest import make_client, make_user
 

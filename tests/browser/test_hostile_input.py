@@ -29,11 +29,11 @@ from messaging.models import (
     PendingImport,
     StopListEntry,
 )
-from messaging.roles import MANAGERS
 from security.models import AuditEvent, AuditKind
+from security.roles import MANAGERS
 from security.tokens import issue_token
 from tests.browser.conftest import sign_in
-from tests.test_ui_access import walk
+from tests.dashboard.test_access import walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -85,7 +85,7 @@ def hostile_world(settings):
         last_name=TEMPLATE,
         email='"<svg onload=alert(4)>"@example.com',
     )
-    from messaging.roles import assign_role
+    from security.roles import assign_role
 
     assign_role(user, MANAGERS)
     other = get_user_model().objects.create_user(

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from messaging.models import Client
-from messaging.roles import MANAGERS
+from security.roles import MANAGERS
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import make_user
 

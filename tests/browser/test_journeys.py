@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from messaging.models import Campaign, CampaignStatus, Client
-from messaging.roles import MANAGERS, VIEWERS
+from security.roles import MANAGERS, VIEWERS
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import make_campaign, make_client, make_user
 

@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from dashboard.models import UserPreference
 from tests.browser.conftest import screenshot
-from tests.i18n_pages import english_words, readable_text
-from tests.test_i18n import DATA, USERNAME, seed_russian_team
+from tests.i18n.test_languages import DATA, USERNAME, seed_russian_team
+from tests.support.i18n_pages import english_words, readable_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

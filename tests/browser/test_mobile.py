@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from messaging.campaigns.phones import display_phone
 from messaging.models import AttemptOutcome, DeliveryAttempt, Message
 from messaging.models.counters import move_messages
-from messaging.phones import display_phone
-from messaging.roles import MANAGERS
+from security.roles import MANAGERS
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import make_user
 from tests.engine.conftest import make_clients, running_campaign

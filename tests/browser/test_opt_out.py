@@ -8,10 +8,10 @@ from playwright.sync_api import expect
 
 from messaging import services
 from messaging.models import Client, Via
-from messaging.roles import MANAGERS
+from security.roles import MANAGERS
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import make_client, make_user
-from tests.test_ui_drafts import make_draft
+from tests.dashboard.test_drafts import make_draft
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from messaging.models import Campaign, Message
 from messaging.models.counters import move_messages
-from messaging.roles import MANAGERS
+from security.roles import MANAGERS
 from tests.browser.conftest import sign_in
 from tests.conftest import make_campaign, make_user
 from tests.engine.conftest import make_clients, running_campaign

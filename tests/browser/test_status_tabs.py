@@ -8,10 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from messaging.models import CampaignStatus, MessageStatus
-from messaging.roles import VIEWERS
+from security.roles import VIEWERS
 from tests.browser.conftest import sign_in
 from tests.conftest import force_status, make_campaign, make_user
-from tests.test_i18n import _messages
+from tests.i18n.test_languages import _messages
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

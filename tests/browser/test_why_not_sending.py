@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from messaging import services
 from messaging.models import CircuitState, Message, ProviderState, SendBucket
-from messaging.roles import MANAGERS, VIEWERS
+from security.roles import MANAGERS, VIEWERS
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import make_user
 from tests.engine.conftest import make_clients, running_campaign

@@ -13,7 +13,7 @@ from messaging.engine import lifecycle
 from messaging.engine.sender import Sender
 from messaging.models import Campaign, Client
 from messaging.provider import AsyncProviderClient, ProviderClient, ProviderResult
-from tests.scripted_provider import ScriptedProvider
+from tests.support.scripted_provider import ScriptedProvider
 
 TOKEN = "test-provider-token"
 

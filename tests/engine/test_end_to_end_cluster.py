@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from messaging.models import Campaign, CampaignCounts, CampaignStatus
-from tests.cluster import running_cluster
 from tests.engine.conftest import make_clients
+from tests.support.cluster import running_cluster
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from messaging.engine import sender as sender_module
 from messaging.models import ProviderState
-from messaging.provider_state import provider_health
+from messaging.reporting.provider_state import provider_health
 from tests.engine.conftest import make_clients, run_pump, running_campaign
 
 pytestmark = pytest.mark.django_db

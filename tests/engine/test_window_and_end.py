@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from messaging import services, tasks
-from messaging.diagnosis import explain_campaign
+from messaging.campaigns.review import review_campaign
 from messaging.models import Campaign, CampaignStatus, Message, MessageStatus
-from messaging.review import review_campaign
-from messaging.wording import describe_message
+from messaging.reporting.diagnosis import explain_campaign
+from messaging.reporting.wording import describe_message
 from tests.engine.conftest import make_clients, run_pump
 
 pytestmark = pytest.mark.django_db

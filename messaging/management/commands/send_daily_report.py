@@ -6,7 +6,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from messaging.reports import send_daily_report
+from messaging.reporting.reports import send_daily_report
 
 
 class Command(BaseCommand):

@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from messaging.metrics import process_registry, scrape
+from messaging.reporting.metrics import process_registry, scrape
 
 log = logging.getLogger(__name__)
 
