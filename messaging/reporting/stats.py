@@ -14,7 +14,8 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from core.database import ESTIMATE_FROM, table_estimate
+from core import database
+from core.database import table_estimate
 from messaging.models import (
     Campaign,
     CampaignCounts,
@@ -56,7 +57,7 @@ def campaigns_by_status() -> dict[str, int]:
 def client_count() -> tuple[int, bool]:
     """How many clients, and whether that is an estimate (from ESTIMATE_FROM on)."""
     estimate = table_estimate(Client)
-    if estimate is not None and estimate >= ESTIMATE_FROM:
+    if estimate is not None and estimate >= database.ESTIMATE_FROM:
         return estimate, True
     return Client.objects.count(), False
 
