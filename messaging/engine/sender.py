@@ -146,6 +146,11 @@ class Sender(Holding):
                     work = self._guarded(self._work_soon, now)
                     if work is False:
                         break
+                    if work == "now":
+                        # Due now yet nothing to claim: a campaign is starting (the step
+                        # selects its targets elsewhere). Re-read the running campaigns on
+                        # the next turn rather than half a second later.
+                        self.last_tick = 0.0
                     # Held by the circuit, or work due in a moment: wait, then look again.
                     time.sleep(0.05 if self.gate.open else 0.2)
         finally:
@@ -183,11 +188,15 @@ class Sender(Holding):
             size = min(size, max(1, int(self.limiter.rate * 2)))
         return size
 
-    def _work_soon(self, now: datetime) -> bool:
+    def _work_soon(self, now: datetime) -> str | bool:
+        """What is ahead: "now" (a start or a message is due), "soon" (within
+        IDLE_WAIT_SECONDS) or False (nothing: the sender ends)."""
         if lifecycle.has_due_work(now):
-            return True
+            return "now"
         upcoming = lifecycle.next_due_at(now)
-        return upcoming is not None and upcoming <= now + timedelta(seconds=IDLE_WAIT_SECONDS)
+        if upcoming is not None and upcoming <= now + timedelta(seconds=IDLE_WAIT_SECONDS):
+            return "soon"
+        return False
 
     # --- every tick: states, heartbeat, leases ----------------------------------
 
