@@ -1,8 +1,8 @@
 """Rule 8: a stopped worker finishes what is in flight, records it, hands back the rest and
 exits within 30 s; a deploy re-sends nothing. However the stop is asked for: SIGTERM to
 the main process (Kubernetes, compose), to the whole process group (systemd's default
-KillMode=control-group, as the systemd unit in docs/deployment.md; supervisord's stopasgroup) or to one
-worker process alone."""
+KillMode=control-group, as the systemd unit in docs/deployment.md; supervisord's
+stopasgroup) or to one worker process alone."""
 
 from __future__ import annotations
 
