@@ -1,4 +1,4 @@
-"""The daily report's settings form (Managers, on the report page)."""
+"""The report page's form: who receives the daily report, and at what time."""
 
 from __future__ import annotations
 
