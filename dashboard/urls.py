@@ -3,6 +3,8 @@ from django.urls import path
 from dashboard.views import (
     account,
     audit,
+    campaign_actions,
+    campaign_form,
     campaigns,
     clients,
     home,
@@ -72,13 +74,19 @@ urlpatterns = [
     path("clients/<int:pk>/opt-out/", clients.client_opt_out, name="client-opt-out"),
     path("clients/<int:pk>/opt-in/", clients.client_opt_in, name="client-opt-in"),
     path("campaigns/", campaigns.campaign_list, name="campaign-list"),
-    path("campaigns/new/", campaigns.campaign_create, name="campaign-create"),
-    path("campaigns/test-send/", campaigns.campaign_test_send, name="campaign-test-send"),
+    path("campaigns/new/", campaign_form.campaign_create, name="campaign-create"),
+    path("campaigns/test-send/", campaign_form.campaign_test_send, name="campaign-test-send"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign-detail"),
-    path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign-edit"),
-    path("campaigns/<int:pk>/duplicate/", campaigns.campaign_duplicate, name="campaign-duplicate"),
+    path("campaigns/<int:pk>/edit/", campaign_form.campaign_edit, name="campaign-edit"),
+    path(
+        "campaigns/<int:pk>/duplicate/", campaign_form.campaign_duplicate, name="campaign-duplicate"
+    ),
     path("campaigns/<int:pk>/review/", review.campaign_review, name="campaign-review"),
-    path("campaigns/<int:pk>/<slug:action>/", campaigns.campaign_action, name="campaign-action"),
+    path(
+        "campaigns/<int:pk>/<slug:action>/",
+        campaign_actions.campaign_action,
+        name="campaign-action",
+    ),
     path("messages/<int:pk>/", message_views.message_detail, name="message-detail"),
     path("reports/daily/", reports.daily_report, name="report"),
     path("reports/daily/html/", reports.daily_report_html, name="report-html"),

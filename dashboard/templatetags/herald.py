@@ -228,6 +228,6 @@ def progress_summary(counts, campaign) -> str:
 def self_explained(key: str) -> bool:
     """An import error's key whose messages say themselves what they are about (no
     "phone:" before "79 is not a phone number"); a custom field's name is shown."""
-    from messaging.campaigns.imports import SELF_EXPLAINED
+    from messaging.campaigns.imports.importer import SELF_EXPLAINED
 
     return key in SELF_EXPLAINED

@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from dashboard.access import managers
-from dashboard.forms import ClientImportForm
-from dashboard.import_forms import ColumnMatchForm
+from dashboard.forms import ClientImportForm, ColumnMatchForm
 from messaging import services
 from messaging.api.downloads import kept_rows_response, sample_csv_response
 from messaging.models import PendingImport, RejectedRows

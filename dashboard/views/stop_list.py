@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from dashboard.access import managers, readers
-from dashboard.stop_list_forms import StopListAddForm, StopListImportForm
+from dashboard.forms import StopListAddForm, StopListImportForm
 from messaging import services
 from messaging.api.downloads import table_response
 from messaging.campaigns.optouts import stop_list_rows

@@ -146,7 +146,7 @@ def fill_through_the_ui(page) -> tuple[Client, Campaign]:
 
 def every_dashboard_page(client: Client, campaign: Campaign, message: Message) -> list[str]:
     """Every GET route of the web UI, so that a page added later is swept too."""
-    from dashboard.views.campaigns import ACTIONS
+    from dashboard.views.campaign_actions import ACTIONS
 
     objects = {"client": client.pk, "campaign": campaign.pk, "message": message.pk}
     paths = []

@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from dashboard.forms import CampaignForm, ClientForm
-from dashboard.views.campaigns import ACTIONS, _preview
+from dashboard.views.campaign_actions import ACTIONS
+from dashboard.views.campaign_form import _preview
 from messaging import services
 from messaging.models import Campaign, CampaignStatus, Client, MessageStatus
 from messaging.models.campaigns import PERSON_ACTIONS, TRANSITIONS

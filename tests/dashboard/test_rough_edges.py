@@ -111,7 +111,7 @@ def test_the_composer_names_cyrillic_as_such_and_other_characters_one_by_one(as_
         reverse("dashboard:campaign-test-send"), {"text": "x", "test_phone": "1"}
     )
     assert response.status_code in (200, 400)
-    from dashboard.views.campaigns import _composer_context
+    from dashboard.views.campaign_form import _composer_context
 
     context = _composer_context("Здравствуйте! «Скидки» 🎉")
     assert context["sms_cyrillic"] is True

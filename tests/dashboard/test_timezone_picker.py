@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.forms import RUSSIAN_ZONES, ClientForm, timezone_choices
+from dashboard.forms import ClientForm, timezone_choices
+from messaging.campaigns.timezones import RUSSIAN_ZONES
 from tests.conftest import make_client
 
 

@@ -7,7 +7,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy
 
-from dashboard.forms import SpreadsheetUploadForm
+from dashboard.forms.imports import SpreadsheetUploadForm
 
 REASON_MAX_LENGTH = 200
 # Phones pasted from anywhere: one a line, or separated by commas, semicolons or tabs

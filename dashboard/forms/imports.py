@@ -1,8 +1,9 @@
-"""Forms for a client's personal fields and for the import's column-matching step."""
+"""The client import's forms: the file upload and the column-matching step."""
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -15,50 +16,41 @@ from messaging.campaigns.imports.columns import (
     header_key,
     plan_columns,
 )
-from messaging.campaigns.validators import (
-    RESERVED_ATTRIBUTE_KEYS,
-    clean_attributes,
-    validate_attribute_key,
-    validate_attributes,
-)
+from messaging.campaigns.validators import RESERVED_ATTRIBUTE_KEYS, validate_attribute_key
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class AttributesFormField(forms.CharField):
-    """Custom fields typed one per line as `name: text`, kept as a dict."""
+class SpreadsheetUploadForm(forms.Form):
+    """A CSV or Excel file within IMPORT_MAX_BYTES."""
 
-    widget = forms.Textarea(attrs={"rows": 3, "placeholder": gettext_lazy("city: Kazan")})
+    file = forms.FileField(
+        label=gettext_lazy("File (CSV or Excel)"),
+        help_text=gettext_lazy(
+            "CSV as any Excel saves it, or an Excel workbook (XLSX). Rows are matched by "
+            "phone: new phones are added, known ones updated."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".csv,.txt,.xlsx,text/csv,application/vnd.ms-excel," + XLSX_TYPE}
+        ),
+    )
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            limit = settings.IMPORT_MAX_BYTES // (1024 * 1024) or 1
+            raise ValidationError(
+                _("The file is larger than %(limit)s MB; split it.") % {"limit": limit}
+            )
+        return upload
 
-    def prepare_value(self, value):
-        if isinstance(value, dict):
-            return "\n".join(f"{key}: {text}" for key, text in value.items())
-        return value
 
-    # A dict from one text box: CharField's cleaning of the text, then the parse.
-    def to_python(self, value) -> dict:  # type: ignore[override]
-        if isinstance(value, dict):
-            return value
-        text = super().to_python(value) or ""
-        fields: dict[str, str] = {}
-        errors = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            key, colon, item = line.partition(":")
-            if not colon:
-                errors.append(_("Line %(line)s: write the field as name: text.") % {"line": number})
-                continue
-            fields[key.strip()] = item.strip()
-        if errors:
-            raise ValidationError(errors)
-        return clean_attributes(fields)
-
-    def validate(self, value) -> None:
-        super().validate(value)
-        validate_attributes(value)
+class ClientImportForm(SpreadsheetUploadForm):
+    skip_invalid_rows = forms.BooleanField(
+        required=False,
+        label=gettext_lazy("Import the valid rows even if some rows are invalid"),
+        help_text=gettext_lazy("Otherwise any invalid row stops the import and nothing is saved."),
+    )
 
 
 # What a column may hold, in the order the matching step offers it.
