@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Exists, Min, OuterRef, QuerySet
@@ -210,6 +210,15 @@ def _running_ids(now: datetime) -> list[int]:
     that expires it, not for a sender)."""
     running = Campaign.objects.filter(status=CampaignStatus.RUNNING, end_at__gt=now)
     return list(running.values_list("id", flat=True))
+
+
+def work_ahead(now: datetime, within: timedelta) -> str | bool:
+    """What a sender has ahead: "now" (a start or a message is due), "soon" (due within
+    `within`), or False (nothing: it may end)."""
+    if has_due_work(now):
+        return "now"
+    upcoming = next_due_at(now)
+    return "soon" if upcoming is not None and upcoming <= now + within else False
 
 
 def next_due_at(now: datetime) -> datetime | None:

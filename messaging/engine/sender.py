@@ -49,7 +49,7 @@ HEARTBEAT_SECONDS = 2.0  # well inside slots.SLOT_STALE
 # that hoarded more would leave other senders nothing of a small campaign.
 CLAIM_RESERVE_SHARE = 0.1
 CLAIM_PAUSE_SECONDS = 0.1  # after a claim found nothing due
-IDLE_WAIT_SECONDS = 10.0  # keep looping when work becomes due this soon
+IDLE_WAIT = timedelta(seconds=10)  # keep looping when work becomes due this soon
 # A request needs time to be answered: one started with less than this left before
 # the end (or a few typical latencies, if more) would time out at the end while the
 # provider may still accept it, and the message could not be recorded as sent.
@@ -143,13 +143,10 @@ class Sender(Holding):
                 ):
                     self._flush()
                 if not self.queue and not self.inflight and not self.outcomes:
-                    work = self._guarded(self._work_soon, now)
+                    work = self._guarded(lifecycle.work_ahead, now, IDLE_WAIT)
                     if work is False:
                         break
-                    if work == "now":
-                        # Due now yet nothing to claim: a campaign is starting (the step
-                        # selects its targets elsewhere). Re-read the running campaigns on
-                        # the next turn rather than half a second later.
+                    if work == "now":  # a campaign starting: see it next turn, not next tick
                         self.last_tick = 0.0
                     # Held by the circuit, or work due in a moment: wait, then look again.
                     time.sleep(0.05 if self.gate.open else 0.2)
@@ -187,18 +184,6 @@ class Sender(Holding):
             # inside the lease.
             size = min(size, max(1, int(self.limiter.rate * 2)))
         return size
-
-    def _work_soon(self, now: datetime) -> str | bool:
-        """What is ahead: "now" (a start or a message is due), "soon" (within
-        IDLE_WAIT_SECONDS) or False (nothing: the sender ends)."""
-        if lifecycle.has_due_work(now):
-            return "now"
-        upcoming = lifecycle.next_due_at(now)
-        if upcoming is not None and upcoming <= now + timedelta(seconds=IDLE_WAIT_SECONDS):
-            return "soon"
-        return False
-
-    # --- every tick: states, heartbeat, leases ----------------------------------
 
     def _tick(self, now: datetime) -> bool:
         self.last_tick = time.monotonic()
