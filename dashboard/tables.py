@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import django_tables2 as tables
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.templatetags.herald import message_badge, message_reason
 from messaging.campaigns.phones import display_phone
-from messaging.models import Campaign, Client, DeliveryAttempt, Message
+from messaging.models import Campaign, Client, DeliveryAttempt, Message, MessageStatus
 from messaging.reporting.humanize import zone_name
 
 # Per language: config/formats/<lang>/formats.py.
@@ -69,6 +73,20 @@ class BoundedTable(tables.Table):
         return super().paginate(paginator_class, page_size(per_page), page, *args, **kwargs)
 
 
+class TimeColumn(tables.Column):
+    """A moment in the viewer's time zone, in their language's SHORT_DATETIME_FORMAT: what
+    `{{ value|date:"SHORT_DATETIME_FORMAT" }}` writes. django-tables2's DateTimeColumn
+    writes the same through a template that it parses again for every cell (200 us a
+    cell, a sixth of the clients list's time while a large campaign sent)."""
+
+    def render(self, value):
+        return date_format(template_localtime(value), TIME)
+
+    def value(self, value, **kwargs):
+        """Exports take the ISO time, as DateTimeColumn's do."""
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value
+
+
 class PhoneColumn(tables.Column):
     """A phone as people read it: +7 (916) 123-45-67."""
 
@@ -91,13 +109,32 @@ class ClientTable(BoundedTable):
         return zone_name(value)
 
     # Sorted by id, which follows the order clients were added and has an index.
-    created_at = tables.DateTimeColumn(format=TIME, verbose_name=_("Added"), order_by=("id",))
-    actions = tables.TemplateColumn(
-        template_name="dashboard/clients/_row_actions.html",
+    created_at = TimeColumn(verbose_name=_("Added"), order_by=("id",))
+    actions = tables.Column(
+        accessor="pk",
         orderable=False,
         verbose_name="",
         attrs={"td": {"class": "text-end text-nowrap cell-actions", **CARD_CELLS}},
     )
+
+    def render_actions(self, record):
+        """Edit (in the page's dialog) and Delete, written in Python: a template per row
+        was the slowest cell of this list."""
+        phone = display_phone(record.phone)
+        edit = reverse("dashboard:client-edit", args=[record.pk])
+        return format_html(
+            '<a class="btn btn-sm btn-outline-secondary" href="{}" hx-get="{}" '
+            'hx-target="#client-modal-content" aria-label="{}">{}</a>\n'
+            '<a class="btn btn-sm btn-outline-danger" href="{}" hx-boost="false" '
+            'aria-label="{}">{}</a>',
+            edit,
+            edit,
+            gettext("Edit %(phone)s") % {"phone": phone},
+            gettext("Edit"),
+            reverse("dashboard:client-delete", args=[record.pk]),
+            gettext("Delete %(phone)s") % {"phone": phone},
+            gettext("Delete"),
+        )
 
     class Meta:
         model = Client
@@ -116,8 +153,8 @@ class CampaignTable(BoundedTable):
     status = tables.TemplateColumn(
         template_name="dashboard/campaigns/_status_cell.html", verbose_name=_("Status")
     )
-    start_at = tables.DateTimeColumn(format=TIME, verbose_name=_("Start"))
-    end_at = tables.DateTimeColumn(format=TIME, verbose_name=_("End"))
+    start_at = TimeColumn(verbose_name=_("Start"))
+    end_at = TimeColumn(verbose_name=_("End"))
     progress = tables.TemplateColumn(
         template_name="dashboard/campaigns/_progress_cell.html",
         orderable=False,
@@ -138,16 +175,16 @@ class MessageTable(BoundedTable):
     a campaign's page shows this table on every refresh while it sends, and a template
     per cell was half of that page's time."""
 
-    id = tables.Column(
-        verbose_name=_("Message"),
-        linkify=("dashboard:message-detail", {"pk": tables.A("pk")}),
-        attrs=FULL_PAGE_LINK,
-    )
+    id = tables.Column(verbose_name=_("Message"))
     phone = tables.Column(verbose_name=_("Phone"))
     status = tables.Column(verbose_name=_("Status"))
     attempts = tables.Column(verbose_name=_("Attempts"))
-    sent_at = tables.DateTimeColumn(format=TIME, verbose_name=_("Sent"))
+    sent_at = TimeColumn(verbose_name=_("Sent"))
     last_error = tables.Column(verbose_name=_("Reason"), orderable=False, empty_values=())
+
+    def render_id(self, record):
+        url = reverse("dashboard:message-detail", args=[record.pk])
+        return format_html('<a href="{}" hx-boost="false">{}</a>', url, record.pk)
 
     def render_phone(self, record):
         shown = display_phone(record.phone)
@@ -161,7 +198,9 @@ class MessageTable(BoundedTable):
 
     def render_status(self, record):
         badge = message_badge(record.status)
-        return format_html('<span class="badge {}">{}</span>', badge, record.get_status_display())
+        # The label by the enum: get_status_display() rebuilds the choices for every call.
+        label = MessageStatus(record.status).label
+        return format_html('<span class="badge {}">{}</span>', badge, label)
 
     def render_last_error(self, record):
         reason = format_html("<span data-reason>{}</span>", message_reason(record))

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django import template
+from django.template.base import render_value_in_context
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext as _
 
@@ -231,3 +233,24 @@ def self_explained(key: str) -> bool:
     from messaging.campaigns.imports.importer import SELF_EXPLAINED
 
     return key in SELF_EXPLAINED
+
+
+@register.simple_tag(takes_context=True)
+def table_cells(context, row):
+    """A django-tables2 row's cells, `<td attrs>value</td>` each, written in one call.
+
+    What the library's template writes for each cell, with the same attributes and the
+    same escaping and localisation; a template node per cell was most of a full page's
+    time for the clients list and the campaign's messages while a large campaign sent.
+    """
+
+    def shown(column, cell):
+        if column.localize is None:
+            return render_value_in_context(cell, context)
+        return conditional_escape(localize(cell, use_l10n=bool(column.localize)))
+
+    return format_html_join(
+        "",
+        "<td {}>{}</td>",
+        ((column.attrs["td"].as_html(), shown(column, cell)) for column, cell in row.items()),
+    )
