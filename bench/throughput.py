@@ -142,6 +142,7 @@ def engine_run(
                 "end_at": now + timedelta(hours=2),
             }
         )
+        created_s = time.time() - created
         profilers = start_profilers(env, cluster)
         finished = wait_finished([campaign.pk], cluster, timeout)
         tree = monitor.stop()
@@ -171,6 +172,8 @@ def engine_run(
         "first_pass_rate": round(first.rate, 1) if first else None,
         "longest_gap_s": round(first.longest_gap_s, 3) if first else None,
         "first_request_s": round(min(arrivals) - created, 2) if arrivals else None,
+        # The part of that spent in the request that created it (targets selected).
+        "create_s": round(created_s, 2),
         "counts": counts,
         "requests": len(requests),
         **figures.receipt_figures(receipts),

@@ -64,6 +64,7 @@ class Decision:
 
 
 DEADLINE_REASON = "Deadline passed before the message could be sent"
+ACCEPTED = Decision(Action.SENT)  # nearly every decision: made once, not per message
 
 
 def backoff_seconds(attempts: int, *, rng: random.Random | None = None) -> float:
@@ -89,7 +90,7 @@ def decide(outcome: Outcome, *, now: datetime, end_at: datetime) -> Decision:
     assert result is not None  # a request was made: it has an answer
     if result.sent:
         # Accepted is final, whatever else happened meanwhile (a cancel, the end).
-        return Decision(Action.SENT)
+        return ACCEPTED
     if result.verdict is Verdict.PERMANENT:
         return Decision(Action.FAIL, result.reason[:500])
     if result.verdict is Verdict.CREDENTIALS:

@@ -19,11 +19,10 @@ import time
 import uuid
 from collections import deque
 from concurrent.futures import Future
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.utils import timezone
 
 from core import outage
 from core.logs import ids
@@ -56,6 +55,13 @@ IDLE_WAIT = timedelta(seconds=10)  # keep looping when work becomes due this soo
 MIN_TIME_LEFT_SECONDS = 0.5
 
 
+def utc_now() -> datetime:
+    """`timezone.now()` without its settings lookup per call (USE_TZ is always on here):
+    a sender asks the time several times per message, and that lookup was 8% of its
+    database thread (py-spy)."""
+    return datetime.now(UTC)
+
+
 class Sender(Holding):
     def __init__(
         self,
@@ -67,7 +73,7 @@ class Sender(Holding):
         rate_limit: float | None = None,
         budget_seconds: float | None = None,
         flush_batch: int | None = None,
-        clock=timezone.now,
+        clock=utc_now,
     ) -> None:
         self.token = token
         self.slot = slot
@@ -266,6 +272,9 @@ class Sender(Holding):
     def _start_requests(self, batch: list[tuple[Job, tuple]]) -> None:
         """Take jobs off the queue for every free slot; their requests go into `batch`."""
         free = self._free_slots()
+        # Read once per turn (a turn takes milliseconds): each request reads the clock
+        # again right before it starts (`_time_left`).
+        now, min_time_left = self.clock(), self._min_time_left()
         while self.queue and free > 0:
             if self.gate.state is Gate.PROBE and self.gate.probe_inflight:
                 return
@@ -279,7 +288,7 @@ class Sender(Holding):
                     raise
                 continue
             end_at = min(end_at, job.end_at)
-            if (end_at - self.clock()).total_seconds() < self._min_time_left():
+            if (end_at - now).total_seconds() < min_time_left:
                 self.outcomes.append(Outcome(job, not_sent=NotSent.DEADLINE))
                 continue
             try:
