@@ -43,6 +43,11 @@ class Tag:
     fallback: str
 
 
+def has_tags(text: str) -> bool:
+    """Whether the text is personal: one text for all needs no client's fields."""
+    return "{" in text and TAG.search(text) is not None
+
+
 def tags(text: str) -> list[Tag]:
     return [Tag(m.group(1), m.group(2) or "") for m in TAG.finditer(text or "")]
 

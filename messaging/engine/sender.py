@@ -47,6 +47,11 @@ HEARTBEAT_SECONDS = 2.0  # well inside slots.SLOT_STALE
 # Claim what can go out now plus a small reserve (a tenth of the concurrency): a sender
 # that hoarded more would leave other senders nothing of a small campaign.
 CLAIM_RESERVE_SHARE = 0.1
+# ... and claim once at least a quarter of the concurrency can be taken (or nothing is in
+# flight). A claim costs several milliseconds of the database thread whatever its size;
+# claiming every turn, a few dozen rows at a time, made claims most of that thread's CPU
+# per message (6-8 ms a claim of 36-74 rows, measured on both databases).
+CLAIM_MIN_SHARE = 0.25
 CLAIM_PAUSE_SECONDS = 0.1  # after a claim found nothing due
 IDLE_WAIT = timedelta(seconds=10)  # keep looping when work becomes due this soon
 # A request needs time to be answered: one started with less than this left before
@@ -92,6 +97,7 @@ class Sender(Holding):
         self.queue: deque[Job] = deque()
         self.inflight = InFlight(self.concurrency)
         self.claim_reserve = max(1, int(self.concurrency * CLAIM_RESERVE_SHARE))
+        self.claim_at_least = max(1, int(self.concurrency * CLAIM_MIN_SHARE))
         self.outcomes: list[Outcome] = []
         self.last_flush = time.monotonic()
         self.last_tick = 0.0
@@ -132,11 +138,7 @@ class Sender(Holding):
                 if time.monotonic() - self.started >= self.budget:
                     reason = "budget"
                     break
-                if (
-                    self.gate.open
-                    and len(self.queue) < self.claim_reserve
-                    and time.monotonic() >= self.next_claim
-                ):
+                if self.gate.open and self._claim_due():
                     self._guarded(self._claim, now, self._claim_size())
                 elif self.gate.wants_probe and not self.queue:
                     self._guarded(self._claim, now, 1)
@@ -183,13 +185,23 @@ class Sender(Holding):
             error_rate=self.gate.failures.error_rate(),
         )
 
+    def _claim_due(self) -> bool:
+        """Time to claim: the queue is low, and the claim would be worth its cost."""
+        if len(self.queue) >= self.claim_reserve or time.monotonic() < self.next_claim:
+            return False
+        worth_it = min(self.claim_at_least, self._claim_cap())
+        return not self.inflight or self._claim_size() >= worth_it
+
+    def _claim_cap(self) -> int:
+        """Under a rate cap, hold no more than about two seconds of sending, far inside
+        the lease; without one, what the connection pool can have in flight."""
+        if self.limiter.unlimited:
+            return self.concurrency * HANG_HEADROOM
+        return max(1, int(self.limiter.rate * 2))
+
     def _claim_size(self) -> int:
         size = max(1, self._free_slots() + self.claim_reserve - len(self.queue))
-        if not self.limiter.unlimited:
-            # Under a rate cap, hold no more than about two seconds of sending, far
-            # inside the lease.
-            size = min(size, max(1, int(self.limiter.rate * 2)))
-        return size
+        return min(size, self._claim_cap())
 
     def _tick(self, now: datetime) -> bool:
         self.last_tick = time.monotonic()
