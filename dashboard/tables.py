@@ -11,7 +11,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.timezone import template_localtime
+from django.utils.timezone import localtime
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -80,7 +80,7 @@ class TimeColumn(tables.Column):
     cell, a sixth of the clients list's time while a large campaign sent)."""
 
     def render(self, value):
-        return date_format(template_localtime(value), TIME)
+        return date_format(localtime(value), TIME)
 
     def value(self, value, **kwargs):
         """Exports take the ISO time, as DateTimeColumn's do."""

@@ -21,6 +21,10 @@ SLOW_AFTER_LATENCIES = 5
 HANG_HEADROOM = 2
 COLLECT_WAIT_SECONDS = 0.02
 MEDIAN_EVERY_SECONDS = 0.5
+# A request needs time to be answered: one started with less than this left before
+# the end (or a few typical latencies, if more) would time out at the end while the
+# provider may still accept it, and the message could not be recorded as sent.
+MIN_TIME_LEFT_SECONDS = 0.5
 
 
 class InFlight:
@@ -47,6 +51,10 @@ class InFlight:
             ordered = sorted(self.latencies)
             self._median = float(ordered[len(ordered) // 2]) if ordered else None
         return self._median
+
+    def min_time_left(self) -> float:
+        """The least time before the end a request may start with (see above)."""
+        return max(MIN_TIME_LEFT_SECONDS, 3 * (self.median_latency_ms() or 0) / 1000)
 
     def free_slots(self) -> int:
         limit = self.concurrency

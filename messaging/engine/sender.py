@@ -19,13 +19,14 @@ import time
 import uuid
 from collections import deque
 from concurrent.futures import Future
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError
 
 from core import outage
 from core.logs import ids
+from core.times import utc_now
 from messaging.engine import circuit, claims, lifecycle, recording
 from messaging.engine.circuit import Gate
 from messaging.engine.holding import Holding
@@ -47,24 +48,9 @@ HEARTBEAT_SECONDS = 2.0  # well inside slots.SLOT_STALE
 # Claim what can go out now plus a small reserve (a tenth of the concurrency): a sender
 # that hoarded more would leave other senders nothing of a small campaign.
 CLAIM_RESERVE_SHARE = 0.1
-# ... and claim once at least a quarter of the concurrency can be taken (or nothing is in
-# flight). A claim costs several milliseconds of the database thread whatever its size;
-# claiming every turn, a few dozen rows at a time, made claims most of that thread's CPU
-# per message (6-8 ms a claim of 36-74 rows, measured on both databases).
-CLAIM_MIN_SHARE = 0.25
+CLAIM_MIN_SHARE = 0.25  # ... once at least a quarter of the concurrency can be taken
 CLAIM_PAUSE_SECONDS = 0.1  # after a claim found nothing due
 IDLE_WAIT = timedelta(seconds=10)  # keep looping when work becomes due this soon
-# A request needs time to be answered: one started with less than this left before
-# the end (or a few typical latencies, if more) would time out at the end while the
-# provider may still accept it, and the message could not be recorded as sent.
-MIN_TIME_LEFT_SECONDS = 0.5
-
-
-def utc_now() -> datetime:
-    """`timezone.now()` without its settings lookup per call (USE_TZ is always on here):
-    a sender asks the time several times per message, and that lookup was 8% of its
-    database thread (py-spy)."""
-    return datetime.now(UTC)
 
 
 class Sender(Holding):
@@ -186,7 +172,9 @@ class Sender(Holding):
         )
 
     def _claim_due(self) -> bool:
-        """Time to claim: the queue is low, and the claim would be worth its cost."""
+        """Time to claim: the queue is low, and the claim worth its cost. A claim costs
+        milliseconds of this thread whatever its size: claiming a few dozen rows every
+        turn made claims most of its CPU per message (measured on both databases)."""
         if len(self.queue) >= self.claim_reserve or time.monotonic() < self.next_claim:
             return False
         worth_it = min(self.claim_at_least, self._claim_cap())
@@ -286,7 +274,7 @@ class Sender(Holding):
         free = self._free_slots()
         # Read once per turn (a turn takes milliseconds): each request reads the clock
         # again right before it starts (`_time_left`).
-        now, min_time_left = self.clock(), self._min_time_left()
+        now, min_time_left = self.clock(), self.inflight.min_time_left()
         while self.queue and free > 0:
             if self.gate.state is Gate.PROBE and self.gate.probe_inflight:
                 return
@@ -332,13 +320,9 @@ class Sender(Holding):
             batch.append((job, (job.message_id, body, self._time_left(end_at), start_window)))
             free -= 1
 
-    def _min_time_left(self) -> float:
-        median = self.inflight.median_latency_ms()
-        return max(MIN_TIME_LEFT_SECONDS, 3 * (median or 0) / 1000)
-
     def _time_left(self, end_at: datetime):
         """Seconds left for the request, asked right before it starts; 0 if too few."""
-        clock, floor = self.clock, self._min_time_left()
+        clock, floor = self.clock, self.inflight.min_time_left()
 
         def seconds_left() -> float:
             left = (end_at - clock()).total_seconds()

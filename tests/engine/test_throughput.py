@@ -7,7 +7,9 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
+from messaging.engine.outcomes import Job
 from messaging.engine.ratelimit import LOOKAHEAD, SPREAD, slot_spacing, take_slots
 from messaging.models import CampaignCounts, Message
 from tests.engine.conftest import make_clients, run_pump, running_campaign
@@ -106,6 +108,33 @@ def test_claims_under_a_rate_cap_stay_far_inside_the_lease(provider):
     assert pump._claim_size() == 2  # two seconds of sending at 1 msg/s, not 128 messages
     # Without a cap: what can go out now (32 free slots) and a reserve of a tenth.
     assert make_sender(provider.url, concurrency=32)._claim_size() == 32 + 3
+
+
+@pytest.mark.django_db
+def test_a_sender_claims_in_batches_worth_a_claim(provider):
+    """A claim costs milliseconds whatever its size: a sender claims once a quarter of its
+    concurrency is free, or when nothing is in flight, not a few rows every turn."""
+    from concurrent.futures import Future
+
+    from tests.engine.conftest import make_sender
+
+    pump = make_sender(provider.url, concurrency=32)
+    assert pump._claim_due()  # nothing in flight: claim whatever there is
+    job = Job(1, 1, "79000000001", 1, 0, "text", timezone.now())
+    for _ in range(32 - 4):
+        pump.inflight.add(Future(), job)
+    assert pump._claim_size() == 4 + 3
+    assert not pump._claim_due()  # 4 free slots: wait for more
+    for future in list(pump.inflight.requests)[:4]:
+        pump.inflight.pop(future)
+    assert pump._claim_size() == 8 + 3
+    assert pump._claim_due()  # a quarter of 32 is free
+    pump.queue.extend([job] * 3)  # the reserve is full: nothing to claim yet
+    assert not pump._claim_due()
+    capped = make_sender(provider.url, concurrency=32, rate_limit=1)
+    for _ in range(31):
+        capped.inflight.add(Future(), job)
+    assert capped._claim_due()  # under a 1 msg/s cap, two messages are worth a claim
 
 
 @pytest.mark.slow
