@@ -120,7 +120,7 @@ def test_detail_shows_counters_and_polls_while_active(as_viewer):
 
 
 def messages_for(campaign, n: int, status=MessageStatus.PENDING):
-    clients = [make_client(f"7916{campaign.pk:03d}{i:04d}") for i in range(n)]
+    clients = [make_client(f"7916{campaign.pk % 1000:03d}{i:04d}") for i in range(n)]
     Message.objects.bulk_create(
         Message(campaign=campaign, client=c, phone=c.phone) for c in clients
     )

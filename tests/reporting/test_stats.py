@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def seed(campaign: Campaign, statuses: list[str]) -> None:
     messages = [
-        Message(campaign=campaign, phone=f"7900{campaign.pk:03d}{i:04d}")
+        Message(campaign=campaign, phone=f"7900{campaign.pk % 1000:03d}{i:04d}")
         for i in range(len(statuses))
     ]
     Message.objects.bulk_create(messages)
