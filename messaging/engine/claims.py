@@ -105,8 +105,9 @@ def claim(campaign_id: int, *, token: uuid.UUID, now: datetime, limit: int) -> l
                 extra={"campaign_id": campaign_id},
             )
         if closed:
-            changes.move(
-                Message.objects.filter(id__in=closed),
+            changes.move_listed(
+                campaign_id,
+                closed,
                 [MessageStatus.PENDING],
                 MessageStatus.EXPIRED,
                 last_error=WINDOW_CLOSED_TO_THE_END,
@@ -114,8 +115,9 @@ def claim(campaign_id: int, *, token: uuid.UUID, now: datetime, limit: int) -> l
         if not ready:
             return []
         texts = _texts(campaign["text"], ready)
-        changes.move(
-            Message.objects.filter(id__in=[row[0] for row in ready]),
+        changes.move_listed(
+            campaign_id,
+            [row[0] for row in ready],
             [MessageStatus.PENDING],
             MessageStatus.SENDING,
             lease_token=token,
@@ -165,8 +167,9 @@ def _cancel_left_out(changes, campaign_id: int, rows: list, rule) -> list:
         else:
             kept.append(row)
     for code, ids in by_reason.items():
-        changes.move(
-            Message.objects.filter(id__in=ids),
+        changes.move_listed(
+            campaign_id,
+            ids,
             [MessageStatus.PENDING],
             MessageStatus.CANCELLED,
             last_error=audience.CANCEL_REASONS[code],
@@ -205,11 +208,12 @@ def release(jobs: Iterable[Job], *, token: uuid.UUID) -> int:
         return 0
     with status_changes(by_campaign) as changes:
         return sum(
-            changes.move(
-                Message.objects.filter(id__in=ids, lease_token=token),
+            changes.move_listed(
+                campaign_id,
+                ids,
                 [MessageStatus.SENDING],
                 MessageStatus.PENDING,
-                campaign_id=campaign_id,
+                held_by=token,
                 lease_token=None,
                 lease_until=None,
             )

@@ -153,7 +153,6 @@ def _apply(
     token: uuid.UUID,
     now: datetime,
 ) -> None:
-    mine = Message.objects.filter(lease_token=token)
     by_action: dict[Action, list[tuple[Outcome, Decision]]] = {}
     for outcome, decision in decided:
         by_action.setdefault(decision.action, []).append((outcome, decision))
@@ -161,13 +160,12 @@ def _apply(
     sent = 0
     if Action.SENT in by_action:
         ids = [o.job.message_id for o, _ in by_action[Action.SENT]]
-        sent = changes.move(
-            Message.objects.filter(id__in=ids),
+        # Nearly always all of them were in flight: one UPDATE (see ACCEPTED_FROM).
+        sent = changes.move_listed(
+            campaign_id,
+            ids,
             ACCEPTED_FROM,
             MessageStatus.SENT,
-            campaign_id=campaign_id,
-            # Nearly always all of them were in flight: one UPDATE (see ACCEPTED_FROM).
-            at_most=len(set(ids)),
             sent_at=now,
             attempts=F("attempts") + 1,
             last_error="",
@@ -197,11 +195,12 @@ def _apply(
                 lease_token=None,
                 lease_until=None,
             )
-        moved = changes.move(
-            mine.filter(id__in=[o.job.message_id for o, _ in items]),
+        moved = changes.move_listed(
+            campaign_id,
+            [o.job.message_id for o, _ in items],
             [MessageStatus.SENDING],
             to_status,
-            campaign_id=campaign_id,
+            held_by=token,
             **fields,
         )
         if action is Action.FAIL:
@@ -266,8 +265,9 @@ def _record_alone_after_error(outcome: Outcome, token, clock, error: Exception) 
     try:
         with status_changes([job.campaign_id]) as changes:
             if accepted:
-                changes.move(
-                    Message.objects.filter(id=job.message_id),
+                changes.move_listed(
+                    job.campaign_id,
+                    [job.message_id],
                     ACCEPTED_FROM,
                     MessageStatus.SENT,
                     sent_at=clock(),
@@ -276,10 +276,12 @@ def _record_alone_after_error(outcome: Outcome, token, clock, error: Exception) 
                     lease_until=None,
                 )
             else:
-                changes.move(
-                    Message.objects.filter(id=job.message_id, lease_token=token),
+                changes.move_listed(
+                    job.campaign_id,
+                    [job.message_id],
                     [MessageStatus.SENDING],
                     MessageStatus.FAILED,
+                    held_by=token,
                     last_error=f"Could not record the result: {type(error).__name__}"[:500],
                 )
     except Exception as exc:

@@ -104,3 +104,59 @@ def test_a_sender_renews_its_leases_through_an_index_of_its_own_token():
     claims.claim(campaign.pk, token=token, now=timezone.now(), limit=3)
     assert claims.renew_leases(token=token, now=timezone.now()) == 3
     assert claims.renew_leases(token=uuid.uuid4(), now=timezone.now()) == 0
+
+
+def message_updates(captured) -> list[str]:
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].lstrip().upper().startswith("UPDATE")
+        and f'"{Message._meta.db_table}"' in q["sql"].split("SET")[0]
+    ]
+
+
+def test_claims_and_records_name_their_messages_by_id_alone():
+    """A condition on the campaign or the status lets PostgreSQL's planner walk an index
+    range of the campaign (every message pending, or every one ever in flight) instead
+    of the primary key; the rows are locked and their statuses read first instead."""
+    make_clients(30)
+    campaign = running_campaign()
+    token = uuid.uuid4()
+    with CaptureQueriesContext(connection) as captured:
+        jobs = claims.claim(campaign.pk, token=token, now=timezone.now(), limit=30)
+        outcomes = [accepted(job) for job in jobs[:20]]
+        failed = ProviderResult(
+            verdict=Verdict.PERMANENT,
+            outcome="rejected",
+            started_at=timezone.now(),
+            duration_ms=20,
+            http_status=400,
+            reason="rejected",
+        )
+        outcomes += [Outcome(job, result=failed) for job in jobs[20:]]
+        recording.record(
+            outcomes, token=token, clock=timezone.now, retry_until=time.monotonic() + 30
+        )
+    updates = message_updates(captured)
+    assert len(updates) == 3  # claimed, sent, failed
+    for sql in updates:
+        where = sql.split(" WHERE ", 1)[1]
+        assert re.fullmatch(r'"messaging_message"\."id" IN \([\d, ]+\)', where), where
+    counts = CampaignCounts.objects.get(pk=campaign.pk)
+    assert (counts.sent, counts.failed, counts.sending, counts.pending) == (20, 10, 0, 0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_a_claim_on_a_table_never_analyzed_finds_its_rows_by_primary_key():
+    """Statistics older than the campaign (no ANALYZE since its messages were created, as
+    with autovacuum off) must not send the claim through the campaign's index range."""
+    make_clients(3000)
+    campaign = running_campaign()
+    with CaptureQueriesContext(connection) as captured:
+        claims.claim(campaign.pk, token=uuid.uuid4(), now=timezone.now(), limit=200)
+    [update] = message_updates(captured)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + update)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "message_campaign_status" not in plan, plan
+    assert "message_pending_due" not in plan, plan
