@@ -312,6 +312,31 @@ class TreeMonitor:
         }
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (/proc/stat: all but idle and iowait)."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def postmaster_pid() -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine (a backend's
+    parent), so its CPU can be set beside the engine's."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{backend}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except OSError:  # a server elsewhere (a container, another host)
+        return None
+
+
 class Cluster:
     """`manage.py qcluster` in its own process group, logging to a file."""
 
