@@ -27,7 +27,7 @@ from django.db import DatabaseError
 from core import outage
 from core.logs import ids
 from core.times import utc_now
-from messaging.engine import circuit, claims, lifecycle, recording
+from messaging.engine import circuit, claims, lifecycle, nudge, recording
 from messaging.engine.circuit import Gate
 from messaging.engine.holding import Holding
 from messaging.engine.inflight import HANG_HEADROOM, InFlight
@@ -166,10 +166,8 @@ class Sender(Holding):
 
     def _record_health(self) -> None:
         """What this sender last saw of the provider, for the dashboard and /readyz."""
-        circuit.record_health(
-            latency_ms=self.inflight.median_latency_ms(),
-            error_rate=self.gate.failures.error_rate(),
-        )
+        latency_ms, error_rate = self.inflight.median_latency_ms(), self.gate.failures.error_rate()
+        circuit.record_health(latency_ms=latency_ms, error_rate=error_rate)
 
     def _claim_due(self) -> bool:
         """Time to claim: the queue is low, and the claim worth its cost. A claim costs
@@ -395,4 +393,6 @@ class Sender(Holding):
             self.outcomes[:0] = away.outcomes
             self._database_lost(away.__cause__)
             return False
+        if not (self.queue or self.inflight):
+            nudge.nudge()  # its last results are recorded: the clock may finish a campaign
         return True

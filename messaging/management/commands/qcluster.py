@@ -15,7 +15,8 @@ before django_q, so Django finds this one first) and adds two things:
   the others, and everything it forks, die at once on SIGTERM (`HeraldSentinel`
   below makes them take it as a request to stop instead).
 * **A clock** (`engine.clock`): a thread that starts each scheduled campaign at
-  its `start_at`, not when django-q2's scheduler next wakes (every 30 s).
+  its `start_at`, not when django-q2's scheduler next wakes (every 30 s), and
+  finishes one as soon as a sender nudges it (`engine.nudge`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import django_q.cluster
 from django_q.cluster import Cluster
 from django_q.management.commands.qcluster import Command as DjangoQCommand
 
-from messaging.engine import clock, shutdown
+from messaging.engine import clock, nudge, shutdown
 
 log = logging.getLogger("messaging.worker")
 
@@ -49,6 +50,7 @@ class Command(DjangoQCommand):
     def handle(self, *args, **options):
         # Before django-q2 forks anything: every process of the cluster shares the flag.
         shutdown.install()
+        nudge.install()
         # django-q2's Cluster names the sentinel's class when it starts it.
         django_q.cluster.Sentinel = HeraldSentinel
         cluster = Cluster()
