@@ -142,11 +142,8 @@ class StatusChanges:
         """
         campaign_ids = self.campaign_ids if campaign_id is None else [campaign_id]
         moved = 0
-        to_field = COUNT_FIELDS[MessageStatus(to_status)]
         for cid in campaign_ids:
-            if cid not in self.campaign_ids:
-                raise ValueError(f"campaign {cid} is not locked by this transaction")
-            deltas = self._deltas.setdefault(cid, {})
+            self._check_locked(cid)
             for from_status in from_statuses:
                 if from_status == to_status:
                     continue
@@ -157,11 +154,7 @@ class StatusChanges:
                     .order_by()
                     .update(status=to_status, **fields)
                 )
-                if n:
-                    from_field = COUNT_FIELDS[MessageStatus(from_status)]
-                    deltas[from_field] = deltas.get(from_field, 0) - n
-                    deltas[to_field] = deltas.get(to_field, 0) + n
-                    moved += n
+                moved += self._count(cid, from_status, to_status, n)
         return moved
 
     def move_listed(
@@ -186,8 +179,7 @@ class StatusChanges:
         pending (70-90 ms per claim with 1,000,000 pending), or every message ever in
         flight, which a partial index keeps until a VACUUM (bench/README.md).
         """
-        if campaign_id not in self.campaign_ids:
-            raise ValueError(f"campaign {campaign_id} is not locked by this transaction")
+        self._check_locked(campaign_id)
         listed = Message.objects.filter(id__in=set(ids))
         if held_by is not None:
             listed = listed.filter(lease_token=held_by)
@@ -197,8 +189,6 @@ class StatusChanges:
         )
         for message_id, status in locked.values_list("id", "status"):
             by_status.setdefault(status, []).append(message_id)
-        deltas = self._deltas.setdefault(campaign_id, {})
-        to_field = COUNT_FIELDS[MessageStatus(to_status)]
         moved = 0
         for from_status in from_statuses:
             if from_status == to_status or from_status not in by_status:
@@ -206,11 +196,22 @@ class StatusChanges:
             n = Message.objects.filter(id__in=by_status[from_status]).update(
                 status=to_status, **fields
             )
+            moved += self._count(campaign_id, from_status, to_status, n)
+        return moved
+
+    def _check_locked(self, campaign_id: int) -> None:
+        if campaign_id not in self.campaign_ids:
+            raise ValueError(f"campaign {campaign_id} is not locked by this transaction")
+
+    def _count(self, campaign_id: int, from_status: str, to_status: str, n: int) -> int:
+        """Move `n` messages of the campaign's counters from one status to another."""
+        if n:
+            deltas = self._deltas.setdefault(campaign_id, {})
             from_field = COUNT_FIELDS[MessageStatus(from_status)]
+            to_field = COUNT_FIELDS[MessageStatus(to_status)]
             deltas[from_field] = deltas.get(from_field, 0) - n
             deltas[to_field] = deltas.get(to_field, 0) + n
-            moved += n
-        return moved
+        return n
 
     def apply_counts(self) -> None:
         for campaign_id, deltas in sorted(self._deltas.items()):

@@ -30,16 +30,20 @@ def statements(captured, verb: str, table: str) -> int:
     return found
 
 
-def accepted(job) -> Outcome:
+def answered(job, verdict=Verdict.SENT, outcome="ok", http_status=200, **more) -> Outcome:
     result = ProviderResult(
-        verdict=Verdict.SENT,
-        outcome="ok",
+        verdict=verdict,
+        outcome=outcome,
         started_at=timezone.now(),
         duration_ms=20,
-        http_status=200,
-        excerpt='{"code": 0}',
+        http_status=http_status,
+        **more,
     )
     return Outcome(job, result=result)
+
+
+def accepted(job) -> Outcome:
+    return answered(job, excerpt='{"code": 0}')
 
 
 @pytest.mark.parametrize("size", [3, 120])
@@ -125,15 +129,10 @@ def test_claims_and_records_name_their_messages_by_id_alone():
     with CaptureQueriesContext(connection) as captured:
         jobs = claims.claim(campaign.pk, token=token, now=timezone.now(), limit=30)
         outcomes = [accepted(job) for job in jobs[:20]]
-        failed = ProviderResult(
-            verdict=Verdict.PERMANENT,
-            outcome="rejected",
-            started_at=timezone.now(),
-            duration_ms=20,
-            http_status=400,
-            reason="rejected",
-        )
-        outcomes += [Outcome(job, result=failed) for job in jobs[20:]]
+        outcomes += [
+            answered(job, Verdict.PERMANENT, "rejected", 400, reason="rejected")
+            for job in jobs[20:]
+        ]
         recording.record(
             outcomes, token=token, clock=timezone.now, retry_until=time.monotonic() + 30
         )
