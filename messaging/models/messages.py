@@ -134,7 +134,11 @@ class AttemptOutcome(models.TextChoices):
 class DeliveryAttempt(models.Model):
     """One request to the provider for one message: the per-message ledger."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="delivery_attempts")
+    # No index of its own: `attempt_message_started` starts with the message (one index
+    # write per request fewer).
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="delivery_attempts", db_index=False
+    )
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(default=0)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)

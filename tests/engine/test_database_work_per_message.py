@@ -159,3 +159,17 @@ def test_a_claim_on_a_table_never_analyzed_finds_its_rows_by_primary_key():
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "message_campaign_status" not in plan, plan
     assert "message_pending_due" not in plan, plan
+
+
+def test_an_attempt_row_writes_one_index_by_message():
+    """`attempt_message_started` serves every lookup by message: a second index on the
+    message alone only cost a write per request."""
+    table = DeliveryAttempt._meta.db_table
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    by_message = sorted(
+        name
+        for name, c in constraints.items()
+        if c["index"] and c["columns"] and c["columns"][0] == "message_id"
+    )
+    assert by_message == ["attempt_message_started"]
