@@ -180,7 +180,7 @@ class StatusChanges:
         flight, which a partial index keeps until a VACUUM (bench/README.md).
         """
         self._check_locked(campaign_id)
-        listed = Message.objects.filter(id__in=set(ids))
+        listed = Message.objects.filter(id__among=set(ids))
         if held_by is not None:
             listed = listed.filter(lease_token=held_by)
         by_status: dict[str, list[int]] = {}
@@ -193,7 +193,7 @@ class StatusChanges:
         for from_status in from_statuses:
             if from_status == to_status or from_status not in by_status:
                 continue
-            n = Message.objects.filter(id__in=by_status[from_status]).update(
+            n = Message.objects.filter(id__among=set(by_status[from_status])).update(
                 status=to_status, **fields
             )
             moved += self._count(campaign_id, from_status, to_status, n)

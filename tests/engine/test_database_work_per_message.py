@@ -119,6 +119,31 @@ def message_updates(captured) -> list[str]:
     ]
 
 
+# `id__among` (messaging/models/idlists.py) as each database writes it.
+ID_LIST_CONDITION = (
+    r'"messaging_message"\."id" '
+    r"(= ANY\('\{[\d,]+\}'(::int[248]\[\])?::bigint\[\]\)"
+    r"|IN \(SELECT value FROM json_each\('\[[\d, ]+\]'\)\))"
+)
+
+
+def test_a_list_of_ids_is_one_parameter_however_long():
+    """Hundreds of ids per claim and record: one value to prepare and bind, not one each."""
+    make_clients(5)
+    campaign = running_campaign()
+    ids = list(Message.objects.filter(campaign=campaign).values_list("id", flat=True))
+    listed = Message.objects.filter(id__among={*ids[:3], 10**12, *range(10**9, 10**9 + 500)})
+    sql, params = listed.values_list("id").query.sql_with_params()
+    assert len(params) == 1, sql
+    assert sorted(listed.values_list("id", flat=True)) == ids[:3]
+    assert not Message.objects.filter(id__among=set()).exists()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "USING INTEGER PRIMARY KEY" in plan, plan
+
+
 def test_claims_and_records_name_their_messages_by_id_alone():
     """A condition on the campaign or the status lets PostgreSQL's planner walk an index
     range of the campaign (every message pending, or every one ever in flight) instead
@@ -140,7 +165,7 @@ def test_claims_and_records_name_their_messages_by_id_alone():
     assert len(updates) == 3  # claimed, sent, failed
     for sql in updates:
         where = sql.split(" WHERE ", 1)[1]
-        assert re.fullmatch(r'"messaging_message"\."id" IN \([\d, ]+\)', where), where
+        assert re.fullmatch(ID_LIST_CONDITION, where), where
     counts = CampaignCounts.objects.get(pk=campaign.pk)
     assert (counts.sent, counts.failed, counts.sending, counts.pending) == (20, 10, 0, 0)
 
