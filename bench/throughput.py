@@ -11,7 +11,16 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench import figures
-from bench.harness import ROOT, TOKEN, BenchEnv, Cluster, Provider, TreeMonitor, make_clients
+from bench.harness import (
+    ROOT,
+    TOKEN,
+    BenchEnv,
+    Cluster,
+    Provider,
+    TreeMonitor,
+    machine_busy_seconds,
+    make_clients,
+)
 
 
 def run_baseline(
@@ -51,6 +60,7 @@ def run_baseline(
         line = proc.stdout.readline()
         if line.strip() != "READY":
             raise RuntimeError(f"baseline child did not start: {line!r}")
+    busy_before = machine_busy_seconds()
     for proc in procs:
         proc.stdin.write("go\n")
         proc.stdin.flush()
@@ -58,6 +68,7 @@ def run_baseline(
     for proc in procs:
         out, _ = proc.communicate(timeout=900)
         results.append(json.loads(out.strip().splitlines()[-1]))
+    busy_s = machine_busy_seconds() - busy_before
     started = min(r["started"] for r in results)
     ended = max(r["ended"] for r in results)
     sent = sum(r["sent"] for r in results)
@@ -67,6 +78,8 @@ def run_baseline(
         "seconds": ended - started,
         "rate": sent / (ended - started),
         "cpu_ms_per_msg": 1000 * cpu / max(1, sent),
+        # Near the machine's core count, the loop is bound by CPU, not by the provider.
+        "machine_busy_cores": busy_s / max(1e-9, ended - started),
     }
 
 
@@ -133,6 +146,7 @@ def engine_run(
         monitor = cluster.monitor()
         provider_monitor = TreeMonitor(provider.proc.pid).start()
         now = timezone.now()
+        busy_before = machine_busy_seconds()
         created = time.time()
         campaign = services.create_campaign(
             values={
@@ -145,6 +159,7 @@ def engine_run(
         created_s = time.time() - created
         profilers = start_profilers(env, cluster)
         finished = wait_finished([campaign.pk], cluster, timeout)
+        busy_s = machine_busy_seconds() - busy_before
         tree = monitor.stop()
         provider_cpu_s = provider_monitor.stop()["cpu_s"]
         counts = CampaignCounts.objects.get(pk=campaign.pk).as_dict()
@@ -187,6 +202,10 @@ def engine_run(
         # The provider's CPU over the run as a share of one core (it has one thread): near
         # 1.0 it, not the engine, would be the bottleneck.
         "provider_cpu_share": round(provider_cpu_s / max(1e-9, seconds), 2),
+        "provider_cpu_ms_per_msg": round(1000 * provider_cpu_s / max(1, counts["sent"]), 3),
+        # Every process on the machine (the cluster, the provider, the database server,
+        # this process polling): near the core count, the run is bound by CPU.
+        "machine_busy_cores": round(busy_s / max(1e-9, seconds), 2),
         "campaign_id": campaign.pk,
     }
 
@@ -252,6 +271,7 @@ def throughput(
             result["vs_bare"] = round(engine["rate"] / bare["rate"], 3)
             result["vs_single"] = round(engine["rate"] / single["rate"], 1)
             result["bare_cpu_ms_per_msg"] = round(bare["cpu_ms_per_msg"], 3)
+            result["bare_machine_busy_cores"] = round(bare["machine_busy_cores"], 2)
         if quiet_logs_run:
             # The same campaign again (new messages) with the per-request INFO lines off: what
             # the two log lines per provider request cost.
