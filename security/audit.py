@@ -1,8 +1,11 @@
-"""The audit trail: every sign-in, failed sign-in, lockout and API token change.
+"""The audit trail: every sign-in, failed sign-in, lockout, API token change, campaign
+launch, opt-out, opt-in and stop list change.
 
 Each event is a row (the Managers' audit page) and a log line on `herald.audit`.
 Sign-in events come from Django's and django-axes's signals, token events from
-security.tokens. Recording never breaks the request it describes.
+security.tokens, the others from the services that make the change (messaging.services,
+messaging.campaigns.optouts), inside the change's own transaction. Recording never breaks
+the request it describes.
 """
 
 from __future__ import annotations
@@ -54,6 +57,11 @@ def record(
         f" detail={detail!r}" if detail else "",
     )
     return event
+
+
+def by(request: HttpRequest) -> dict:
+    """`user=` and `address=` for a service that audits what a request asked of it."""
+    return {"user": request.user, "address": client_ip(request)}
 
 
 @receiver(user_logged_in, dispatch_uid="herald-audit-sign-in")

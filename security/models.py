@@ -16,10 +16,16 @@ class AuditKind(models.TextChoices):
     TOKEN_CREATED = "token_created", _("API token created")
     TOKEN_REVOKED = "token_revoked", _("API token revoked")
     CAMPAIGN_LAUNCHED = "campaign_launched", _("Campaign launched")
+    # Who may be messaged: each of these changes who a campaign reaches.
+    OPTED_OUT = "opted_out", _("Opt-out")
+    OPTED_IN = "opted_in", _("Opt-in")
+    STOP_LIST_ADDED = "stop_list_added", _("Stop list: added")
+    STOP_LIST_REMOVED = "stop_list_removed", _("Stop list: removed")
 
 
 class AuditEvent(models.Model):
-    """One sign-in, failure, lockout, token change or campaign launch: who, from where, when."""
+    """One sign-in, failure, lockout, token change, campaign launch, opt-out or opt-in, or
+    stop list change: who, from where, when."""
 
     kind = models.CharField(max_length=20, choices=AuditKind.choices)
     at = models.DateTimeField(default=timezone.now)

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django import template
 from django.template.base import render_value_in_context
-from django.urls import reverse
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html, format_html_join
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.html import conditional_escape, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from dashboard import audit_details
 from messaging.campaigns.phones import display_phone
 from messaging.reporting import humanize
 from messaging.reporting.wording import describe_message, describe_outcome
@@ -99,47 +99,10 @@ def campaign_status_label(status: str) -> str:
         return status
 
 
-# Audit details are stored (and logged) in English, "; "-separated; the audit page
-# shows the known ones translated. Marked here so makemessages finds them.
-AUDIT_DETAILS = (
-    gettext_noop("locked out"),
-    gettext_noop("too many failed sign-ins"),
-    gettext_noop("account page"),
-    gettext_noop("replaces the previous token"),
-    # security/audit.py's REFUSED, and the SSO refusals (dashboard/auth_pipeline.py,
-    # security/sso.py).
-    gettext_noop("refused: user name locked at this address"),
-    gettext_noop("refused: address locked"),
-    gettext_noop("refused: slowed down, too many failures for this user name"),
-    gettext_noop("no email address"),
-    gettext_noop("email not verified"),
-    gettext_noop("email domain not allowed"),
-    gettext_noop("refused by the provider, or not a valid answer from it"),
-)
-
-
-@register.filter
-def audit_detail(detail: str) -> str:
-    return "; ".join(gettext(part) for part in detail.split("; ")) if detail else ""
-
-
 @register.simple_tag
 def audit_event_detail(event) -> str:
-    """An audit event's detail for the page: a launch links its campaign and counts its
-    recipients in the viewer's language (stored as "campaign=12; recipients=50011")."""
-    if event.kind != "campaign_launched":
-        return audit_detail(event.detail)
-    fields = dict(part.partition("=")[::2] for part in event.detail.split("; "))
-    campaign, recipients = fields.get("campaign", ""), fields.get("recipients", "")
-    if not (campaign.isdigit() and recipients.isdigit()):
-        return audit_detail(event.detail)
-    n = int(recipients)
-    return format_html(
-        '<a href="{}">{}</a>, {}',
-        reverse("dashboard:campaign-detail", args=[int(campaign)]),
-        _("Campaign #%(id)s") % {"id": campaign},
-        ngettext("%(n)s recipient", "%(n)s recipients", n) % {"n": humanize.number(n)},
-    )
+    """An audit event's detail in the viewer's language, its campaign or client linked."""
+    return audit_details.describe(event.kind, event.detail)
 
 
 @register.filter

@@ -31,6 +31,7 @@ from messaging.campaigns.phones import display_phone
 from messaging.campaigns.spreadsheets import XLSX_MAX_ROWS
 from messaging.models import Client, StopListEntry, Via
 from messaging.reporting import stats
+from security import audit
 from security.roles import is_manager
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,9 @@ def client_opt_out(request, pk: int):
     if not form.is_valid():
         messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
         return redirect("dashboard:client-detail", pk=client.pk)
-    cancelled = services.opt_out(client=client, via=Via.HAND, reason=form.cleaned_data["reason"])
+    cancelled = services.opt_out(
+        client=client, via=Via.HAND, reason=form.cleaned_data["reason"], **audit.by(request)
+    )
     done = _("Client %(phone)s opted out: never messaged again until opted back in.") % {
         "phone": display_phone(client.phone)
     }
@@ -192,7 +195,7 @@ def client_opt_out(request, pk: int):
 @require_POST
 def client_opt_in(request, pk: int):
     client = get_object_or_404(Client, pk=pk)
-    services.opt_in(client=client)
+    services.opt_in(client=client, **audit.by(request))
     messages.success(
         request,
         _("Client %(phone)s opted back in and taken off the stop list.")

@@ -17,7 +17,7 @@ from dashboard.access import readers
 from messaging import services
 from messaging.campaigns.review import review_campaign
 from messaging.models import Campaign, CampaignStatus
-from security.addresses import client_ip
+from security import audit
 
 
 @readers
@@ -53,9 +53,7 @@ def _launch(request, campaign: Campaign):
         )
         return back_to_review
     try:
-        campaign = services.launch_campaign(
-            campaign=campaign, user=request.user, address=client_ip(request)
-        )
+        campaign = services.launch_campaign(campaign=campaign, **audit.by(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return back_to_review

@@ -24,6 +24,7 @@ from messaging.campaigns.optouts import stop_list_rows
 from messaging.campaigns.phones import display_phone
 from messaging.models import StopListEntry, Via
 from messaging.reporting.humanize import number
+from security import audit
 
 # A search is digits of the phone, as on the clients page.
 SEARCH_MIN_DIGITS = 4
@@ -70,7 +71,10 @@ def stop_list_add(request):
     if form.is_valid():
         try:
             done = services.add_to_stop_list(
-                phones=form.cleaned_data["phones"], via=Via.HAND, reason=form.cleaned_data["reason"]
+                phones=form.cleaned_data["phones"],
+                via=Via.HAND,
+                reason=form.cleaned_data["reason"],
+                **audit.by(request),
             )
         except ValidationError as exc:
             form.add_error("phones", exc.message_dict.get("phones", exc.messages))
@@ -93,7 +97,10 @@ def stop_list_import(request):
         try:
             with upload.open("rb"):
                 result = services.import_stop_list(
-                    data=upload.file, via=Via.IMPORT, reason=form.cleaned_data["reason"]
+                    data=upload.file,
+                    via=Via.IMPORT,
+                    reason=form.cleaned_data["reason"],
+                    **audit.by(request),
                 )
         except services.MalformedFile as exc:
             form.add_error("file", exc.message_dict.get("file", exc.messages))
@@ -107,7 +114,7 @@ def stop_list_remove(request, phone: str):
     """Take a phone off the list, after a page that says what that means."""
     entry = get_object_or_404(StopListEntry, phone=phone)
     if request.method == "POST":
-        services.remove_from_stop_list(phone=entry.phone)
+        services.remove_from_stop_list(phone=entry.phone, **audit.by(request))
         messages.success(
             request,
             _("%(phone)s is off the stop list.") % {"phone": display_phone(entry.phone)},

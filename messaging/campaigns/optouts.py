@@ -11,6 +11,8 @@ read):
 - The stop list lives apart from clients; an import never touches it or an opt-out.
 - Either one cancels the phone's pending messages at once ("Client opted out", "Phone on
   the stop list"); a claim checks again, for anything that raced with it.
+- Each change is in the audit trail (who, from where, what), written in its transaction:
+  it decides who campaigns reach. `user` and `address` are the person's who asked.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from messaging.campaigns.imports.reading import open_table
 from messaging.campaigns.phones import normalise_phone, phone_error
 from messaging.models import Client, Message, MessageStatus, StopListEntry, Via
 from messaging.models.counters import move_messages
+from security import audit
+from security.models import AuditKind
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +65,9 @@ def _cancel_pending(messages, code: str) -> int:
     )
 
 
-def opt_out(*, client: Client, via: str, reason: str = "") -> int:
+def opt_out(
+    *, client: Client, via: str, reason: str = "", user=None, address: str | None = None
+) -> int:
     """Opt a client out (an opt-out already recorded keeps its time and how); returns how
     many of its pending messages were cancelled."""
     reason = _reason(reason)
@@ -76,6 +82,12 @@ def opt_out(*, client: Client, via: str, reason: str = "") -> int:
             phone=client.phone, defaults={"via": via, "reason": reason}
         )
         cancelled = _cancel_pending(Message.objects.filter(client=client), "opted_out")
+        audit.record(
+            AuditKind.OPTED_OUT,
+            user=user,
+            address=address,
+            detail=f"client={client.pk}; via={via}; cancelled={cancelled}",
+        )
     log.info(
         "client opted out via=%s cancelled_messages=%d",
         via,
@@ -85,19 +97,27 @@ def opt_out(*, client: Client, via: str, reason: str = "") -> int:
     return cancelled
 
 
-def opt_in(*, client: Client) -> Client:
+def opt_in(*, client: Client, user=None, address: str | None = None) -> Client:
     """Take an opt-out back: the client may be messaged again, its phone leaves the stop list."""
     with transaction.atomic():
         Client.objects.filter(pk=client.pk).update(
             opted_out_at=None, opted_out_via="", opted_out_reason="", updated_at=timezone.now()
         )
         StopListEntry.objects.filter(phone=client.phone).delete()
+        audit.record(AuditKind.OPTED_IN, user=user, address=address, detail=f"client={client.pk}")
     client.refresh_from_db()
     log.info("client opted in", extra={"client_id": client.pk})
     return client
 
 
-def opt_out_phones(*, phones: Iterable[str], via: str, reason: str = "") -> dict[str, int]:
+def opt_out_phones(
+    *,
+    phones: Iterable[str],
+    via: str,
+    reason: str = "",
+    user=None,
+    address: str | None = None,
+) -> dict[str, int]:
     """Opt out the clients with these phones and put every phone on the stop list (a phone
     with no client yet is kept there for when it comes). Returns the figures."""
     numbers = _valid_phones(phones)
@@ -113,6 +133,13 @@ def opt_out_phones(*, phones: Iterable[str], via: str, reason: str = "") -> dict
                 opted_out_at=now, opted_out_via=via, opted_out_reason=reason, updated_at=now
             )
         added, cancelled = _add(numbers, via=via, reason=reason, now=now)
+        audit.record(
+            AuditKind.OPTED_OUT,
+            user=user,
+            address=address,
+            detail=f"phones={len(numbers)}; clients={opted}; stop_list_added={added}; "
+            f"via={via}; cancelled={cancelled}",
+        )
     log.info("clients opted out in bulk count=%d via=%s", opted, via)
     return {"opted_out": opted, "added_to_stop_list": added, "cancelled_messages": cancelled}
 
@@ -150,18 +177,44 @@ def _add(numbers: list[str], *, via: str, reason: str, now) -> tuple[int, int]:
     return added, cancelled
 
 
-def add_to_stop_list(*, phones: Iterable[str], via: str, reason: str = "") -> dict[str, int]:
+def add_to_stop_list(
+    *,
+    phones: Iterable[str],
+    via: str,
+    reason: str = "",
+    user=None,
+    address: str | None = None,
+) -> dict[str, int]:
     numbers = _valid_phones(phones)
     reason = _reason(reason)
     with transaction.atomic():
         added, cancelled = _add(numbers, via=via, reason=reason, now=timezone.now())
+        _audit_added(len(numbers), added, cancelled, via=via, user=user, address=address)
     log.info("stop list added=%d via=%s cancelled_messages=%d", added, via, cancelled)
     return {"added": added, "already": len(numbers) - added, "cancelled_messages": cancelled}
 
 
-def remove_from_stop_list(*, phone: str) -> int:
-    """Take a phone off the stop list (a client's own opt-out stays: opt it in for that)."""
-    removed, _by_model = StopListEntry.objects.filter(phone=normalise_phone(phone)).delete()
+def _audit_added(phones: int, added: int, cancelled: int, *, via: str, user, address) -> None:
+    audit.record(
+        AuditKind.STOP_LIST_ADDED,
+        user=user,
+        address=address,
+        detail=f"phones={phones}; added={added}; via={via}; cancelled={cancelled}",
+    )
+
+
+def remove_from_stop_list(*, phone: str, user=None, address: str | None = None) -> int:
+    """Take a phone off the stop list (a client's own opt-out stays: opt it in for that).
+
+    The audit names the phone: which one may be messaged again is the point of the record.
+    """
+    phone = normalise_phone(phone)
+    with transaction.atomic():
+        removed, _by_model = StopListEntry.objects.filter(phone=phone).delete()
+        if removed:
+            audit.record(
+                AuditKind.STOP_LIST_REMOVED, user=user, address=address, detail=f"phone={phone}"
+            )
     return removed
 
 
@@ -175,7 +228,14 @@ class StopListImport:
     read_as: str = ""
 
 
-def import_stop_list(*, data: IO[bytes] | bytes, via: str, reason: str = "") -> StopListImport:
+def import_stop_list(
+    *,
+    data: IO[bytes] | bytes,
+    via: str,
+    reason: str = "",
+    user=None,
+    address: str | None = None,
+) -> StopListImport:
     """Phones from a CSV or XLSX file (as the client import reads them: any Excel CSV): the
     column headed phone/телефон, or the first column. Invalid rows are reported, valid ones
     added."""
@@ -210,6 +270,14 @@ def import_stop_list(*, data: IO[bytes] | bytes, via: str, reason: str = "") -> 
         with transaction.atomic():
             result.added, result.cancelled_messages = _add(
                 numbers, via=via, reason=reason, now=timezone.now()
+            )
+            _audit_added(
+                len(numbers),
+                result.added,
+                result.cancelled_messages,
+                via=via,
+                user=user,
+                address=address,
             )
     result.already = len(numbers) - result.added
     log.info(

@@ -20,7 +20,7 @@ from messaging.api.views.common import BAD_REQUEST
 from messaging.campaigns.review import review_campaign
 from messaging.models import Campaign
 from messaging.reporting import stats
-from security.addresses import client_ip
+from security import audit
 
 
 @extend_schema_view(
@@ -140,9 +140,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
     def launch(self, request, pk=None):
         return self._lifecycle(
             request,
-            lambda *, campaign: services.launch_campaign(
-                campaign=campaign, user=request.user, address=client_ip(request)
-            ),
+            lambda *, campaign: services.launch_campaign(campaign=campaign, **audit.by(request)),
         )
 
     @extend_schema(

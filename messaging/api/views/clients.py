@@ -36,6 +36,7 @@ from messaging.api.serializers import (
 from messaging.api.strict import FormParserRefusingJson, refuse_body
 from messaging.api.views.common import BAD_REQUEST, XLSX, _import_too_large
 from messaging.models import Client, StopListEntry, Via
+from security import audit
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,10 @@ class ClientViewSet(viewsets.ModelViewSet):
         form = OptOutSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.opt_out(
-            client=self.get_object(), via=Via.API, reason=form.validated_data["reason"]
+            client=self.get_object(),
+            via=Via.API,
+            reason=form.validated_data["reason"],
+            **audit.by(request),
         )
         return self._client_answer(request, pk)
 
@@ -115,7 +119,7 @@ class ClientViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path="opt-in")
     def opt_in(self, request, pk=None):
         refuse_body(request)
-        services.opt_in(client=self.get_object())
+        services.opt_in(client=self.get_object(), **audit.by(request))
         return self._client_answer(request, pk)
 
     @extend_schema(
@@ -137,6 +141,7 @@ class ClientViewSet(viewsets.ModelViewSet):
             phones=form.validated_data["phones"],
             via=Via.API,
             reason=form.validated_data["reason"],
+            **audit.by(request),
         )
         return Response(BulkOptOutResultSerializer(result).data)
 

@@ -24,6 +24,7 @@ from messaging.api.strict import FormParserRefusingJson
 from messaging.api.views.common import BAD_REQUEST, XLSX, _import_too_large
 from messaging.campaigns.optouts import stop_list_rows
 from messaging.models import StopListEntry, Via
+from security import audit
 
 
 @extend_schema_view(
@@ -56,11 +57,12 @@ class StopListViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
             phones=form.validated_data["phones"],
             via=Via.API,
             reason=form.validated_data["reason"],
+            **audit.by(request),
         )
         return Response(StopListAddResultSerializer(result).data)
 
     def perform_destroy(self, instance):
-        services.remove_from_stop_list(phone=instance.phone)
+        services.remove_from_stop_list(phone=instance.phone, **audit.by(self.request))
 
     @extend_schema(
         summary="Import phones into the stop list",
@@ -87,7 +89,10 @@ class StopListViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
         try:
             with upload.open("rb"):
                 result = services.import_stop_list(
-                    data=upload.file, via=Via.IMPORT, reason=form.validated_data["reason"]
+                    data=upload.file,
+                    via=Via.IMPORT,
+                    reason=form.validated_data["reason"],
+                    **audit.by(request),
                 )
         except services.MalformedFile as exc:
             raise ValidationError({"file": exc.messages}) from None
