@@ -12,7 +12,6 @@ from messaging.api.serializers.clients import (
 )
 from messaging.api.serializers.fields import (
     AttributesField,
-    ErrorSerializer,
     MappingField,
     PhoneField,
     TimeOfDayField,
@@ -61,7 +60,6 @@ __all__ = [
     "ClientImportSerializer",
     "ClientSerializer",
     "DeliveryAttemptSerializer",
-    "ErrorSerializer",
     "ImportResultSerializer",
     "LeftOutSerializer",
     "MappingField",

@@ -79,7 +79,3 @@ class MappingField(serializers.JSONField):
 )
 class TimeOfDayField(serializers.TimeField):
     """A wall-clock time without a zone (the client's own), so not OpenAPI's `format: time`."""
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
