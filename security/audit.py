@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -37,13 +38,16 @@ def record(
         address = client_ip(request)
     username = (username or "")[:150]
     try:
-        event = AuditEvent.objects.create(
-            kind=kind,
-            user=user if user is not None and user.pk else None,
-            username=username,
-            address=address or None,
-            detail=detail[:200],
-        )
+        # A savepoint: inside a service's transaction, a failed insert must not abort
+        # the change it describes.
+        with transaction.atomic():
+            event = AuditEvent.objects.create(
+                kind=kind,
+                user=user if user is not None and user.pk else None,
+                username=username,
+                address=address or None,
+                detail=detail[:200],
+            )
     except Exception:
         # A malformed address or a database hiccup must not turn a sign-in into a 500.
         log.exception("audit event could not be stored event=%s user=%r", kind.value, username)

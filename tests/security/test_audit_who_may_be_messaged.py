@@ -153,3 +153,14 @@ def test_a_detail_that_does_not_read_as_its_kind_is_shown_as_stored_and_escaped(
         Context({"event": event})
     )
     assert html == detail.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_an_audit_row_that_cannot_be_stored_does_not_undo_the_change(caplog):
+    """The audit is written in the change's transaction: a failed insert (here an address
+    PostgreSQL's inet type refuses) must leave the change itself standing."""
+    client = make_client("79161234567")
+    cancelled = services.opt_out(client=client, via=Via.HAND, address="not an address")
+    assert cancelled == 0
+    client.refresh_from_db()
+    assert client.opted_out_at is not None
+    assert StopListEntry.objects.filter(phone="79161234567").exists()
